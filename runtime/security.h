@@ -9,7 +9,13 @@
 /* Build a libseccomp filter from the spec (in the parent: errors reach the user early).
  * *out is NULL when sc is NULL. */
 int rt_seccomp_build(const struct rt_seccomp *sc, scmp_filter_ctx *out, struct gerr **err);
-/* Load a built filter into the calling process (the last step before execve). */
+/* Load a built filter into the calling process. The filter never sets no_new_privs itself, and
+ * the kernel lets a process without no_new_privs load one only with CAP_SYS_ADMIN, so the caller
+ * orders it as runc does:
+ *   noNewPrivileges true:  rt_identity_apply (drops caps, sets nnp), rt_seccomp_load, execve;
+ *   noNewPrivileges false: rt_seccomp_load, rt_identity_apply, execve
+ *     (the filter then also applies to setgroups/setresuid/capset/prctl and execve).
+ * An SCMP_ACT_NOTIFY rule or a listenerPath makes rt_seccomp_build fail with EOPNOTSUPP. */
 int rt_seccomp_load(scmp_filter_ctx ctx, const struct rt_seccomp *sc, struct gerr **err);
 /* Which actions, archs, operators and flags this build knows (features JSON). */
 json_t *rt_seccomp_features(void);
@@ -19,7 +25,8 @@ json_t *rt_seccomp_features(void);
 int rt_rlimits_apply(const struct rt_process *p, struct gerr **err);
 /* Switch to process.user (additionalGids, gid, uid) keeping the capabilities the spec asks for,
  * then set the five capability sets and noNewPrivileges. Order as the kernel needs it:
- * bounding drop, keepcaps, setgroups/setgid/setuid, capset, ambient raise. */
+ * bounding drop, keepcaps, setgroups/setgid/setuid, capset, ambient raise. Also sets the umask
+ * (process.umask, else 0022). Without a capabilities object the sets are left alone. */
 int rt_identity_apply(const struct rt_process *p, struct gerr **err);
 /* apparmorProfile / selinuxLabel: apply where the host has the module; a clear error if a
  * non-empty one is asked on a host without it. Called before execve. */
@@ -31,6 +38,11 @@ int rt_personality_apply(const struct rt_linux *l, struct gerr **err);
 /* Write oom_score_adj of pid (parent side, needs no privilege inside the container). */
 int rt_oom_score_adj_apply(pid_t pid, const struct rt_process *p, struct gerr **err);
 /* execve process.args[0] searched in the PATH of process.env (as execvpe, but PATH comes from
- * the container env, not ours). Returns only on error (errno-named message, "exec: <arg0>:
- * No such file or directory"). */
+ * the container env, not ours). Returns only on error, worded as runc: -ENOENT with
+ * `exec: "foo": executable file not found in $PATH`, or "exec /bin/x: Permission denied". */
 int rt_exec_process(const struct rt_process *p, struct gerr **err);
+/* Resolve process.args[0] as rt_exec_process would (PATH from process.env) into buf, so create
+ * can fail early ("executable file not found in $PATH") before the container is started. */
+int rt_exec_lookup(const struct rt_process *p, char *buf, size_t size, struct gerr **err);
+/* execve an already-resolved path with process.args and process.env. Returns only on error. */
+int rt_exec_resolved(const struct rt_process *p, const char *path, struct gerr **err);

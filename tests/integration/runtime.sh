@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# gantry-runtime end to end as root: lifecycle, limits, exec, hooks, terminal, errors, cleanup.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+source "$top/tests/lib.sh"
+
+RT=${RUNTIME:-/usr/local/bin/gantry-runtime}
+tmp=$(mktemp -d /tmp/gantry-rt-test.XXXXXX)
+ROOT=$tmp/state
+t_defer "rm -rf '$tmp'"
+# Whatever a failed test left: delete every container it made (by our own state root only).
+t_defer "for id in \$('$RT' --root '$ROOT' list -q 2>/dev/null); do '$RT' --root '$ROOT' delete -f \"\$id\"; done"
+
+rt() { "$RT" --root "$ROOT" "$@"; }
+
+base=$tmp/base
+RUNTIME=$RT "$top/scripts/make-bundle.sh" "$base" /bin/true >/dev/null
+
+# new_bundle NAME JQ-FILTER ARGS...: a bundle sharing the base rootfs, config edited by jq.
+new_bundle() {
+	local name=$1 filter=$2
+	shift 2
+	local b=$tmp/$name
+	mkdir -p "$b"
+	ln -sfn "$base/rootfs" "$b/rootfs"
+	local args
+	args=$(jq -n '$ARGS.positional' --args -- "$@")
+	jq --argjson a "$args" ".process.args = \$a | .root.path = \"$base/rootfs\" | $filter" \
+		"$base/config.json" > "$b/config.json"
+	echo "$b"
+}
+
+cgroup_leftovers() { find /sys/fs/cgroup -maxdepth 4 -type d -name "$1" 2>/dev/null; }
+
+test_run_exit_codes() {
+	local b
+	b=$(new_bundle exitcodes . /bin/sh -c 'exit 3')
+	local rc=0
+	rt run --bundle "$b" ec1 || rc=$?
+	assert_eq "$rc" 3 "run returns the container's exit status"
+	b=$(new_bundle truth . /bin/true)
+	assert_ok rt run --bundle "$b" ec2
+	assert_eq "$(rt list -q)" "" "foreground run deletes the container"
+	assert_eq "$(cgroup_leftovers ec2)" "" "no cgroup left"
+}
+
+test_output_and_environment() {
+	local b out
+	b=$(new_bundle env '.hostname = "gantry-test" | .process.env += ["FOO=bar"] | .process.cwd = "/tmp"' \
+		/bin/sh -c 'echo "$(hostname) $FOO $(pwd) $$ $(id -u)"')
+	out=$(rt run --bundle "$b" env1)
+	assert_eq "$out" "gantry-test bar /tmp 1 0"
+}
+
+test_lifecycle_states() {
+	local b st pid
+	b=$(new_bundle life . /bin/sleep 30)
+	assert_ok rt create --bundle "$b" --pid-file "$tmp/life.pid" life1
+	st=$(rt state life1)
+	assert_eq "$(jq -r .status <<<"$st")" created
+	pid=$(jq -r .pid <<<"$st")
+	assert_eq "$(cat "$tmp/life.pid")" "$pid" "pid file holds the init pid"
+	assert_eq "$(jq -r .ociVersion <<<"$st")" "1.1.0"
+	assert_eq "$(jq -r .bundle <<<"$st")" "$b"
+	# Before start the init is our sealed copy, not the host binary (CVE-2019-5736).
+	assert_contains "$(readlink /proc/"$pid"/exe)" "memfd:gantry-runtime"
+	assert_ok rt start life1
+	assert_eq "$(rt state life1 | jq -r .status)" running
+	assert_contains "$(readlink /proc/"$pid"/exe)" busybox
+	local msg
+	msg=$(rt delete life1 2>&1) && t_fail "delete of a running container must fail"
+	assert_contains "$msg" "not stopped"
+	assert_ok rt kill life1 KILL
+	for _ in $(seq 50); do [[ $(rt state life1 | jq -r .status) == stopped ]] && break; sleep 0.05; done
+	assert_eq "$(rt state life1 | jq -r .status)" stopped
+	msg=$(rt start life1 2>&1) && t_fail "start of a stopped container must fail"
+	assert_ok rt delete life1
+	assert_fails rt state life1
+	assert_eq "$(cgroup_leftovers life1)" "" "no cgroup left"
+	assert_eq "$(grep -c "$b" /proc/self/mountinfo)" 0 "no mount left"
+}
+
+test_delete_force_and_kill_all() {
+	local b
+	b=$(new_bundle force . /bin/sh -c 'sleep 100 & sleep 100')
+	rt run -d --bundle "$b" force1 </dev/null >/dev/null 2>&1
+	assert_eq "$(rt state force1 | jq -r .status)" running
+	assert_eq "$(rt ps --format json force1 | jq length)" 3 "sh and two sleeps"
+	assert_ok rt kill --all force1 TERM
+	for _ in $(seq 50); do [[ $(rt state force1 | jq -r .status) == stopped ]] && break; sleep 0.05; done
+	assert_ok rt delete --force force1
+	assert_ok rt delete --force force1 # a missing container is fine with --force
+	assert_eq "$(cgroup_leftovers force1)" ""
+}
+
+test_memory_pids_cpu_limits() {
+	local b out
+	b=$(new_bundle limits '.linux.resources = {"memory":{"limit":67108864},"pids":{"limit":5},"cpu":{"shares":512,"quota":50000,"period":100000}} | .linux.cgroupsPath = "/gantry-test/limits1"' \
+		/bin/sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done 2>/dev/null; echo started; sleep 30')
+	rt run -d --bundle "$b" limits1 </dev/null >"$tmp/limits.out" 2>&1
+	sleep 0.3
+	assert_eq "$(cat /sys/fs/cgroup/memory/gantry-test/limits1/memory.limit_in_bytes)" 67108864
+	assert_eq "$(cat /sys/fs/cgroup/pids/gantry-test/limits1/pids.max)" 5
+	assert_eq "$(cat /sys/fs/cgroup/cpu/gantry-test/limits1/cpu.shares)" 512
+	assert_eq "$(cat /sys/fs/cgroup/cpu/gantry-test/limits1/cpu.cfs_quota_us)" 50000
+	out=$(rt ps --format json limits1 | jq length)
+	assert_eq "$out" 5 "the pids limit stops forks at 5 processes"
+	assert_ok rt delete -f limits1
+	assert_eq "$(cgroup_leftovers limits1)" ""
+	rmdir /sys/fs/cgroup/*/gantry-test 2>/dev/null
+	true
+}
+
+test_tiny_memory_limit() {
+	local b
+	b=$(new_bundle tiny '.linux.resources = {"memory":{"limit":524288}}' /bin/true)
+	assert_ok rt run --bundle "$b" tiny1
+}
+
+test_capabilities() {
+	local b out
+	b=$(new_bundle caps '.process.capabilities = {"bounding":["CAP_CHOWN","CAP_NET_BIND_SERVICE"],"effective":["CAP_CHOWN"],"permitted":["CAP_CHOWN"]}' \
+		/bin/sh -c 'grep -E "^Cap(Eff|Bnd)" /proc/self/status')
+	out=$(rt run --bundle "$b" caps1)
+	assert_contains "$out" "CapEff:	0000000000000001"
+	assert_contains "$out" "CapBnd:	0000000000000401"
+}
+
+test_user_and_nnp() {
+	local b out
+	b=$(new_bundle user '.process.user = {"uid":1000,"gid":1000,"additionalGids":[10]} | .process.noNewPrivileges = true' \
+		/bin/sh -c 'echo $(id -u) $(id -g) $(id -G); grep NoNewPrivs /proc/self/status')
+	out=$(rt run --bundle "$b" user1)
+	assert_contains "$out" "1000 1000 1000 10"
+	assert_contains "$out" "NoNewPrivs:	1"
+}
+
+test_readonly_masked_paths() {
+	local b out
+	b=$(new_bundle ro '.root.readonly = true' /bin/sh -c 'touch /x 2>&1; cat /proc/kcore 2>&1 | wc -c; echo 1 > /proc/sys/kernel/domainname 2>&1; echo done')
+	out=$(rt run --bundle "$b" ro1)
+	assert_contains "$out" "Read-only file system"
+	assert_contains "$out" "done"
+}
+
+test_no_host_fd_or_cwd_leak() {
+	local b out
+	b=$(new_bundle leak . /bin/sh -c 'ls /proc/self/fd | tr "\n" " "; readlink /proc/self/cwd')
+	out=$(rt run --bundle "$b" leak1 3>/dev/null 4</etc/hostname)
+	assert_eq "$out" "0 1 2 3 /" "only stdio (and ls's own dir fd) inside"
+}
+
+test_exec() {
+	local b out rc=0
+	b=$(new_bundle exec . /bin/sleep 30)
+	rt run -d --bundle "$b" exec1 </dev/null >/dev/null 2>&1
+	out=$(rt exec exec1 /bin/sh -c 'echo from-exec $$; cat /proc/1/cmdline | tr "\0" " "')
+	assert_contains "$out" "from-exec"
+	assert_contains "$out" "sleep 30"
+	out=$(echo piped | rt exec exec1 cat)
+	assert_eq "$out" piped "stdin reaches the exec'd process"
+	rt exec exec1 /bin/sh -c 'exit 7' || rc=$?
+	assert_eq "$rc" 7
+	jq -n '{args:["/bin/sh","-c","id -u; pwd"],cwd:"/tmp",user:{uid:1234,gid:1234},env:["PATH=/bin"]}' > "$tmp/proc.json"
+	out=$(rt exec --process "$tmp/proc.json" exec1)
+	assert_eq "$out" "$(printf '1234\n/tmp')"
+	out=$(rt exec exec1 nonexistent-cmd 2>&1) && t_fail "exec of a missing binary must fail"
+	assert_contains "$out" 'executable file not found in $PATH'
+	rt exec -d --pid-file "$tmp/exec.pid" exec1 sleep 20
+	assert_eq "$(rt ps --format json exec1 | jq "index($(cat "$tmp/exec.pid")) != null")" true
+	assert_ok rt delete -f exec1
+}
+
+test_hooks() {
+	local b h=$tmp/hooks
+	mkdir -p "$h"
+	cat > "$h/hook.sh" <<HOOK
+#!/bin/sh
+cat > "$h/\$1.json"
+echo "\$1" >> "$h/order"
+HOOK
+	chmod +x "$h/hook.sh"
+	local filter='.hooks = {}'
+	for k in prestart createRuntime createContainer startContainer poststart poststop; do
+		filter="$filter | .hooks.$k = [{\"path\":\"$h/hook.sh\",\"args\":[\"hook.sh\",\"$k\"]}]"
+	done
+	b=$(new_bundle hooks "$filter" /bin/true)
+	# startContainer runs inside the container: give it the hook script via a bind mount.
+	jq ".mounts += [{\"destination\":\"$h\",\"type\":\"bind\",\"source\":\"$h\",\"options\":[\"rbind\"]}]" \
+		"$b/config.json" > "$b/c.json" && mv "$b/c.json" "$b/config.json"
+	mkdir -p "$base/rootfs$h"
+	assert_ok rt run --bundle "$b" hooks1
+	assert_eq "$(tr '\n' ' ' < "$h/order")" "prestart createRuntime createContainer startContainer poststart poststop "
+	assert_eq "$(jq -r .id "$h/createRuntime.json")" hooks1
+	assert_eq "$(jq -r .status "$h/poststop.json")" stopped
+	assert_ne "$(jq -r .pid "$h/createRuntime.json")" 0
+	# A failing createRuntime hook fails create and leaves nothing behind.
+	b=$(new_bundle hooks2 '.hooks = {"createRuntime":[{"path":"/bin/false"}]}' /bin/true)
+	local msg
+	msg=$(rt create --bundle "$b" hooks2 2>&1) && t_fail "create must fail"
+	assert_contains "$msg" 'hook createRuntime "/bin/false": exit status 1'
+	assert_fails rt state hooks2
+	assert_eq "$(cgroup_leftovers hooks2)" ""
+	rm -rf "$base/rootfs/tmp/gantry-rt-test."*
+}
+
+test_seccomp() {
+	local b out
+	b=$(new_bundle seccomp '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}' \
+		/bin/sh -c 'mkdir /tmp/x 2>&1; echo rc=$?')
+	out=$(rt run --bundle "$b" sc1)
+	assert_contains "$out" "Operation not permitted"
+	assert_contains "$out" "rc=1"
+}
+
+test_user_namespace() {
+	local b out
+	b=$(new_bundle userns '.linux.namespaces += [{"type":"user"}] | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}] | .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]' \
+		/bin/sh -c 'id -u; cat /proc/self/uid_map')
+	out=$(rt run --bundle "$b" userns1)
+	assert_contains "$out" "0"
+	assert_match "$out" "0[[:space:]]+100000[[:space:]]+65536"
+}
+
+test_console_socket() {
+	local b sock=$tmp/console.sock out
+	b=$(new_bundle tty '.process.terminal = true' /bin/sh -c 'tty; echo hello-tty')
+	# A receiver that takes the pty master over the socket and prints what the container writes.
+	python3 - "$sock" > "$tmp/tty.out" <<'PY' &
+import array, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 4096, 1)
+out = b""
+while True:
+    try:
+        d = os.read(fds[0], 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode(errors="replace"))
+PY
+	local rpid=$!
+	for _ in $(seq 50); do [[ -S $sock ]] && break; sleep 0.05; done
+	assert_ok rt create --bundle "$b" --console-socket "$sock" tty1
+	assert_ok rt start tty1
+	wait "$rpid"
+	out=$(cat "$tmp/tty.out")
+	assert_contains "$out" "/dev/pts/0"
+	assert_contains "$out" "hello-tty"
+	assert_ok rt delete -f tty1
+}
+
+test_bad_input() {
+	local b msg
+	b=$tmp/bad1
+	mkdir -p "$b"
+	echo '{"ociVersion": "1.1.0", "root": {"path": 5}}' > "$b/config.json"
+	msg=$(rt create --bundle "$b" bad1 2>&1) && t_fail "bad config must fail"
+	assert_contains "$msg" "root.path"
+	assert_fails rt state bad1
+	b=$(new_bundle bad2 . /no/such/binary)
+	msg=$(rt run --bundle "$b" bad2 2>&1) && t_fail "missing binary must fail"
+	assert_contains "$msg" "/no/such/binary"
+	assert_fails rt state bad2
+	b=$(new_bundle bad3 '.mounts += [{"destination":"/data","type":"bind","source":"/nonexistent-gantry","options":["rbind"]}]' /bin/true)
+	msg=$(rt run --bundle "$b" bad3 2>&1) && t_fail "missing bind source must fail"
+	assert_contains "$msg" "/nonexistent-gantry"
+	assert_fails rt state bad3
+	assert_eq "$(cgroup_leftovers bad3)" ""
+	msg=$(rt kill nosuch 2>&1) && t_fail "kill of a missing container must fail"
+	assert_contains "$msg" 'container "nosuch" does not exist'
+	b=$(new_bundle bad4 . /bin/true)
+	assert_fails rt create --bundle "$b" "../escape"
+	assert_ok rt create --bundle "$b" dup1
+	msg=$(rt create --bundle "$b" dup1 2>&1) && t_fail "duplicate id must fail"
+	assert_contains "$msg" "already exists"
+	assert_ok rt delete dup1
+}
+
+test_features_and_spec() {
+	assert_eq "$(rt features | jq -r .ociVersionMax)" "1.1.0"
+	assert_eq "$(rt features | jq -r '.linux.namespaces | index("user") != null')" true
+	local d=$tmp/specdir
+	mkdir -p "$d"
+	(cd "$d" && "$RT" spec)
+	assert_eq "$(jq -r .process.args[0] "$d/config.json")" sh
+	assert_fails bash -c "cd '$d' && '$RT' spec"
+}
+
+t_run run_exit_codes test_run_exit_codes
+t_run output_and_environment test_output_and_environment
+t_run lifecycle_states test_lifecycle_states
+t_run delete_force_and_kill_all test_delete_force_and_kill_all
+t_run memory_pids_cpu_limits test_memory_pids_cpu_limits
+t_run tiny_memory_limit_512k test_tiny_memory_limit
+t_run capabilities test_capabilities
+t_run user_and_no_new_privs test_user_and_nnp
+t_run readonly_and_masked_paths test_readonly_masked_paths
+t_run no_host_fd_or_cwd_leak test_no_host_fd_or_cwd_leak
+t_run exec test_exec
+t_run hooks test_hooks
+t_run seccomp test_seccomp
+t_run user_namespace test_user_namespace
+t_run console_socket test_console_socket
+t_run bad_input test_bad_input
+t_run features_and_spec test_features_and_spec
+t_summary
