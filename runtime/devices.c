@@ -30,6 +30,7 @@ struct node {
         mode_t mode;
         uid_t uid;
         gid_t gid;
+        bool chown; /* the owner is not the creator (us) */
 };
 
 /* Without mknod (user namespace), the host's node is bind-mounted over an empty file. */
@@ -52,8 +53,7 @@ static int create_node(int dirfd, const char *name, const struct node *n, bool b
         if (bind)
                 return bind_host_node(dirfd, name, n, err);
         if (mknodat(dirfd, name, n->fmt | n->mode, makedev(n->major, n->minor)) == 0) {
-                /* mknod already made it ours; chown only for another owner. */
-                if ((n->uid != geteuid() || n->gid != getegid()) &&
+                if (n->chown &&
                     fchownat(dirfd, name, n->uid, n->gid, AT_SYMLINK_NOFOLLOW) < 0)
                         return gerr_set(err, errno, "chown %s", n->path);
                 return 0;
@@ -66,7 +66,7 @@ static int create_node(int dirfd, const char *name, const struct node *n, bool b
 }
 
 static int spec_device(int rootfd, int devfd, const struct rt_device *d, bool bind,
-                       struct gerr **err)
+                       uid_t euid, gid_t egid, struct gerr **err)
 {
         struct node n = {
                 .path = d->path,
@@ -76,6 +76,7 @@ static int spec_device(int rootfd, int devfd, const struct rt_device *d, bool bi
                 .uid = d->has_uid ? d->uid : 0,
                 .gid = d->has_gid ? d->gid : 0,
         };
+        n.chown = n.uid != euid || n.gid != egid;
         switch (d->type) {
         case 'c':
         case 'u':
@@ -120,6 +121,8 @@ static bool spec_has_path(const struct rt_spec *s, const char *name)
 static int create_devices(int rootfd, int devfd, const struct rt_spec *s, struct gerr **err)
 {
         bool bind = rt_spec_namespace(s, CLONE_NEWUSER) != NULL;
+        uid_t euid = geteuid();
+        gid_t egid = getegid();
         char path[32];
         for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
                 if (spec_has_path(s, default_devices[i].name))
@@ -131,13 +134,14 @@ static int create_devices(int rootfd, int devfd, const struct rt_spec *s, struct
                         .major = default_devices[i].major,
                         .minor = default_devices[i].minor,
                         .mode = 0666,
+                        .chown = euid != 0 || egid != 0,
                 };
                 int r = create_node(devfd, default_devices[i].name, &n, bind, err);
                 if (r < 0)
                         return r;
         }
         for (size_t i = 0; i < s->linux.n_devices; i++) {
-                int r = spec_device(rootfd, devfd, &s->linux.devices[i], bind, err);
+                int r = spec_device(rootfd, devfd, &s->linux.devices[i], bind, euid, egid, err);
                 if (r < 0)
                         return r;
         }

@@ -105,45 +105,58 @@ static int check_proc_dest(const struct rt_mount *m, const char *dest, bool bind
 /* mkdir -p of a clean absolute path below rootfd. Every open resolves the whole path from
  * the rootfs (RESOLVE_IN_ROOT), so an absolute symlink deeper in the path (/var/run -> /run)
  * means what it means inside the container; the common case (it exists) is one openat2. */
+/* Split a clean absolute path into its parent ("/" for top-level names) and last name. */
+static int split_parent(const char *path, char parent[PATH_MAX], const char **name)
+{
+        const char *slash = strrchr(path, '/');
+        if (slash == NULL || slash[1] == '\0')
+                return -EINVAL;
+        size_t plen = slash == path ? 1 : (size_t)(slash - path);
+        if (plen >= PATH_MAX)
+                return -ENAMETOOLONG;
+        memcpy(parent, path, plen);
+        parent[plen] = '\0';
+        *name = slash + 1;
+        return 0;
+}
+
+/* path is known to be missing: create it (and its missing parents). */
+static int mkdir_missing(int rootfd, const char *path, mode_t mode)
+{
+        char parent[PATH_MAX];
+        const char *name;
+        int r = split_parent(path, parent, &name);
+        if (r < 0)
+                return r == -EINVAL ? -ENOENT : r;
+        _cleanup_close_ int pfd = rt_mkdir_in_root(rootfd, parent, mode);
+        if (pfd < 0)
+                return pfd;
+        if (mkdirat(pfd, name, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+}
+
 int rt_mkdir_in_root(int rootfd, const char *path, mode_t mode)
 {
         int fd = fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
         if (fd != -ENOENT)
                 return fd;
-        const char *slash = strrchr(path, '/');
-        if (slash == NULL || slash[1] == '\0')
-                return -ENOENT;
-        char parent[PATH_MAX];
-        size_t plen = slash == path ? 1 : (size_t)(slash - path);
-        if (plen >= sizeof(parent))
-                return -ENAMETOOLONG;
-        memcpy(parent, path, plen);
-        parent[plen] = '\0';
-        _cleanup_close_ int pfd = rt_mkdir_in_root(rootfd, parent, mode);
-        if (pfd < 0)
-                return pfd;
-        if (mkdirat(pfd, slash + 1, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        return mkdir_missing(rootfd, path, mode);
 }
 
 /* An empty regular file at path (parents created); returns its O_PATH fd. */
 static int touch_in_root(int rootfd, const char *path, mode_t mode)
 {
-        const char *slash = strrchr(path, '/');
-        if (slash == NULL || slash[1] == '\0')
-                return -EINVAL;
         char parent[PATH_MAX];
-        size_t plen = slash == path ? 1 : (size_t)(slash - path);
-        if (plen >= sizeof(parent))
-                return -ENAMETOOLONG;
-        memcpy(parent, path, plen);
-        parent[plen] = '\0';
+        const char *name;
+        int r = split_parent(path, parent, &name);
+        if (r < 0)
+                return r;
         _cleanup_close_ int pfd = rt_mkdir_in_root(rootfd, parent, 0755);
         if (pfd < 0)
                 return pfd;
         /* mknod S_IFREG creates without opening: nothing that races in gets opened. */
-        if (mknodat(pfd, slash + 1, S_IFREG | mode, 0) < 0 && errno != EEXIST)
+        if (mknodat(pfd, name, S_IFREG | mode, 0) < 0 && errno != EEXIST)
                 return -errno;
         return fs_open_in_root(rootfd, path, O_PATH | O_CLOEXEC, 0);
 }
@@ -155,7 +168,7 @@ static int open_dest(int rootfd, const char *dest, bool dir, int extra_flags)
         int fd = fs_open_in_root(rootfd, dest, O_PATH | O_CLOEXEC | extra_flags, 0);
         if (fd != -ENOENT)
                 return fd;
-        return dir ? rt_mkdir_in_root(rootfd, dest, 0755) : touch_in_root(rootfd, dest, 0644);
+        return dir ? mkdir_missing(rootfd, dest, 0755) : touch_in_root(rootfd, dest, 0644);
 }
 
 /* MS_REMOUNT replaces every per-mount flag; in a user namespace the kernel refuses to drop
@@ -330,7 +343,7 @@ static int mount_fs(int rootfd, const struct rt_spec *s, const struct rt_mount *
         int fd0 = fs_open_in_root(rootfd, dest, (copyup ? 0 : O_PATH) | O_CLOEXEC | extra, 0);
         bool existed = fd0 >= 0;
         if (fd0 == -ENOENT)
-                fd0 = rt_mkdir_in_root(rootfd, dest, 0755);
+                fd0 = mkdir_missing(rootfd, dest, 0755);
         _cleanup_close_ int fd = fd0;
         if (fd < 0) {
                 if (procfs && fd == -ENOTDIR)

@@ -319,7 +319,8 @@ json_t *rt_state_json(const struct rt_state *st, enum rt_status status)
 {
         json_t *o = json_pack("{s:s,s:s,s:s}", "ociVersion", "1.1.0", "id", st->id, "status",
                               rt_status_name(status));
-        if (status == RT_CREATED || status == RT_RUNNING || status == RT_PAUSED)
+        /* Hooks run while creating also need the pid (runtime-spec: createRuntime hooks). */
+        if (status != RT_STOPPED && st->pid > 0)
                 json_object_set_new(o, "pid", json_integer(st->pid));
         else
                 json_object_set_new(o, "pid", json_integer(0));

@@ -221,7 +221,8 @@ static void fail_gerr(const char *step, struct gerr *err)
 
 static void full_container(void *arg)
 {
-        bool no_pivot = arg != NULL;
+        long mode = (long)arg; /* 0 pivot_root, 1 no_pivot (MS_MOVE + chroot), 2 rshared */
+        bool no_pivot = mode == 1;
         static struct rt_mount mounts[] = {
                 { .destination = S("/proc"), .type = S("proc"), .source = S("proc") },
                 { .destination = S("/dev"), .type = S("tmpfs"), .source = S("tmpfs"),
@@ -268,6 +269,8 @@ static void full_container(void *arg)
         s.hostname = S("rootfs-test");
         s.domainname = S("example.org");
         s.root_readonly = true;
+        if (mode == 2)
+                s.linux.rootfs_propagation = MS_SHARED | MS_REC;
         json_t *sysctl = json_pack("{s:s}", "kernel.shmmni", "4000");
         s.linux.sysctl = sysctl;
 
@@ -380,32 +383,36 @@ static void full_container(void *arg)
         json_decref(sysctl);
 }
 
-static void test_full_container(void **state)
+static void run_full(long mode)
 {
-        (void)state;
         if (geteuid() != 0)
                 skip();
         char out[8192];
         int st = run_in_ns(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET,
-                           full_container, NULL, out, sizeof(out));
+                           full_container, (void *)mode, out, sizeof(out));
         if (out[0] != '\0')
                 print_message("%s", out);
         assert_string_equal(out, "");
         assert_int_equal(st, 0);
 }
 
+static void test_full_container(void **state)
+{
+        (void)state;
+        run_full(0);
+}
+
 static void test_full_container_no_pivot(void **state)
 {
         (void)state;
-        if (geteuid() != 0)
-                skip();
-        char out[8192];
-        int st = run_in_ns(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET,
-                           full_container, (void *)1, out, sizeof(out));
-        if (out[0] != '\0')
-                print_message("%s", out);
-        assert_string_equal(out, "");
-        assert_int_equal(st, 0);
+        run_full(1);
+}
+
+/* A shared rootfsPropagation: pivot_root only works once the rootfs' parent is private. */
+static void test_full_container_rshared(void **state)
+{
+        (void)state;
+        run_full(2);
 }
 
 /* ---- errors name the mount ---- */
@@ -573,6 +580,7 @@ int main(void)
                 cmocka_unit_test(test_sysctl_check),
                 cmocka_unit_test(test_full_container),
                 cmocka_unit_test(test_full_container_no_pivot),
+                cmocka_unit_test(test_full_container_rshared),
                 cmocka_unit_test(test_errors_name_the_mount),
                 cmocka_unit_test(test_userns_binds_devices),
         };
