@@ -167,48 +167,103 @@ int fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
         return openat2_in_root(rootfd, path, (uint64_t)(flags | O_CLOEXEC), mode);
 }
 
-/* Walk path one component at a time below rootfd, creating directories; each step is resolved
- * with RESOLVE_IN_ROOT so a symlink component can never lead outside. */
+/* Walk path one component at a time below rootfd, creating directories. Each prefix is resolved
+ * from rootfd with RESOLVE_IN_ROOT, so an absolute symlink anywhere on the way (/var/run -> /run)
+ * resolves as it would inside the container and never leads outside. */
+static int walk_mkdir_depth(int rootfd, const char *path, mode_t mode, bool last_is_file,
+                            mode_t fmode, int depth);
+
+/* A dangling symlink on the way (/var/run -> /run with no /run yet): create its target inside
+ * the root and carry on with the rest of the path from there. */
+static int follow_dangling(int rootfd, int dirfd, const char *prefix, const char *name,
+                           const char *rest, mode_t mode, bool last_is_file, mode_t fmode,
+                           int depth)
+{
+        char target[4096];
+        ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        _cleanup_free_ char *next = NULL;
+        int r;
+        if (target[0] == '/') {
+                r = asprintf(&next, "%s/%s", target, rest);
+        } else {
+                /* Relative: from the directory holding the link (prefix minus its last name). */
+                size_t plen = strlen(prefix) - strlen(name);
+                r = asprintf(&next, "%.*s%s/%s", (int)plen, prefix, target, rest);
+        }
+        if (r < 0)
+                return -ENOMEM;
+        return walk_mkdir_depth(rootfd, next, mode, last_is_file, fmode, depth + 1);
+}
+
 static int walk_mkdir(int rootfd, const char *path, mode_t mode, bool last_is_file, mode_t fmode)
 {
-        _cleanup_free_ char *copy = strdup(path);
-        if (copy == NULL)
+        return walk_mkdir_depth(rootfd, path, mode, last_is_file, fmode, 0);
+}
+
+static int walk_mkdir_depth(int rootfd, const char *path, mode_t mode, bool last_is_file,
+                            mode_t fmode, int depth)
+{
+        if (depth > 40)
+                return -ELOOP;
+        _cleanup_free_ char *prefix = strdup(path);
+        if (prefix == NULL)
                 return -ENOMEM;
         _cleanup_close_ int cur = openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
         if (cur < 0)
                 return cur;
-        char *save = NULL;
-        char *tok = strtok_r(copy, "/", &save);
-        while (tok != NULL) {
-                char *next = strtok_r(NULL, "/", &save);
-                bool last = next == NULL;
+        char *p = prefix;
+        while (*p == '/')
+                p++;
+        while (*p != '\0') {
+                char *end = strchr(p, '/');
+                bool last = end == NULL;
+                while (end != NULL && end[1] == '/')
+                        end++;
+                if (end != NULL && end[1] == '\0')
+                        last = true;
+                char saved = end ? *end : '\0';
+                if (end != NULL)
+                        *end = '\0';
+                /* prefix now names the path up to this component; p is the component. */
+                int fd;
                 if (last && last_is_file) {
-                        int fd = openat2_in_root(cur, tok, O_PATH | O_CLOEXEC, 0);
+                        fd = openat2_in_root(rootfd, prefix, O_PATH | O_CLOEXEC, 0);
                         if (fd == -ENOENT) {
-                                int c = openat2_in_root(cur, tok,
-                                                        O_CREAT | O_WRONLY | O_CLOEXEC | O_EXCL,
-                                                        fmode);
+                                int c = openat2_in_root(cur, p, O_CREAT | O_WRONLY | O_EXCL, fmode);
                                 if (c < 0 && c != -EEXIST)
                                         return c;
                                 if (c >= 0)
                                         close(c);
-                                fd = openat2_in_root(cur, tok, O_PATH | O_CLOEXEC, 0);
+                                fd = openat2_in_root(rootfd, prefix, O_PATH | O_CLOEXEC, 0);
                         }
                         return fd;
                 }
-                int fd = openat2_in_root(cur, tok, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+                fd = openat2_in_root(rootfd, prefix, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
                 if (fd == -ENOENT) {
-                        /* mkdirat on a dirfd that was itself resolved in root is safe: tok has no
-                         * slash, and an existing symlink makes mkdirat fail with EEXIST. */
-                        if (mkdirat(cur, tok, mode) < 0 && errno != EEXIST)
-                                return -errno;
-                        fd = openat2_in_root(cur, tok, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+                        /* cur was itself resolved in root and p has no slash: safe. */
+                        if (mkdirat(cur, p, mode) < 0) {
+                                if (errno != EEXIST)
+                                        return -errno;
+                                struct stat st;
+                                if (fstatat(cur, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                    S_ISLNK(st.st_mode))
+                                        return follow_dangling(rootfd, cur, prefix, p,
+                                                               end ? end + 1 : "", mode,
+                                                               last_is_file, fmode, depth);
+                        }
+                        fd = openat2_in_root(rootfd, prefix, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
                 }
                 if (fd < 0)
                         return fd;
                 close(cur);
                 cur = fd;
-                tok = next;
+                if (end == NULL || last)
+                        break;
+                *end = saved;
+                p = end + 1;
         }
         return TAKE_FD(cur);
 }

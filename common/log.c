@@ -62,6 +62,12 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
                 n = snprintf(line, sizeof(line), "%s\n", s ? s : msg);
                 free(s);
                 json_decref(o);
+        } else if (lvl == LOG_LVL_DEBUG) {
+                /* Debug lines carry the monotonic time: they are how start-up gets profiled. */
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                n = snprintf(line, sizeof(line), "debug %ld.%06ld %s\n", (long)ts.tv_sec,
+                             ts.tv_nsec / 1000, msg);
         } else if (log_out == STDERR_FILENO) {
                 n = snprintf(line, sizeof(line), "%s%s\n", lvl <= LOG_LVL_WARN && lvl != LOG_LVL_ERROR ? "warning: " : "", msg);
         } else {

@@ -607,10 +607,9 @@ static int rm_tree(const char *dir, long deadline, struct gerr **err)
         }
 }
 
-static int pid_str(char *buf, size_t size, pid_t pid)
+static void pid_str(char *buf, size_t size, pid_t pid)
 {
         snprintf(buf, size, "%d", (int)pid);
-        return 0;
 }
 
 static int join_all(const struct rt_cgroup *cg, pid_t pid, size_t *joined, struct gerr **err)
@@ -1046,6 +1045,29 @@ int rt_cgroup_kill_all(const struct rt_cgroup *cg, int sig, struct gerr **err)
         return r < 0 ? r : 0;
 }
 
+/* After cgroup.kill the tasks exit asynchronously: re-read cgroup.events until "populated 0".
+ * Not poll(): the kernel rate-limits that notification to one per 10 ms. */
+static void wait_unpopulated(const char *dir, long deadline)
+{
+        char path[PATH_MAX];
+        if (join_path(path, sizeof(path), dir, "cgroup.events") < 0)
+                return;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        for (long us = 20;; us = us < 1000 ? us * 2 : us) {
+                char buf[256];
+                ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+                if (n <= 0)
+                        return;
+                buf[n] = '\0';
+                const char *p = strstr(buf, "populated ");
+                if (p == NULL || p[10] == '0' || now_ms() > deadline)
+                        return;
+                sleep_us(us);
+        }
+}
+
 int rt_cgroup_destroy(const struct rt_cgroup *cg, struct gerr **err)
 {
         bool fake = host_cache != NULL && host_cache->fake;
@@ -1056,6 +1078,8 @@ int rt_cgroup_destroy(const struct rt_cgroup *cg, struct gerr **err)
                               rt_cg_write_opt(cg->unified, "cgroup.kill", "1", NULL) == 0;
                 if (thaw)
                         rt_cg_write(rt_cg_v1_dir(cg, "freezer"), "freezer.state", "THAWED", NULL);
+                if (killed)
+                        wait_unpopulated(cg->unified, deadline);
                 /* Without cgroup.kill, new children can appear while we signal: loop. */
                 while (!killed && signal_pids(cg, SIGKILL, NULL) > 0 && now_ms() < deadline)
                         sleep_us(1000);

@@ -235,6 +235,7 @@ static bool spec_has_hooks(const struct rt_spec *s)
 static int do_create(const struct rt_context *ctx, const struct rt_create_opts *o, bool use_fifo,
                      bool foreground, struct creation *c, struct gerr **err)
 {
+        log_debug("create %s: begin", o->id);
         int r = rt_state_mkdir(ctx, o->id, err);
         if (r < 0)
                 return r;
@@ -317,6 +318,7 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
                 return r;
         }
         int pidfd = -1;
+        log_debug("create %s: spec loaded, cloning init", o->id);
         pid_t pid = rt_clone3(clone_flags, &pidfd);
         if (pid == 0) {
                 close(c->sync_fd);
@@ -342,6 +344,7 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
                 if (r < 0)
                         return gerr_wrap(err, "user namespace mappings");
         }
+        log_debug("create %s: init %d cloned", o->id, pid);
         r = rt_cgroup_create(s->linux.cgroups_path, o->id, s->linux.resources, pid,
                              &c->st->cgroup, err);
         if (r < 0)
@@ -353,6 +356,7 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
         _cleanup_free_ char *state_json = NULL;
         if (spec_has_hooks(s))
                 state_json = rt_state_json_string(c->st, RT_CREATING);
+        log_debug("create %s: cgroup ready", o->id);
         if (rt_sync_send(c->sync_fd, RT_SYNC_GO, state_json,
                          state_json ? strlen(state_json) : 0) < 0)
                 return gerr_set(err, errno, "sync with container init");
@@ -380,6 +384,7 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
                 return gerr_set(err, t < 0 ? -t : EPIPE,
                                 "container init exited before it was ready");
         }
+        log_debug("create %s: init ready", o->id);
         c->st->created = rt_now_rfc3339();
         r = rt_state_save(c->st, err);
         if (r < 0)
@@ -570,11 +575,14 @@ int rt_container_run(const struct rt_context *ctx, const struct rt_create_opts *
                 creation_free(&c);
                 return 0;
         }
+        log_debug("run %s: started", o->id);
         *status = rt_wait_forwarding(c.pid, c.pidfd, master);
         close(c.pidfd);
         c.pidfd = -1;
+        log_debug("run %s: exited with %d", o->id, *status);
         if (!o->keep)
                 container_cleanup(c.st);
+        log_debug("run %s: deleted", o->id);
         creation_free(&c);
         return 0;
 }

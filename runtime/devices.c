@@ -19,8 +19,8 @@ static const struct {
         const char *name;
         unsigned major, minor;
 } default_devices[] = {
-        { "null", 1, 3 }, { "zero", 1, 5 },    { "full", 1, 7 },
-        { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 struct node {
@@ -53,8 +53,7 @@ static int create_node(int dirfd, const char *name, const struct node *n, bool b
         if (bind)
                 return bind_host_node(dirfd, name, n, err);
         if (mknodat(dirfd, name, n->fmt | n->mode, makedev(n->major, n->minor)) == 0) {
-                if (n->chown &&
-                    fchownat(dirfd, name, n->uid, n->gid, AT_SYMLINK_NOFOLLOW) < 0)
+                if (n->chown && fchownat(dirfd, name, n->uid, n->gid, AT_SYMLINK_NOFOLLOW) < 0)
                         return gerr_set(err, errno, "chown %s", n->path);
                 return 0;
         }
@@ -65,16 +64,16 @@ static int create_node(int dirfd, const char *name, const struct node *n, bool b
         return gerr_set(err, errno, "mknod %s", n->path);
 }
 
-static int spec_device(int rootfd, int devfd, const struct rt_device *d, bool bind,
-                       uid_t euid, gid_t egid, struct gerr **err)
+static int spec_device(int rootfd, int devfd, const struct rt_device *d, bool bind, uid_t euid,
+                       gid_t egid, struct gerr **err)
 {
         struct node n = {
-                .path = d->path,
-                .major = (unsigned)d->major,
-                .minor = (unsigned)d->minor,
-                .mode = d->has_file_mode ? d->file_mode & 07777 : 0666,
-                .uid = d->has_uid ? d->uid : 0,
-                .gid = d->has_gid ? d->gid : 0,
+            .path = d->path,
+            .major = (unsigned)d->major,
+            .minor = (unsigned)d->minor,
+            .mode = d->has_file_mode ? d->file_mode & 07777 : 0666,
+            .uid = d->has_uid ? d->uid : 0,
+            .gid = d->has_gid ? d->gid : 0,
         };
         n.chown = n.uid != euid || n.gid != egid;
         switch (d->type) {
@@ -89,8 +88,8 @@ static int spec_device(int rootfd, int devfd, const struct rt_device *d, bool bi
                 n.fmt = S_IFIFO;
                 break;
         default:
-                return gerr_set(err, EINVAL, "%c is not a valid device type for device %s",
-                                d->type, d->path);
+                return gerr_set(err, EINVAL, "%c is not a valid device type for device %s", d->type,
+                                d->path);
         }
         char clean[PATH_MAX];
         rt_path_clean(d->path, clean, sizeof(clean));
@@ -129,12 +128,12 @@ static int create_devices(int rootfd, int devfd, const struct rt_spec *s, struct
                         continue;
                 snprintf(path, sizeof(path), "/dev/%s", default_devices[i].name);
                 struct node n = {
-                        .path = path,
-                        .fmt = S_IFCHR,
-                        .major = default_devices[i].major,
-                        .minor = default_devices[i].minor,
-                        .mode = 0666,
-                        .chown = euid != 0 || egid != 0,
+                    .path = path,
+                    .fmt = S_IFCHR,
+                    .major = default_devices[i].major,
+                    .minor = default_devices[i].minor,
+                    .mode = 0666,
+                    .chown = euid != 0 || egid != 0,
                 };
                 int r = create_node(devfd, default_devices[i].name, &n, bind, err);
                 if (r < 0)
@@ -151,11 +150,9 @@ static int create_devices(int rootfd, int devfd, const struct rt_spec *s, struct
 static int dev_symlinks(int devfd, struct gerr **err)
 {
         static const char *const links[][2] = {
-                { "/proc/self/fd", "fd" },
-                { "/proc/self/fd/0", "stdin" },
-                { "/proc/self/fd/1", "stdout" },
-                { "/proc/self/fd/2", "stderr" },
-                { "/proc/kcore", "core" },
+            {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
+            {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+            {"/proc/kcore", "core"},
         };
         /* kcore is optional (CONFIG_PROC_KCORE): link it only where the host has it. */
         size_t n = ARRAY_SIZE(links) - (access("/proc/kcore", F_OK) == 0 ? 0 : 1);

@@ -55,7 +55,7 @@ void rt_path_clean(const char *in, char *out, size_t size)
 
 int rt_mount_setattr(int fd, bool recursive, uint64_t set, uint64_t clr, uint64_t propagation)
 {
-        struct mount_attr attr = { .attr_set = set, .attr_clr = clr, .propagation = propagation };
+        struct mount_attr attr = {.attr_set = set, .attr_clr = clr, .propagation = propagation};
         unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
         if (syscall(SYS_mount_setattr, fd, "", flags, &attr, sizeof(attr)) < 0)
                 return -errno;
@@ -67,7 +67,8 @@ bool rt_mounts_binds_dev(const struct rt_spec *s)
         char dest[PATH_MAX];
         for (size_t i = 0; i < s->n_mounts; i++) {
                 const struct rt_mount *m = &s->mounts[i];
-                bool bind = (m->flags & MS_BIND) || streq(m->type, "bind") || streq(m->type, "rbind");
+                bool bind =
+                    (m->flags & MS_BIND) || streq(m->type, "bind") || streq(m->type, "rbind");
                 if (!bind)
                         continue;
                 rt_path_clean(m->destination, dest, sizeof(dest));
@@ -77,14 +78,23 @@ bool rt_mounts_binds_dev(const struct rt_spec *s)
         return false;
 }
 
+/* One rt_mounts_apply run. */
+struct mctx {
+        int rootfd;
+        const struct rt_spec *s;
+        bool proc_seen; /* a procfs is mounted in the rootfs: destinations may resolve into it */
+};
+
 /* runc's checkProcMount: nothing may be mounted below /proc except the files lxcfs emulates,
  * and a bind on /proc itself must come from a procfs. */
 static int check_proc_dest(const struct rt_mount *m, const char *dest, bool bind, struct gerr **err)
 {
         static const char *const allowed[] = {
-                "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
-                "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
-                "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+            "/proc/cpuinfo", "/proc/diskstats",
+            "/proc/meminfo", "/proc/stat",
+            "/proc/swaps",   "/proc/uptime",
+            "/proc/loadavg", "/proc/slabinfo",
+            "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
         };
         if (strncmp(dest, "/proc", 5) != 0 || (dest[5] != '\0' && dest[5] != '/'))
                 return 0;
@@ -100,6 +110,21 @@ static int check_proc_dest(const struct rt_mount *m, const char *dest, bool bind
                 if (strcmp(dest, allowed[i]) == 0)
                         return 0;
         return gerr_set(err, 0, "\"%s\" cannot be mounted because it is inside /proc", dest);
+}
+
+/* runc checks the destination with symlinks resolved: one outside /proc on paper may lead
+ * into the procfs mounted earlier. fstatfs of the opened mount point tells, and is only
+ * needed once a procfs is there. */
+static int check_not_in_proc(const struct mctx *mc, int fd, const char *dest, struct gerr **err)
+{
+        struct statfs sf;
+        if (!mc->proc_seen ||
+            (strncmp(dest, "/proc", 5) == 0 && (dest[5] == '\0' || dest[5] == '/')))
+                return 0;
+        if (fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+                return gerr_set(err, 0, "\"%s\" cannot be mounted because it is inside /proc",
+                                dest);
+        return 0;
 }
 
 /* mkdir -p of a clean absolute path below rootfd. Every open resolves the whole path from
@@ -191,15 +216,16 @@ int rt_remount(const char *path, unsigned long flags)
 
 /* What the kernel applies only on an existing mount: bind flags, recursive attributes,
  * propagation. The destination is opened again so that the fd names the new mount's root. */
-static int finish_mount(int rootfd, const struct rt_mount *m, const char *dest,
+static int finish_mount(struct mctx *mc, const struct rt_mount *m, const char *dest,
                         unsigned long remount_flags, const char *what, struct gerr **err)
 {
         if (remount_flags == 0 && m->propagation == 0 && m->rec_attr_set == 0 &&
             m->rec_attr_clr == 0)
                 return 0;
-        _cleanup_close_ int fd = fs_open_in_root(rootfd, dest, O_PATH | O_CLOEXEC, 0);
+        _cleanup_close_ int fd = fs_open_in_root(mc->rootfd, dest, O_PATH | O_CLOEXEC, 0);
         if (fd < 0)
-                return gerr_set(err, -fd, "mount %s on %s%s", m->source, m->destination, what);
+                return gerr_set(err, -fd, "mount %s on %s%s", m->source ? m->source : m->type,
+                                m->destination, what);
         struct rt_fdpath fp;
         const char *p = rt_fdpath(&fp, fd);
         int r;
@@ -213,16 +239,20 @@ static int finish_mount(int rootfd, const struct rt_mount *m, const char *dest,
         return 0;
 }
 
-static int mount_bind(int rootfd, const struct rt_mount *m, const char *dest, struct gerr **err)
+static int mount_bind(struct mctx *mc, const struct rt_mount *m, const char *dest,
+                      struct gerr **err)
 {
         const char *src = m->source != NULL ? m->source : "";
         unsigned long rec = (m->flags & MS_REC) || streq(m->type, "rbind") ? MS_REC : 0;
         struct stat st;
         if (stat(src, &st) < 0)
                 return gerr_set(err, errno, "mount %s on %s (bind)", src, m->destination);
-        _cleanup_close_ int fd = open_dest(rootfd, dest, S_ISDIR(st.st_mode), 0);
+        _cleanup_close_ int fd = open_dest(mc->rootfd, dest, S_ISDIR(st.st_mode), 0);
         if (fd < 0)
                 return gerr_set(err, -fd, "mount %s on %s (bind)", src, m->destination);
+        int r = check_not_in_proc(mc, fd, dest, err);
+        if (r < 0)
+                return r;
         struct rt_fdpath fp;
         if (mount(src, rt_fdpath(&fp, fd), NULL, MS_BIND | rec, NULL) < 0)
                 return gerr_set(err, errno, "mount %s on %s (bind)", src, m->destination);
@@ -230,7 +260,7 @@ static int mount_bind(int rootfd, const struct rt_mount *m, const char *dest, st
         unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | RT_PROPAGATION_MASK);
         if (m->nosymfollow)
                 flags |= MS_NOSYMFOLLOW;
-        return finish_mount(rootfd, m, dest, flags != 0 ? flags | MS_BIND : 0, " (bind)", err);
+        return finish_mount(mc, m, dest, flags != 0 ? flags | MS_BIND : 0, " (bind)", err);
 }
 
 /* Copy the image directory's contents into the fresh tmpfs (tmpcopyup), keeping owners and
@@ -263,30 +293,33 @@ static int copy_tree(int src, int dst)
                                 break;
                         }
                         _cleanup_close_ int s2 =
-                                openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                            openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         _cleanup_close_ int d2 =
-                                openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                            openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (s2 < 0 || d2 < 0)
                                 r = -errno;
                         else if ((r = copy_tree(s2, d2)) == 0 &&
                                  (fchown(d2, st.st_uid, st.st_gid) < 0 || fchmod(d2, mode) < 0))
                                 r = -errno;
                 } else if (S_ISREG(st.st_mode)) {
-                        _cleanup_close_ int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                        _cleanup_close_ int in =
+                            openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
                         _cleanup_close_ int out = openat(
-                                dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                            dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                         if (in < 0 || out < 0) {
                                 r = -errno;
                                 break;
                         }
                         bool cfr = true; /* copy_file_range refuses to cross filesystems */
                         for (off_t left = st.st_size; left > 0;) {
-                                ssize_t n = cfr ? copy_file_range(in, NULL, out, NULL, (size_t)left, 0)
-                                                : sendfile(out, in, NULL, (size_t)left);
+                                ssize_t n =
+                                    cfr ? copy_file_range(in, NULL, out, NULL, (size_t)left, 0)
+                                        : sendfile(out, in, NULL, (size_t)left);
                                 if (n < 0 && errno == EINTR)
                                         continue;
-                                if (n < 0 && cfr && (errno == EXDEV || errno == EINVAL ||
-                                                     errno == ENOSYS || errno == EOPNOTSUPP)) {
+                                if (n < 0 && cfr &&
+                                    (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                                     errno == EOPNOTSUPP)) {
                                         cfr = false;
                                         continue;
                                 }
@@ -296,7 +329,8 @@ static int copy_tree(int src, int dst)
                                 }
                                 left -= n;
                         }
-                        if (r == 0 && (fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, mode) < 0))
+                        if (r == 0 &&
+                            (fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, mode) < 0))
                                 r = -errno;
                 } else if (S_ISLNK(st.st_mode)) {
                         char target[PATH_MAX];
@@ -323,8 +357,7 @@ static int copy_tree(int src, int dst)
 }
 
 /* Any filesystem type: proc, sysfs, tmpfs, devpts, mqueue, cgroup2, overlay, ... */
-static int mount_fs(int rootfd, const struct rt_spec *s, const struct rt_mount *m,
-                    const char *dest, struct gerr **err)
+static int mount_fs(struct mctx *mc, const struct rt_mount *m, const char *dest, struct gerr **err)
 {
         const char *type = m->type;
         const char *src = m->source != NULL ? m->source : type;
@@ -340,16 +373,23 @@ static int mount_fs(int rootfd, const struct rt_spec *s, const struct rt_mount *
         int extra = procfs ? O_NOFOLLOW | O_DIRECTORY : 0;
         if (copyup)
                 extra = O_RDONLY | O_DIRECTORY; /* readable: we list what the tmpfs hides */
-        int fd0 = fs_open_in_root(rootfd, dest, (copyup ? 0 : O_PATH) | O_CLOEXEC | extra, 0);
+        int fd0 = fs_open_in_root(mc->rootfd, dest, (copyup ? 0 : O_PATH) | O_CLOEXEC | extra, 0);
         bool existed = fd0 >= 0;
         if (fd0 == -ENOENT)
-                fd0 = mkdir_missing(rootfd, dest, 0755);
+                fd0 = mkdir_missing(mc->rootfd, dest, 0755);
         _cleanup_close_ int fd = fd0;
         if (fd < 0) {
                 if (procfs && fd == -ENOTDIR)
-                        return gerr_set(err, 0, "mount %s on %s: filesystem %s must be mounted on an ordinary directory",
+                        return gerr_set(err, 0,
+                                        "mount %s on %s: filesystem %s must be mounted on an "
+                                        "ordinary directory",
                                         src, m->destination, type);
                 return gerr_set(err, -fd, "mount %s on %s", src, m->destination);
+        }
+        if (!streq(type, "proc")) {
+                int r = check_not_in_proc(mc, fd, dest, err);
+                if (r < 0)
+                        return r;
         }
 
         /* runc: a tmpfs over an existing directory keeps that directory's mode unless the
@@ -358,9 +398,8 @@ static int mount_fs(int rootfd, const struct rt_spec *s, const struct rt_mount *
         const char *data = m->data;
         if (streq(type, "tmpfs") && existed && (data == NULL || strstr(data, "mode=") == NULL)) {
                 struct stat st;
-                if (fstat(fd, &st) == 0 &&
-                    asprintf(&data_buf, "mode=%04o%s%s", st.st_mode & 07777, data ? "," : "",
-                             data ? data : "") >= 0)
+                if (fstat(fd, &st) == 0 && asprintf(&data_buf, "mode=%04o%s%s", st.st_mode & 07777,
+                                                    data ? "," : "", data ? data : "") >= 0)
                         data = data_buf;
         }
 
@@ -370,25 +409,25 @@ static int mount_fs(int rootfd, const struct rt_spec *s, const struct rt_mount *
                 if (e == EPERM && streq(type, "sysfs")) {
                         /* No sysfs of our own without owning the network namespace (a user
                          * namespace without a new netns): show the host's, as runc does. */
-                        const struct rt_namespace *ns = rt_spec_namespace(s, CLONE_NEWNET);
+                        const struct rt_namespace *ns = rt_spec_namespace(mc->s, CLONE_NEWNET);
                         if (ns == NULL || ns->path != NULL) {
                                 struct rt_mount b = *m;
                                 b.source = (char *)"/sys";
                                 b.type = (char *)"bind";
                                 b.flags |= MS_BIND | MS_REC;
-                                return mount_bind(rootfd, &b, dest, err);
+                                return mount_bind(mc, &b, dest, err);
                         }
                 }
                 return gerr_set(err, e, "mount %s on %s", src, m->destination);
         }
         if (copyup) {
                 _cleanup_close_ int nfd =
-                        fs_open_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+                    fs_open_in_root(mc->rootfd, dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
                 int r = nfd < 0 ? nfd : copy_tree(fd, nfd);
                 if (r < 0)
                         return gerr_set(err, -r, "tmpcopyup %s", m->destination);
         }
-        return finish_mount(rootfd, m, dest, 0, "", err);
+        return finish_mount(mc, m, dest, 0, "", err);
 }
 
 /* The cgroup lines of /proc/self/cgroup ("N:controllers:/path"), in file order. */
@@ -424,8 +463,8 @@ static int read_self_cgroup(char **buf, struct cg_line *lines, size_t max, size_
  * cgroup mount when the container has its own cgroup namespace), co-mounted controllers
  * reachable through symlinks, all read-only when the mount says "ro". The v2 tree of a
  * hybrid host is left out, as runc 1.1 does. */
-static int mount_cgroup(int rootfd, const struct rt_spec *s, const struct rt_mount *m,
-                        const char *dest, struct gerr **err)
+static int mount_cgroup(struct mctx *mc, const struct rt_mount *m, const char *dest,
+                        struct gerr **err)
 {
         struct statfs sf;
         if (statfs("/sys/fs/cgroup", &sf) < 0)
@@ -440,7 +479,7 @@ static int mount_cgroup(int rootfd, const struct rt_spec *s, const struct rt_mou
                 c.type = (char *)"cgroup2";
                 c.source = (char *)"cgroup2";
                 struct gerr *e = NULL;
-                int r = mount_fs(rootfd, s, &c, dest, &e);
+                int r = mount_fs(mc, &c, dest, &e);
                 if (r != -EPERM && r != -EBUSY) {
                         if (e != NULL)
                                 *err = e;
@@ -458,27 +497,28 @@ static int mount_cgroup(int rootfd, const struct rt_spec *s, const struct rt_mou
                         struct rt_mount b = *m;
                         b.source = path;
                         b.flags |= MS_BIND | MS_REC;
-                        return mount_bind(rootfd, &b, dest, err);
+                        return mount_bind(mc, &b, dest, err);
                 }
                 return gerr_set(err, ENOENT, "mount cgroup on %s: no unified cgroup",
                                 m->destination);
         }
 
         struct rt_mount t = {
-                .destination = m->destination,
-                .type = (char *)"tmpfs",
-                .source = (char *)"tmpfs",
-                .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                .data = (char *)"mode=755",
-                .propagation = m->propagation,
+            .destination = m->destination,
+            .type = (char *)"tmpfs",
+            .source = (char *)"tmpfs",
+            .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            .data = (char *)"mode=755",
+            .propagation = m->propagation,
         };
-        int r = mount_fs(rootfd, s, &t, dest, err);
+        int r = mount_fs(mc, &t, dest, err);
         if (r < 0)
                 return r;
         if ((r = read_self_cgroup(&buf, lines, ARRAY_SIZE(lines), &n, err)) < 0)
                 return r;
-        const struct rt_namespace *cgns = rt_spec_namespace(s, CLONE_NEWCGROUP);
-        _cleanup_close_ int cgfd = fs_open_in_root(rootfd, dest, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        const struct rt_namespace *cgns = rt_spec_namespace(mc->s, CLONE_NEWCGROUP);
+        _cleanup_close_ int cgfd =
+            fs_open_in_root(mc->rootfd, dest, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
         if (cgfd < 0)
                 return gerr_set(err, -cgfd, "mount cgroup on %s", m->destination);
         for (size_t i = 0; i < n; i++) {
@@ -492,29 +532,30 @@ static int mount_cgroup(int rootfd, const struct rt_spec *s, const struct rt_mou
                         return gerr_set(err, ENAMETOOLONG, "mount cgroup on %s", m->destination);
                 if (cgns != NULL) {
                         struct rt_mount c = {
-                                .destination = sub,
-                                .type = (char *)"cgroup",
-                                .source = (char *)"cgroup",
-                                .flags = (m->flags & ~(MS_BIND | MS_REC)) | MS_NOSUID | MS_NODEV |
-                                         MS_NOEXEC,
-                                .data = (char *)ctrls,
-                                .propagation = m->propagation,
+                            .destination = sub,
+                            .type = (char *)"cgroup",
+                            .source = (char *)"cgroup",
+                            .flags =
+                                (m->flags & ~(MS_BIND | MS_REC)) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                            .data = (char *)ctrls,
+                            .propagation = m->propagation,
                         };
-                        r = mount_fs(rootfd, s, &c, sub, err);
+                        r = mount_fs(mc, &c, sub, err);
                 } else {
-                        sn = snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s", dir, lines[i].path);
+                        sn =
+                            snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s", dir, lines[i].path);
                         if (sn < 0 || (size_t)sn >= sizeof(path))
                                 continue;
                         struct stat st;
                         if (stat(path, &st) < 0)
                                 continue; /* hierarchy not mounted where the host keeps them */
                         struct rt_mount b = {
-                                .destination = sub,
-                                .source = path,
-                                .flags = MS_BIND | MS_REC | m->flags,
-                                .propagation = m->propagation,
+                            .destination = sub,
+                            .source = path,
+                            .flags = MS_BIND | MS_REC | m->flags,
+                            .propagation = m->propagation,
                         };
-                        r = mount_bind(rootfd, &b, sub, err);
+                        r = mount_bind(mc, &b, sub, err);
                 }
                 if (r < 0)
                         return r;
@@ -532,14 +573,13 @@ static int mount_cgroup(int rootfd, const struct rt_spec *s, const struct rt_mou
         if (m->flags & MS_RDONLY) {
                 struct rt_fdpath fp;
                 if ((r = rt_remount(rt_fdpath(&fp, cgfd),
-                                 MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) < 0)
+                                    MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) < 0)
                         return gerr_set(err, -r, "remount %s read-only", m->destination);
         }
         return 0;
 }
 
-static int mount_one(int rootfd, const struct rt_spec *s, const struct rt_mount *m,
-                     struct gerr **err)
+static int mount_one(struct mctx *mc, const struct rt_mount *m, struct gerr **err)
 {
         if (m->destination == NULL || m->destination[0] == '\0')
                 return gerr_set(err, EINVAL, "mount without a destination");
@@ -555,19 +595,23 @@ static int mount_one(int rootfd, const struct rt_spec *s, const struct rt_mount 
                         return r;
         }
         if (bind)
-                return mount_bind(rootfd, m, dest, err);
+                return mount_bind(mc, m, dest, err);
         if (m->type == NULL || m->type[0] == '\0')
                 return gerr_set(err, EINVAL, "mount %s on %s: no type", m->source ? m->source : "",
                                 m->destination);
         if (streq(m->type, "cgroup"))
-                return mount_cgroup(rootfd, s, m, dest, err);
-        return mount_fs(rootfd, s, m, dest, err);
+                return mount_cgroup(mc, m, dest, err);
+        int r = mount_fs(mc, m, dest, err);
+        if (r == 0 && streq(m->type, "proc"))
+                mc->proc_seen = true;
+        return r;
 }
 
 int rt_mounts_apply(int rootfd, const struct rt_spec *s, struct gerr **err)
 {
+        struct mctx mc = {.rootfd = rootfd, .s = s};
         for (size_t i = 0; i < s->n_mounts; i++) {
-                int r = mount_one(rootfd, s, &s->mounts[i], err);
+                int r = mount_one(&mc, &s->mounts[i], err);
                 if (r < 0)
                         return r;
         }

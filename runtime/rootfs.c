@@ -30,8 +30,8 @@ static int parent_mount_private(const char *root, struct gerr **err)
                 bool top = strcmp(p, "/") == 0;
                 if (!top && statx(AT_FDCWD, p, 0, STATX_TYPE, &stx) < 0)
                         return gerr_set(err, errno, "statx %s", p);
-                if (top || (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT &
-                            stx.stx_attributes) != 0) {
+                if (top ||
+                    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT & stx.stx_attributes) != 0) {
                         if (mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0)
                                 return gerr_set(err, errno, "make %s private", p);
                         return 0;
@@ -48,7 +48,8 @@ int rt_rootfs_prepare(const struct rt_spec *s, struct gerr **err)
 {
         const char *root = s->root_path;
         if (root == NULL || root[0] != '/')
-                return gerr_set(err, EINVAL, "root path %s is not absolute", root ? root : "(none)");
+                return gerr_set(err, EINVAL, "root path %s is not absolute",
+                                root ? root : "(none)");
         unsigned long prop = s->linux.rootfs_propagation;
         if (prop == 0)
                 prop = MS_SLAVE | MS_REC;
@@ -102,7 +103,7 @@ static int move_root(const char *root, struct gerr **err)
         size_t rootlen = strlen(root);
         for (char *sv = NULL, *l = strtok_r(info, "\n", &sv); l != NULL;
              l = strtok_r(NULL, "\n", &sv)) {
-                char *f[5] = { 0 };
+                char *f[5] = {0};
                 char *p = l;
                 for (int i = 0; i < 5 && p != NULL; i++) {
                         f[i] = strsep(&p, " ");
@@ -174,7 +175,7 @@ int rt_rootfs_pivot(const struct rt_spec *s, bool no_pivot, struct gerr **err)
  * one; kernels without it get runc's statvfs + remount. */
 static int make_readonly(const char *path)
 {
-        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
         if (syscall(SYS_mount_setattr, AT_FDCWD, path, 0, &attr, sizeof(attr)) == 0)
                 return 0;
         if (errno != ENOSYS)
@@ -221,7 +222,8 @@ int rt_rootfs_finalize(const struct rt_spec *s, struct gerr **err)
                 rt_path_clean(m->destination, dest, sizeof(dest));
                 if (strcmp(dest, "/dev") != 0)
                         continue;
-                if ((m->flags & MS_RDONLY) && !(m->flags & MS_BIND) && (r = make_readonly("/dev")) < 0)
+                if ((m->flags & MS_RDONLY) && !(m->flags & MS_BIND) &&
+                    (r = make_readonly("/dev")) < 0)
                         return gerr_set(err, -r, "remount /dev read-only");
                 break;
         }
@@ -238,10 +240,12 @@ int rt_rootfs_finalize(const struct rt_spec *s, struct gerr **err)
         if (s->linux.sysctl != NULL) {
                 const char *key;
                 json_t *val;
-                json_object_foreach(s->linux.sysctl, key, val) {
+                json_object_foreach(s->linux.sysctl, key, val)
+                {
                         const char *v = json_string_value(val);
                         if (v == NULL)
-                                return gerr_set(err, EINVAL, "sysctl %s: value is not a string", key);
+                                return gerr_set(err, EINVAL, "sysctl %s: value is not a string",
+                                                key);
                         if ((r = write_sysctl(key, v, err)) < 0)
                                 return r;
                 }
@@ -283,15 +287,16 @@ static int is_current_netns(const char *path, bool *out, struct gerr **err)
 int rt_sysctl_check(const struct rt_spec *s, struct gerr **err)
 {
         static const char *const ipc_keys[] = {
-                "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",  "kernel.sem",
-                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+            "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+            "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
         };
         if (s->linux.sysctl == NULL)
                 return 0;
         int hostnet = -1; /* computed at the first net.* key */
         const char *key;
         json_t *val;
-        json_object_foreach(s->linux.sysctl, key, val) {
+        json_object_foreach(s->linux.sysctl, key, val)
+        {
                 bool ipc = strncmp(key, "fs.mqueue.", 10) == 0;
                 for (size_t i = 0; !ipc && i < ARRAY_SIZE(ipc_keys); i++)
                         ipc = strcmp(key, ipc_keys[i]) == 0;
@@ -315,7 +320,8 @@ int rt_sysctl_check(const struct rt_spec *s, struct gerr **err)
                         }
                         if (!hostnet)
                                 continue;
-                        gerr_set(err, 0, "sysctl \"%s\" not allowed in host network namespace", key);
+                        gerr_set(err, 0, "sysctl \"%s\" not allowed in host network namespace",
+                                 key);
                         return -EINVAL;
                 }
                 if (rt_spec_namespace(s, CLONE_NEWUTS) != NULL) {
@@ -323,7 +329,8 @@ int rt_sysctl_check(const struct rt_spec *s, struct gerr **err)
                                 continue;
                         if (strcmp(key, "kernel.hostname") == 0) {
                                 gerr_set(err, 0,
-                                         "sysctl \"%s\" is not allowed as it conflicts with the OCI \"hostname\" field",
+                                         "sysctl \"%s\" is not allowed as it conflicts with the "
+                                         "OCI \"hostname\" field",
                                          key);
                                 return -EINVAL;
                         }

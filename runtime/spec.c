@@ -1124,7 +1124,7 @@ static int parse_pids(struct ctx *c, json_t *o, void *arg)
 static int parse_network(struct ctx *c, json_t *o, void *arg)
 {
         struct rt_resources *res = arg;
-        int64_t v;
+        int64_t v = 0;
         int r = get_int(c, o, "classID", false, 0, UINT32_MAX, &v, &res->network.class_id.set);
         if (r < 0)
                 return r;
@@ -1282,8 +1282,8 @@ static int check_errno_ret(struct ctx *c, const char *key, uint32_t action, stru
 static int parse_seccomp_arg(struct ctx *c, json_t *e, size_t i, void *arg)
 {
         struct rt_seccomp_arg *a = &((struct rt_seccomp_arg *)arg)[i];
-        int64_t idx;
-        long op;
+        int64_t idx = 0;
+        long op = 0;
         int r = get_int(c, e, "index", true, 0, 5, &idx, NULL);
         if (r < 0)
                 return r;
@@ -1382,7 +1382,7 @@ static const struct name_val personality_domains[] = {
 static int parse_personality(struct ctx *c, json_t *o, void *arg)
 {
         struct rt_linux *l = arg;
-        long dom;
+        long dom = 0;
         int r = get_enum(c, o, "domain", true, personality_domains,
                          ARRAY_SIZE(personality_domains), "personality domain", &dom, NULL);
         if (r < 0)
@@ -1479,7 +1479,7 @@ static int parse_linux(struct ctx *c, json_t *o, void *arg)
             (r = get_strv(c, o, "maskedPaths", false, &l->masked_paths)) < 0 ||
             (r = get_strv(c, o, "readonlyPaths", false, &l->readonly_paths)) < 0)
                 return r;
-        long prop;
+        long prop = 0;
         bool has_prop;
         if ((r = get_enum(c, o, "rootfsPropagation", false, rootfs_propagations,
                           ARRAY_SIZE(rootfs_propagations), "rootfs propagation", &prop,

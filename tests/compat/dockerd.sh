@@ -35,6 +35,9 @@ RUNF=(--runtime gantry --network none)
 IMG=busybox:latest
 dockerd_pid=
 containerd_pid=
+# The containerd dockerd spawns has its "opt" plugin create /opt/containerd/{bin,lib}.
+opt_existed=0
+[[ -e /opt/containerd ]] && opt_existed=1
 
 cleanup() {
 	local p
@@ -57,6 +60,9 @@ cleanup() {
 		t_kill_pid "$p" 5
 	done
 	t_rmdir_cgroups "$cgparent"
+	if [[ $opt_existed -eq 0 && -d /opt/containerd ]]; then
+		rmdir /opt/containerd/bin /opt/containerd/lib /opt/containerd 2>/dev/null || true
+	fi
 	if t_umount_under "$tmp"; then
 		rm -rf --one-file-system "$tmp"
 	else

@@ -672,6 +672,35 @@ static void test_real_hybrid(void **state)
                 assert_true(proc_cgroup_has(pid, needle));
         }
 
+        /* Growing past the old memsw limit and shrinking again both need the right order. */
+        const char *mem = rt_cg_v1_dir(s->cg, "memory");
+        if (access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0) {
+                struct rt_resources upd = { 0 };
+                upd.memory.limit = val(256 << 20);
+                upd.memory.swap = val(512 << 20);
+                if (rt_cgroup_update(s->cg, &upd, &err) < 0)
+                        fail_msg("%s", err->msg);
+                assert_file(mem, "memory.limit_in_bytes", "268435456");
+                assert_file(mem, "memory.memsw.limit_in_bytes", "536870912");
+                upd.memory.limit = val(32 << 20);
+                upd.memory.swap = val(48 << 20);
+                if (rt_cgroup_update(s->cg, &upd, &err) < 0)
+                        fail_msg("%s", err->msg);
+                assert_file(mem, "memory.limit_in_bytes", "33554432");
+                assert_file(mem, "memory.memsw.limit_in_bytes", "50331648");
+        }
+        /* A value the kernel refuses: the error names the file and the value. */
+        struct rt_resources bad = { 0 };
+        bad.cpu.quota = val(500); /* below the kernel's 1 ms minimum */
+        assert_int_equal(rt_cgroup_update(s->cg, &bad, &err), -EINVAL);
+        char want[600];
+        snprintf(want, sizeof(want),
+                 "update cgroup %s: write %s/cpu.cfs_quota_us \"500\": Invalid argument", path,
+                 rt_cg_v1_dir(s->cg, "cpu"));
+        assert_string_equal(err->msg, want);
+        gerr_free(err);
+        err = NULL;
+
         pid_t *pv = NULL;
         size_t n = 0;
         assert_int_equal(rt_cgroup_pids(s->cg, &pv, &n, &err), 0);

@@ -58,6 +58,9 @@ static int setup_tree(void **state)
         snprintf(p, sizeof(p), "%s/evil", rootdir);
         if (symlink("/../../etc", p) < 0)
                 return -1;
+        snprintf(p, sizeof(p), "%s/procsys", rootdir);
+        if (symlink("/proc/sys", p) < 0)
+                return -1;
         snprintf(p, sizeof(p), "%s/file.txt", datadir);
         fs_write_file(p, "data", 4, NULL);
 
@@ -114,7 +117,7 @@ static bool find_mount(const char *mp, char *opts, char *fstype, size_t size)
                 return false;
         bool found = false;
         for (char *sv = NULL, *l = strtok_r(info, "\n", &sv); l; l = strtok_r(NULL, "\n", &sv)) {
-                char *f[6] = { 0 };
+                char *f[6] = {0};
                 char *p = l;
                 for (int i = 0; i < 6 && p; i++)
                         f[i] = strsep(&p, " ");
@@ -157,8 +160,8 @@ static void check_errno(int r, int want, const char *what)
 /* ---- the spec the tests use (built by hand, like config.json would give it) ---- */
 
 static struct rt_namespace full_ns[] = {
-        { CLONE_NEWNS, NULL }, { CLONE_NEWPID, NULL }, { CLONE_NEWUTS, NULL },
-        { CLONE_NEWIPC, NULL }, { CLONE_NEWNET, NULL },
+    {CLONE_NEWNS, NULL},  {CLONE_NEWPID, NULL}, {CLONE_NEWUTS, NULL},
+    {CLONE_NEWIPC, NULL}, {CLONE_NEWNET, NULL},
 };
 
 static void base_spec(struct rt_spec *s, struct rt_mount *mounts, size_t n)
@@ -224,41 +227,71 @@ static void full_container(void *arg)
         long mode = (long)arg; /* 0 pivot_root, 1 no_pivot (MS_MOVE + chroot), 2 rshared */
         bool no_pivot = mode == 1;
         static struct rt_mount mounts[] = {
-                { .destination = S("/proc"), .type = S("proc"), .source = S("proc") },
-                { .destination = S("/dev"), .type = S("tmpfs"), .source = S("tmpfs"),
-                  .flags = MS_NOSUID | MS_STRICTATIME, .data = S("mode=755,size=65536k") },
-                { .destination = S("/dev/pts"), .type = S("devpts"), .source = S("devpts"),
-                  .flags = MS_NOSUID | MS_NOEXEC,
-                  .data = S("newinstance,ptmxmode=0666,mode=0620,gid=5") },
-                { .destination = S("/dev/shm"), .type = S("tmpfs"), .source = S("shm"),
-                  .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV, .data = S("mode=1777,size=65536k") },
-                { .destination = S("/dev/mqueue"), .type = S("mqueue"), .source = S("mqueue"),
-                  .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV },
-                { .destination = S("/sys"), .type = S("sysfs"), .source = S("sysfs"),
-                  .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY },
-                { .destination = S("/sys/fs/cgroup"), .type = S("cgroup"), .source = S("cgroup"),
-                  .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | MS_RDONLY },
-                { .destination = S("/data"), .source = datadir,
-                  .flags = MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID, .propagation = MS_PRIVATE },
-                { .destination = S("/data-file"), .type = S("bind"), .flags = MS_BIND },
-                { .destination = S("/evil"), .type = S("tmpfs"), .source = S("tmpfs"),
-                  .flags = MS_NODEV },
-                { .destination = S("/opt/seed"), .type = S("tmpfs"), .source = S("tmpfs"),
-                  .tmpcopyup = true },
+            {.destination = S("/proc"), .type = S("proc"), .source = S("proc")},
+            {.destination = S("/dev"),
+             .type = S("tmpfs"),
+             .source = S("tmpfs"),
+             .flags = MS_NOSUID | MS_STRICTATIME,
+             .data = S("mode=755,size=65536k")},
+            {.destination = S("/dev/pts"),
+             .type = S("devpts"),
+             .source = S("devpts"),
+             .flags = MS_NOSUID | MS_NOEXEC,
+             .data = S("newinstance,ptmxmode=0666,mode=0620,gid=5")},
+            {.destination = S("/dev/shm"),
+             .type = S("tmpfs"),
+             .source = S("shm"),
+             .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV,
+             .data = S("mode=1777,size=65536k")},
+            {.destination = S("/dev/mqueue"),
+             .type = S("mqueue"),
+             .source = S("mqueue"),
+             .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV},
+            {.destination = S("/sys"),
+             .type = S("sysfs"),
+             .source = S("sysfs"),
+             .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY},
+            {.destination = S("/sys/fs/cgroup"),
+             .type = S("cgroup"),
+             .source = S("cgroup"),
+             .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | MS_RDONLY},
+            {.destination = S("/data"),
+             .source = datadir,
+             .flags = MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID,
+             .propagation = MS_PRIVATE},
+            {.destination = S("/data-file"), .type = S("bind"), .flags = MS_BIND},
+            {.destination = S("/evil"),
+             .type = S("tmpfs"),
+             .source = S("tmpfs"),
+             .flags = MS_NODEV},
+            {.destination = S("/opt/seed"),
+             .type = S("tmpfs"),
+             .source = S("tmpfs"),
+             .tmpcopyup = true},
         };
         static char datafile[160];
         snprintf(datafile, sizeof(datafile), "%s/file.txt", datadir);
         mounts[8].source = datafile;
 
         static struct rt_device devs[] = {
-                { .type = 'c', .major = 10, .minor = 200, .path = S("/dev/net/tun"),
-                  .has_file_mode = true, .file_mode = 0620, .has_gid = true, .gid = 5 },
-                { .type = 'c', .major = 1, .minor = 3, .path = S("/dev/null"),
-                  .has_file_mode = true, .file_mode = 0666 },
+            {.type = 'c',
+             .major = 10,
+             .minor = 200,
+             .path = S("/dev/net/tun"),
+             .has_file_mode = true,
+             .file_mode = 0620,
+             .has_gid = true,
+             .gid = 5},
+            {.type = 'c',
+             .major = 1,
+             .minor = 3,
+             .path = S("/dev/null"),
+             .has_file_mode = true,
+             .file_mode = 0666},
         };
-        static char *masked[] = { S("/proc/kcore"), S("/proc/keys"), S("/sys/firmware"),
-                                  S("/proc/does-not-exist"), NULL };
-        static char *ro[] = { S("/proc/sys"), S("/proc/sysrq-trigger"), S("/nope"), NULL };
+        static char *masked[] = {S("/proc/kcore"), S("/proc/keys"), S("/sys/firmware"),
+                                 S("/proc/does-not-exist"), NULL};
+        static char *ro[] = {S("/proc/sys"), S("/proc/sysrq-trigger"), S("/nope"), NULL};
 
         struct rt_spec s;
         base_spec(&s, mounts, ARRAY_SIZE(mounts));
@@ -298,37 +331,38 @@ static void full_container(void *arg)
         check(stat("/bin/busybox", &st) == 0, "no /bin/busybox in the new root");
         check(stat(tmpdir, &st) < 0, "the host's %s is still reachable", tmpdir);
 
-        check_mount("/", NULL, (const char *const[]){ "ro", NULL });
+        check_mount("/", NULL, (const char *const[]){"ro", NULL});
         check_mount("/proc", "proc", NULL);
-        check_mount("/dev", "tmpfs", (const char *const[]){ "rw", "nosuid", NULL });
-        check_mount("/dev/pts", "devpts", (const char *const[]){ "nosuid", "noexec", NULL });
-        check_mount("/dev/shm", "tmpfs", (const char *const[]){ "nosuid", "nodev", "noexec", NULL });
-        check_mount("/dev/mqueue", "mqueue", (const char *const[]){ "nosuid", "nodev", NULL });
-        check_mount("/sys", "sysfs", (const char *const[]){ "ro", "nosuid", "nodev", "noexec", NULL });
-        check_mount("/data", NULL, (const char *const[]){ "ro", "nosuid", NULL });
+        check_mount("/dev", "tmpfs", (const char *const[]){"rw", "nosuid", NULL});
+        check_mount("/dev/pts", "devpts", (const char *const[]){"nosuid", "noexec", NULL});
+        check_mount("/dev/shm", "tmpfs", (const char *const[]){"nosuid", "nodev", "noexec", NULL});
+        check_mount("/dev/mqueue", "mqueue", (const char *const[]){"nosuid", "nodev", NULL});
+        check_mount("/sys", "sysfs",
+                    (const char *const[]){"ro", "nosuid", "nodev", "noexec", NULL});
+        check_mount("/data", NULL, (const char *const[]){"ro", "nosuid", NULL});
         check_mount("/data-file", NULL, NULL);
-        check_mount("/etc", "tmpfs", (const char *const[]){ "nodev", NULL });
+        check_mount("/etc", "tmpfs", (const char *const[]){"nodev", NULL});
         check_mount("/opt/seed", "tmpfs", NULL);
         struct statfs sf;
         check(statfs("/sys/fs/cgroup", &sf) == 0, "statfs /sys/fs/cgroup");
         if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
-                check_mount("/sys/fs/cgroup", NULL, (const char *const[]){ "ro", NULL });
+                check_mount("/sys/fs/cgroup", NULL, (const char *const[]){"ro", NULL});
         } else {
-                check_mount("/sys/fs/cgroup", "tmpfs", (const char *const[]){ "ro", NULL });
+                check_mount("/sys/fs/cgroup", "tmpfs", (const char *const[]){"ro", NULL});
                 check_mount("/sys/fs/cgroup/memory", "cgroup",
-                            (const char *const[]){ "ro", "nosuid", "nodev", "noexec", NULL });
+                            (const char *const[]){"ro", "nosuid", "nodev", "noexec", NULL});
                 check(mkdir("/sys/fs/cgroup/memory/x", 0755) < 0 && errno == EROFS,
                       "cgroup memory hierarchy is writable");
         }
 
         /* Devices. */
         check(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 &&
-                      minor(st.st_rdev) == 3 && (st.st_mode & 07777) == 0666,
+                  minor(st.st_rdev) == 3 && (st.st_mode & 07777) == 0666,
               "/dev/null is not c 1:3 0666");
         check(stat("/dev/tty", &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 5,
               "/dev/tty missing");
         check(stat("/dev/net/tun", &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 10 &&
-                      minor(st.st_rdev) == 200 && (st.st_mode & 07777) == 0620 && st.st_gid == 5,
+                  minor(st.st_rdev) == 200 && (st.st_mode & 07777) == 0620 && st.st_gid == 5,
               "/dev/net/tun is wrong");
         char link[64] = "";
         ssize_t n = readlink("/dev/ptmx", link, sizeof(link) - 1);
@@ -347,16 +381,17 @@ static void full_container(void *arg)
         }
         _cleanup_close_ int keys = open("/proc/keys", O_RDONLY);
         check(keys >= 0 && read(keys, buf, sizeof(buf)) == 0, "/proc/keys not masked");
-        check_mount("/sys/firmware", "tmpfs", (const char *const[]){ "ro", NULL });
+        check_mount("/sys/firmware", "tmpfs", (const char *const[]){"ro", NULL});
         check_errno(mkdir("/sys/firmware/x", 0755), EROFS, "mkdir in masked /sys/firmware");
         _cleanup_close_ int hn = open("/proc/sys/kernel/hostname", O_WRONLY);
         check_errno(hn, EROFS, "open /proc/sys/kernel/hostname for writing");
-        check_mount("/proc/sys", "proc", (const char *const[]){ "ro", NULL });
+        check_mount("/proc/sys", "proc", (const char *const[]){"ro", NULL});
 
         /* Sysctl written before /proc/sys went read-only. */
         _cleanup_free_ char *v = NULL;
         size_t len;
-        check(fs_read_file("/proc/sys/kernel/shmmni", &v, &len, NULL) == 0 && strcmp(v, "4000\n") == 0,
+        check(fs_read_file("/proc/sys/kernel/shmmni", &v, &len, NULL) == 0 &&
+                  strcmp(v, "4000\n") == 0,
               "kernel.shmmni = %s", v ? v : "?");
 
         /* The read-only bind and the read-only root. */
@@ -374,8 +409,8 @@ static void full_container(void *arg)
         _cleanup_free_ char *seed = NULL;
         check(fs_read_file("/opt/seed/link", &seed, &len, NULL) == 0 && strcmp(seed, "seeded") == 0,
               "tmpcopyup content");
-        check(stat("/opt/seed", &st) == 0 && (st.st_mode & 07777) == 0750,
-              "tmpcopyup mode %o", st.st_mode & 07777);
+        check(stat("/opt/seed", &st) == 0 && (st.st_mode & 07777) == 0750, "tmpcopyup mode %o",
+              st.st_mode & 07777);
 
         struct utsname u;
         check(uname(&u) == 0 && strcmp(u.nodename, "rootfs-test") == 0, "hostname %s", u.nodename);
@@ -415,13 +450,61 @@ static void test_full_container_rshared(void **state)
         run_full(2);
 }
 
+/* ---- the default config.json (`spec`), through the real parser ---- */
+
+static void default_spec_container(void *arg)
+{
+        (void)arg;
+        json_t *cfg = rt_spec_default(false);
+        _cleanup_free_ char *text = json_dumps(cfg, 0);
+        json_decref(cfg);
+        struct rt_spec *s = NULL;
+        struct gerr *err = NULL;
+        if (text == NULL || rt_spec_parse(text, strlen(text), tmpdir, &s, &err) < 0)
+                fail_gerr("parse the default spec", err);
+        check(strcmp(s->root_path, rootdir) == 0, "root path %s", s->root_path);
+        if (rt_rootfs_prepare(s, &err) < 0)
+                fail_gerr("prepare", err);
+        if (rt_rootfs_pivot(s, false, &err) < 0)
+                fail_gerr("pivot", err);
+        if (rt_rootfs_finalize(s, &err) < 0)
+                fail_gerr("finalize", err);
+        check_mount("/", NULL, (const char *const[]){"ro", NULL}); /* root.readonly: true */
+        check_mount("/sys", "sysfs", (const char *const[]){"ro", "nosuid", NULL});
+        check_mount("/dev/pts", "devpts", (const char *const[]){"nosuid", "noexec", NULL});
+        check_mount("/proc/sys", "proc", (const char *const[]){"ro", NULL});
+        struct stat st;
+        check(stat("/dev/urandom", &st) == 0 && S_ISCHR(st.st_mode) && minor(st.st_rdev) == 9,
+              "/dev/urandom");
+        char buf[8];
+        _cleanup_close_ int keys = open("/proc/keys", O_RDONLY);
+        check(keys >= 0 && read(keys, buf, sizeof(buf)) == 0, "/proc/keys not masked");
+        struct utsname u;
+        check(uname(&u) == 0 && strcmp(u.nodename, "runc") == 0, "hostname %s", u.nodename);
+        rt_spec_free(s);
+}
+
+static void test_default_spec(void **state)
+{
+        (void)state;
+        if (geteuid() != 0)
+                skip();
+        char out[4096];
+        int st = run_in_ns(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET,
+                           default_spec_container, NULL, out, sizeof(out));
+        if (out[0] != '\0')
+                print_message("%s", out);
+        assert_string_equal(out, "");
+        assert_int_equal(st, 0);
+}
+
 /* ---- errors name the mount ---- */
 
 static void bad_bind(void *arg)
 {
         (void)arg;
         static struct rt_mount mounts[] = {
-                { .destination = S("/data"), .source = S("/nonexistent"), .flags = MS_BIND },
+            {.destination = S("/data"), .source = S("/nonexistent"), .flags = MS_BIND},
         };
         struct rt_spec s;
         base_spec(&s, mounts, ARRAY_SIZE(mounts));
@@ -429,7 +512,8 @@ static void bad_bind(void *arg)
         int r = rt_rootfs_prepare(&s, &err);
         check(r == -ENOENT, "prepare returned %d", r);
         check(err != NULL &&
-                      strcmp(err->msg, "mount /nonexistent on /data (bind): No such file or directory") == 0,
+                  strcmp(err->msg,
+                         "mount /nonexistent on /data (bind): No such file or directory") == 0,
               "message: %s", err ? err->msg : "(none)");
 }
 
@@ -437,14 +521,33 @@ static void bad_proc_dest(void *arg)
 {
         (void)arg;
         static struct rt_mount mounts[] = {
-                { .destination = S("/proc/sys/x"), .type = S("tmpfs"), .source = S("tmpfs") },
+            {.destination = S("/proc/sys/x"), .type = S("tmpfs"), .source = S("tmpfs")},
         };
         struct rt_spec s;
         base_spec(&s, mounts, ARRAY_SIZE(mounts));
         struct gerr *err = NULL;
         int r = rt_rootfs_prepare(&s, &err);
         check(r < 0 && err != NULL &&
-                      strcmp(err->msg, "\"/proc/sys/x\" cannot be mounted because it is inside /proc") == 0,
+                  strcmp(err->msg,
+                         "\"/proc/sys/x\" cannot be mounted because it is inside /proc") == 0,
+              "message: %s", err ? err->msg : "(none)");
+}
+
+/* A destination that only a symlink leads into /proc is refused like a direct one. */
+static void proc_via_symlink(void *arg)
+{
+        (void)arg;
+        static struct rt_mount mounts[] = {
+            {.destination = S("/proc"), .type = S("proc"), .source = S("proc")},
+            {.destination = S("/procsys"), .type = S("tmpfs"), .source = S("tmpfs")},
+        };
+        struct rt_spec s;
+        base_spec(&s, mounts, ARRAY_SIZE(mounts));
+        struct gerr *err = NULL;
+        int r = rt_rootfs_prepare(&s, &err);
+        check(r < 0 && err != NULL &&
+                  strcmp(err->msg, "\"/procsys\" cannot be mounted because it is inside /proc") ==
+                      0,
               "message: %s", err ? err->msg : "(none)");
 }
 
@@ -458,6 +561,9 @@ static void test_errors_name_the_mount(void **state)
         assert_string_equal(out, "");
         assert_int_equal(run_in_ns(CLONE_NEWNS, bad_proc_dest, NULL, out, sizeof(out)), 0);
         assert_string_equal(out, "");
+        assert_int_equal(
+            run_in_ns(CLONE_NEWNS | CLONE_NEWPID, proc_via_symlink, NULL, out, sizeof(out)), 0);
+        assert_string_equal(out, "");
 }
 
 /* ---- user namespace: no mknod, so device nodes are binds of the host's ---- */
@@ -465,10 +571,13 @@ static void test_errors_name_the_mount(void **state)
 static void userns_container(void *arg)
 {
         (void)arg;
-        static struct rt_namespace ns[] = { { CLONE_NEWNS, NULL }, { CLONE_NEWUSER, NULL } };
+        static struct rt_namespace ns[] = {{CLONE_NEWNS, NULL}, {CLONE_NEWUSER, NULL}};
         static struct rt_mount mounts[] = {
-                { .destination = S("/dev"), .type = S("tmpfs"), .source = S("tmpfs"),
-                  .flags = MS_NOSUID, .data = S("mode=755") },
+            {.destination = S("/dev"),
+             .type = S("tmpfs"),
+             .source = S("tmpfs"),
+             .flags = MS_NOSUID,
+             .data = S("mode=755")},
         };
         /* Map our own uid/gid (root) into a fresh user namespace, then own a mount namespace. */
         if (unshare(CLONE_NEWUSER) < 0 ||
@@ -491,7 +600,7 @@ static void userns_container(void *arg)
                 fail_gerr("finalize", err);
         struct stat st;
         check(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 &&
-                      minor(st.st_rdev) == 3,
+                  minor(st.st_rdev) == 3,
               "/dev/null is not the host's node");
         check(stat("/dev/urandom", &st) == 0 && S_ISCHR(st.st_mode) && minor(st.st_rdev) == 9,
               "/dev/urandom missing");
@@ -515,8 +624,7 @@ static void test_userns_binds_devices(void **state)
 
 /* ---- no root needed ---- */
 
-static void expect_sysctl(const char *key, const struct rt_namespace *ns, size_t n,
-                          const char *msg)
+static void expect_sysctl(const char *key, const struct rt_namespace *ns, size_t n, const char *msg)
 {
         struct rt_spec s;
         memset(&s, 0, sizeof(s));
@@ -539,10 +647,10 @@ static void expect_sysctl(const char *key, const struct rt_namespace *ns, size_t
 static void test_sysctl_check(void **state)
 {
         (void)state;
-        static const struct rt_namespace ipc[] = { { CLONE_NEWIPC, NULL } };
-        static const struct rt_namespace net[] = { { CLONE_NEWNET, NULL } };
-        static const struct rt_namespace hostnet[] = { { CLONE_NEWNET, S("/proc/self/ns/net") } };
-        static const struct rt_namespace uts[] = { { CLONE_NEWUTS, NULL } };
+        static const struct rt_namespace ipc[] = {{CLONE_NEWIPC, NULL}};
+        static const struct rt_namespace net[] = {{CLONE_NEWNET, NULL}};
+        static const struct rt_namespace hostnet[] = {{CLONE_NEWNET, S("/proc/self/ns/net")}};
+        static const struct rt_namespace uts[] = {{CLONE_NEWUTS, NULL}};
         expect_sysctl("kernel.shmmax", ipc, 1, NULL);
         expect_sysctl("fs.mqueue.msg_max", ipc, 1, NULL);
         expect_sysctl("kernel.shmmax", net, 1,
@@ -554,7 +662,8 @@ static void test_sysctl_check(void **state)
                       "sysctl \"net.ipv4.ip_forward\" not allowed in host network namespace");
         expect_sysctl("kernel.domainname", uts, 1, NULL);
         expect_sysctl("kernel.hostname", uts, 1,
-                      "sysctl \"kernel.hostname\" is not allowed as it conflicts with the OCI \"hostname\" field");
+                      "sysctl \"kernel.hostname\" is not allowed as it conflicts with the OCI "
+                      "\"hostname\" field");
         expect_sysctl("vm.swappiness", net, 1,
                       "sysctl \"vm.swappiness\" is not in a separate kernel namespace");
 }
@@ -564,8 +673,12 @@ static void test_path_clean(void **state)
         (void)state;
         char out[64];
         static const char *const cases[][2] = {
-                { "/", "/" },         { "//dev//", "/dev" },      { "/a/./b/../c", "/a/c" },
-                { "/../../etc", "/etc" }, { "dev/pts", "/dev/pts" }, { "/a/..", "/" },
+            {"/", "/"},
+            {"//dev//", "/dev"},
+            {"/a/./b/../c", "/a/c"},
+            {"/../../etc", "/etc"},
+            {"dev/pts", "/dev/pts"},
+            {"/a/..", "/"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
                 rt_path_clean(cases[i][0], out, sizeof(out));
@@ -576,13 +689,14 @@ static void test_path_clean(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_path_clean),
-                cmocka_unit_test(test_sysctl_check),
-                cmocka_unit_test(test_full_container),
-                cmocka_unit_test(test_full_container_no_pivot),
-                cmocka_unit_test(test_full_container_rshared),
-                cmocka_unit_test(test_errors_name_the_mount),
-                cmocka_unit_test(test_userns_binds_devices),
+            cmocka_unit_test(test_path_clean),
+            cmocka_unit_test(test_sysctl_check),
+            cmocka_unit_test(test_full_container),
+            cmocka_unit_test(test_full_container_no_pivot),
+            cmocka_unit_test(test_full_container_rshared),
+            cmocka_unit_test(test_default_spec),
+            cmocka_unit_test(test_errors_name_the_mount),
+            cmocka_unit_test(test_userns_binds_devices),
         };
         return cmocka_run_group_tests(tests, setup_tree, teardown_tree);
 }
