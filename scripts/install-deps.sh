@@ -10,7 +10,7 @@ PKGS=(
 	busybox-static jq python3 time shellcheck
 	runc crun podman conmon golang-github-containers-common
 	docker.io containerd tini iptables
-	iproute2 procps util-linux uidmap slirp4netns fuse-overlayfs catatonit
+	iproute2 procps util-linux mount bsdutils uidmap slirp4netns fuse-overlayfs catatonit
 )
 
 # One dpkg-query for all: it prints only the known packages, so absent ones are

@@ -19,6 +19,7 @@ T_SKIPPED=0
 T_TIMEOUT=${T_TIMEOUT:-300}
 T_MAIN_PID=$BASHPID
 T_DEFER_FILE=$(mktemp "${TMPDIR:-/tmp}/t-defer.XXXXXX")
+T_CUR_PIDS=
 
 t_log() { printf '# %s\n' "$*" >&2; }
 
@@ -140,6 +141,7 @@ t_run() { # NAME CMD...
 		"$@"
 	) <&0 &
 	pid=$!
+	T_CUR_PIDS=$pid
 	if [[ $T_TIMEOUT -gt 0 ]]; then
 		(
 			trap - EXIT INT TERM
@@ -152,9 +154,11 @@ t_run() { # NAME CMD...
 			t__kill_tree "$pid" KILL
 		) </dev/null >&2 &
 		wd=$!
+		T_CUR_PIDS="$pid $wd"
 	fi
 	wait "$pid"
 	rc=$?
+	T_CUR_PIDS=
 	if [[ -n $wd ]]; then
 		t__kill_tree "$wd" TERM
 		wait "$wd" 2>/dev/null
@@ -193,6 +197,8 @@ t__on_exit() {
 t__on_signal() {
 	[[ $BASHPID == "$T_MAIN_PID" ]] || return 0
 	printf '# interrupted: cleaning up\n' >&2
+	local p
+	for p in ${T_CUR_PIDS:-}; do t__kill_tree "$p" KILL; done
 	t__run_defers
 	trap - EXIT
 	exit 130

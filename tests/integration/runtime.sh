@@ -105,7 +105,7 @@ test_memory_pids_cpu_limits() {
 	assert_eq "$(cat /sys/fs/cgroup/pids/gantry-test/limits1/pids.max)" 5
 	assert_eq "$(cat /sys/fs/cgroup/cpu/gantry-test/limits1/cpu.shares)" 512
 	assert_eq "$(cat /sys/fs/cgroup/cpu/gantry-test/limits1/cpu.cfs_quota_us)" 50000
-	out=$(rt exec limits1 /bin/sh -c 'for i in 1 2 3 4 5 6; do sleep 20 & done; echo spawned' 2>&1 || true)
+	out=$(rt exec limits1 /bin/sh -c 'for i in 1 2 3 4 5 6; do sleep 20 >/dev/null 2>&1 & done; echo spawned' 2>&1 || true)
 	assert_contains "$out" "fork" "the pids limit stops the 5th process"
 	# init + the shell + 3 sleeps made 5; the shell died on the failed fork, its sleeps live on.
 	assert_eq "$(rt ps --format json limits1 | jq length)" 4 "init and 3 sleeps"
