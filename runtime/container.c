@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -231,12 +232,41 @@ static bool spec_has_hooks(const struct rt_spec *s)
         return false;
 }
 
+/* CVE-2019-5736: no process in the container may ever open our binary for writing through
+ * /proc/<pid>/exe. The init is made non-dumpable before it is cloned, which denies that to every
+ * process without CAP_SYS_PTRACE over the runtime; a fresh pid namespace holds no other process
+ * until start anyway. When the pid namespace is shared (host's, or joined by path), other
+ * processes can see the init: then we run from a sealed memfd copy, as exec always does. */
+static int ensure_sealed(const struct rt_context *ctx, const struct rt_spec *s)
+{
+        const struct rt_namespace *pidns = rt_spec_namespace(s, CLONE_NEWPID);
+        if (pidns != NULL && pidns->path == NULL)
+                return 0;
+        if (ctx->argv == NULL)
+                return 0;
+        return rt_sealed_exe_ensure(ctx->argv, ctx->envp);
+}
+
 /* create proper: on return 0 the init waits for start (fifo, or RT_SYNC_START if !use_fifo). */
 static int do_create(const struct rt_context *ctx, const struct rt_create_opts *o, bool use_fifo,
                      bool foreground, struct creation *c, struct gerr **err)
 {
         log_debug("create %s: begin", o->id);
-        int r = rt_state_mkdir(ctx, o->id, err);
+        if (!rt_id_valid(o->id))
+                return gerr_set(err, EINVAL, "invalid container id \"%s\"", o->id ? o->id : "");
+        char bundle[PATH_MAX];
+        if (realpath(o->bundle ? o->bundle : ".", bundle) == NULL)
+                return gerr_set(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
+        int r = rt_spec_load(bundle, &c->spec, err);
+        if (r < 0)
+                return r;
+        const struct rt_spec *s = c->spec;
+        if (s->process == NULL)
+                return gerr_set(err, EINVAL, "config.json: process is required");
+        r = ensure_sealed(ctx, s);
+        if (r < 0)
+                return gerr_set(err, -r, "re-execute from a sealed copy");
+        r = rt_state_mkdir(ctx, o->id, err);
         if (r < 0)
                 return r;
         c->dir_made = true;
@@ -246,19 +276,9 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
         c->st->id = strdup(o->id);
         c->st->dir = rt_state_dir(ctx, o->id);
         c->st->owner = getuid();
-
-        char bundle[PATH_MAX];
-        if (realpath(o->bundle ? o->bundle : ".", bundle) == NULL)
-                return gerr_set(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
         if (chdir(bundle) < 0)
                 return gerr_set(err, errno, "chdir to bundle %s", bundle);
         c->st->bundle = strdup(bundle);
-        r = rt_spec_load(bundle, &c->spec, err);
-        if (r < 0)
-                return r;
-        const struct rt_spec *s = c->spec;
-        if (s->process == NULL)
-                return gerr_set(err, EINVAL, "config.json: process is required");
         c->st->rootfs = strdup(s->root_path);
         if (s->annotations != NULL)
                 c->st->annotations = json_incref(s->annotations);

@@ -279,6 +279,7 @@ static int do_exec(const struct rt_context *ctx, const struct rt_exec_opts *o,
                 saved_time = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
                 setns(x->container_pidfd, 0x00000080);
         }
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* the child must never be dumpable in there */
         pid_t pid = rt_clone3(0, &x->pidfd);
         if (pid == 0) {
                 close(x->sync_fd);

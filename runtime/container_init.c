@@ -196,6 +196,9 @@ int rt_init_exec(struct rt_init_args *a, const char *exe, struct gerr **err)
         r = rt_identity_apply(p, err);
         if (r < 0)
                 return r;
+        /* A uid change resets dumpable to fs.suid_dumpable: keep /proc/<us>/exe closed to the
+         * container until execve replaces our image. */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (a->seccomp != NULL && p->no_new_privileges) {
                 r = rt_seccomp_load(a->seccomp, a->seccomp_spec, err);
                 if (r < 0)
@@ -211,8 +214,6 @@ static int init_run(struct rt_init_args *a, struct gerr **err)
         const struct rt_process *p = a->process;
         int r;
 
-        /* Nothing in the container may open /proc/<us>/exe or our fds while we set up. */
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         _cleanup_free_ char *state_json = NULL;
         r = rt_sync_expect(a->sync_fd, RT_SYNC_GO, &state_json, err);
         if (r < 0)

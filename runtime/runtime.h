@@ -12,6 +12,9 @@
 
 struct rt_context {
         const char *root; /* state directory root (--root) */
+        /* The program's argv/envp, so that create can re-execute itself from a sealed copy
+         * when the container shares a pid namespace with other processes. NULL: never. */
+        char **argv, **envp;
 };
 
 struct rt_create_opts {

@@ -12,9 +12,9 @@
 static const struct {
         const char *name;
         cli_verb_fn fn;
-        bool sealed; /* enters a container: run from the sealed copy */
+        bool sealed; /* enters a running container: always run from the sealed copy */
 } verbs[] = {
-        {"create", cli_create, true}, {"run", cli_run, true},       {"exec", cli_exec, true},
+        {"create", cli_create, false}, {"run", cli_run, false},     {"exec", cli_exec, true},
         {"start", cli_start, false},  {"state", cli_state, false},  {"kill", cli_kill, false},
         {"delete", cli_delete, false}, {"list", cli_list, false},   {"ps", cli_ps, false},
         {"pause", cli_pause, false},  {"resume", cli_resume, false}, {"update", cli_update, false},
@@ -47,7 +47,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv, char **envp)
 {
-        struct cli_global g = {.ctx = {.root = RT_DEFAULT_ROOT}};
+        struct cli_global g = {.ctx = {.root = RT_DEFAULT_ROOT, .argv = argv, .envp = envp}};
         const char *log_path = NULL, *log_format = "text";
         static const struct option opts[] = {
                 {"root", required_argument, NULL, 'r'},

@@ -64,8 +64,9 @@ test_lifecycle_states() {
 	assert_eq "$(cat "$tmp/life.pid")" "$pid" "pid file holds the init pid"
 	assert_eq "$(jq -r .ociVersion <<<"$st")" "1.1.0"
 	assert_eq "$(jq -r .bundle <<<"$st")" "$b"
-	# Before start the init is our sealed copy, not the host binary (CVE-2019-5736).
-	assert_contains "$(readlink /proc/"$pid"/exe)" "memfd:gantry-runtime"
+	# Before start the init is still our binary: nothing in the container may reach it
+	# (CVE-2019-5736), not even a process exec'd into the created container.
+	assert_eq "$(rt exec life1 /bin/sh -c 'readlink /proc/1/exe || echo denied' 2>/dev/null)" denied
 	assert_ok rt start life1
 	assert_eq "$(rt state life1 | jq -r .status)" running
 	assert_contains "$(readlink /proc/"$pid"/exe)" busybox
@@ -80,6 +81,16 @@ test_lifecycle_states() {
 	assert_fails rt state life1
 	assert_eq "$(cgroup_leftovers life1)" "" "no cgroup left"
 	assert_eq "$(grep -c "$b" /proc/self/mountinfo || true)" 0 "no mount left"
+}
+
+test_sealed_when_pid_ns_shared() {
+	local b pid
+	b=$(new_bundle shared 'del(.linux.namespaces[] | select(.type == "pid"))' /bin/true)
+	assert_ok rt create --bundle "$b" shared1
+	pid=$(rt state shared1 | jq -r .pid)
+	# Host processes see this init: it runs from a sealed memfd copy of the runtime.
+	assert_contains "$(readlink /proc/"$pid"/exe)" "memfd:gantry-runtime"
+	assert_ok rt delete shared1
 }
 
 test_delete_force_and_kill_all() {
@@ -298,6 +309,7 @@ test_features_and_spec() {
 t_run run_exit_codes test_run_exit_codes
 t_run output_and_environment test_output_and_environment
 t_run lifecycle_states test_lifecycle_states
+t_run sealed_when_pid_ns_shared test_sealed_when_pid_ns_shared
 t_run delete_force_and_kill_all test_delete_force_and_kill_all
 t_run memory_pids_cpu_limits test_memory_pids_cpu_limits
 t_run tiny_memory_limit_512k test_tiny_memory_limit
