@@ -477,22 +477,36 @@ int rt_container_start(const struct rt_context *ctx, const char *id, struct gerr
                 return r;
         }
         _cleanup_close_ int pidfd = rt_state_pidfd(st);
-        struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+        /* One byte: the init is past the handshake. Then EOF: its user process is executing
+         * (the write end closes on exec) or it died; poststart hooks come after that. */
         char byte;
-        ssize_t n = -1;
+        size_t got = 0;
         for (;;) {
-                n = read(fd, &byte, 1);
-                if (n == 1 || (n < 0 && errno != EAGAIN) || n == 0)
-                        break;
-                if (poll(pfd, pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
-                        break;
-                if (pidfd >= 0 && (pfd[1].revents & POLLIN) && !(pfd[0].revents & POLLIN)) {
-                        n = 0;
+                /* No read before poll: a fifo whose writer has not opened it yet reads as EOF. */
+                struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
+                                        {.fd = pidfd, .events = POLLIN}};
+                if (poll(pfd, pidfd >= 0 ? 2 : 1, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
                         break;
                 }
+                if (pfd[0].revents & POLLIN) {
+                        ssize_t n = read(fd, &byte, 1);
+                        if (n == 1) {
+                                got++;
+                                continue;
+                        }
+                        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                                continue;
+                        break;
+                }
+                if (pfd[0].revents & (POLLHUP | POLLERR))
+                        break;
+                if (pidfd >= 0 && pfd[1].revents)
+                        break;
         }
         unlink(fifo);
-        if (n != 1) {
+        if (got == 0) {
                 r = gerr_set(err, 0, "cannot start container %s: its init has exited", id);
                 rt_state_free(st);
                 return r;
@@ -586,6 +600,17 @@ int rt_container_run(const struct rt_context *ctx, const struct rt_create_opts *
                 }
         }
         rt_sync_send(c.sync_fd, RT_SYNC_START, NULL, 0);
+        /* EOF on the sync socket: the init's end closed on execve. A message: it failed. */
+        char *failure = NULL;
+        if (rt_sync_recv(c.sync_fd, &failure) == RT_SYNC_ERROR) {
+                gerr_set(err, 0, "%s", failure ? failure : "container init failed");
+                free(failure);
+                gerr_wrap(err, "run container %s", o->id);
+                creation_undo(&c);
+                creation_free(&c);
+                return -EIO;
+        }
+        free(failure);
         if (c.spec->hooks[RT_HOOK_POSTSTART].n > 0) {
                 _cleanup_free_ char *json = rt_state_json_string(c.st, RT_RUNNING);
                 rt_hooks_run_warn(&c.spec->hooks[RT_HOOK_POSTSTART], "poststart", json);

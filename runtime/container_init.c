@@ -134,15 +134,17 @@ static int open_exec_fifo(struct rt_init_args *a, int *fifo_fd, int *procfd, str
         return 0;
 }
 
-/* Block until `start` opens the fifo for reading (runc's handshake). */
-static int wait_exec_fifo(int fifo_fd, int procfd, struct gerr **err)
+/* Block until `start` opens the fifo for reading (runc's handshake). The write end stays open,
+ * close-on-exec, so that `start` sees EOF only once the user process is executing: poststart
+ * hooks must not run before that. */
+static int wait_exec_fifo(int fifo_fd, int procfd, int *wfd, struct gerr **err)
 {
         char name[16];
         snprintf(name, sizeof(name), "%d", fifo_fd);
-        _cleanup_close_ int w = openat(procfd, name, O_WRONLY | O_CLOEXEC);
-        if (w < 0)
+        *wfd = openat(procfd, name, O_WRONLY | O_CLOEXEC);
+        if (*wfd < 0)
                 return gerr_set(err, errno, "open exec fifo for writing");
-        if (write(w, "0", 1) != 1)
+        if (write(*wfd, "0", 1) != 1)
                 return gerr_set(err, errno, "write exec fifo");
         return 0;
 }
@@ -259,7 +261,7 @@ static int init_run(struct rt_init_args *a, struct gerr **err)
         if (r < 0)
                 return r;
 
-        _cleanup_close_ int fifo_fd = -1, procfd = -1;
+        _cleanup_close_ int fifo_fd = -1, procfd = -1, fifo_wfd = -1;
         if (a->fifo_path != NULL) {
                 r = open_exec_fifo(a, &fifo_fd, &procfd, err);
                 if (r < 0)
@@ -289,7 +291,7 @@ static int init_run(struct rt_init_args *a, struct gerr **err)
         if (rt_sync_send(a->sync_fd, RT_SYNC_CREATED, NULL, 0) < 0)
                 return gerr_set(err, errno, "sync with runtime");
         if (a->fifo_path != NULL) {
-                r = wait_exec_fifo(fifo_fd, procfd, err);
+                r = wait_exec_fifo(fifo_fd, procfd, &fifo_wfd, err);
                 if (r < 0)
                         return r;
         } else {

@@ -37,7 +37,7 @@ meson test -C build --no-rebuild --print-errorlogs
 meson_results build unit
 
 echo "== unit tests under ASan+UBSan"
-if [[ -d build-asan ]] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug >/dev/null; then
+if [[ -d build-asan ]] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dstatic_runtime=false --buildtype=debug >/dev/null; then
 	if ninja -C build-asan >/dev/null; then
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 			meson test -C build-asan --no-rebuild --print-errorlogs
@@ -51,7 +51,7 @@ echo "== fuzz smoke (libFuzzer, 20 s per target)"
 if CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false >/dev/null 2>&1 || [[ -d build-fuzz ]]; then
 	if ninja -C build-fuzz >/dev/null 2>&1; then
 		for f in build-fuzz/tests/fuzz/fuzz_*; do
-			[[ -x $f ]] || continue
+			[[ -f $f && -x $f ]] || continue
 			name=${f##*/}
 			corpus=$(mktemp -d)
 			cp -r "tests/fuzz/corpus/${name#fuzz_}/." "$corpus/" 2>/dev/null || true

@@ -208,6 +208,13 @@ HOOK
 	assert_eq "$(tr '\n' ' ' < "$h/order")" "prestart createRuntime createContainer startContainer poststart poststop "
 	assert_eq "$(jq -r .id "$h/createRuntime.json")" hooks1
 	assert_eq "$(jq -r .status "$h/poststop.json")" stopped
+	# The same through create, start and delete.
+	rm -f "$h/order"
+	assert_ok rt create --bundle "$b" hooks1b
+	assert_ok rt start hooks1b
+	for _ in $(seq 50); do [[ $(rt state hooks1b | jq -r .status) == stopped ]] && break; sleep 0.05; done
+	assert_ok rt delete hooks1b
+	assert_eq "$(tr '\n' ' ' < "$h/order")" "prestart createRuntime createContainer startContainer poststart poststop "
 	assert_ne "$(jq -r .pid "$h/createRuntime.json")" 0
 	# A failing createRuntime hook fails create and leaves nothing behind.
 	b=$(new_bundle hooks2 '.hooks = {"createRuntime":[{"path":"/bin/false"}]}' /bin/true)
