@@ -1090,6 +1090,19 @@ int rt_cgroup_destroy(const struct rt_cgroup *cg, struct gerr **err)
                 if (rr < 0 && r == 0)
                         r = rr;
         }
+        /* The default parent "/gantry" goes with its last container, so that nothing of ours
+         * stays on the host; a create racing with this re-makes it (make_levels retries). */
+        if (r == 0 && strncmp(cg->path, "/gantry/", 8) == 0 && strchr(cg->path + 8, '/') == NULL) {
+                for (size_t i = 0; i < n_dirs(cg); i++) {
+                        char parent[PATH_MAX];
+                        snprintf(parent, sizeof(parent), "%s", dir_at(cg, i));
+                        char *slash = strrchr(parent, '/');
+                        if (slash != NULL) {
+                                *slash = '\0';
+                                rmdir(parent);
+                        }
+                }
+        }
         return r < 0 ? gerr_wrap(err, "remove cgroup %s", cg->path) : 0;
 }
 
