@@ -1,0 +1,71 @@
+/* The engine: containers and images behind one handle; the API layer and the CLI call this. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/gerr.h"
+
+/* Errors keep Docker's meaning in their errno, so the API layer can map them to status codes:
+ * ENOENT -> 404 ("No such container: x", "No such image: x"), EEXIST/EBUSY -> 409 (conflict),
+ * EINVAL -> 400, ENOTSUP -> 501, anything else -> 500. Messages are Docker's where it has one. */
+
+struct eng_config {
+        const char *root;      /* /var/lib/gantry: gantry.db, blobs/, layers/, containers/ */
+        const char *exec_root; /* /run/gantry: shim sockets, runtime state */
+};
+
+struct eng;
+
+int eng_open(const struct eng_config *cfg, struct eng **out, struct gerr **err);
+void eng_close(struct eng *e);
+const char *eng_root(const struct eng *e);
+const char *eng_exec_root(const struct eng *e);
+struct img_store *eng_images(struct eng *e);
+/* /info fields the engine knows (Containers, ContainersRunning, Images, ...). */
+json_t *eng_info(struct eng *e);
+
+/* ---- containers (Docker shapes in and out) ---- */
+
+/* body: the POST /containers/create JSON (Config fields at top level plus HostConfig,
+ * NetworkingConfig). name may be NULL (a random name is chosen). Returns the new id. */
+int eng_container_create(struct eng *e, const char *name, json_t *body, char **id_out,
+                         json_t **warnings_out, struct gerr **err);
+/* ref: full id, unique id prefix or name (with or without leading '/'). */
+int eng_container_resolve(struct eng *e, const char *ref, char **id_out, struct gerr **err);
+int eng_container_start(struct eng *e, const char *ref, struct gerr **err);
+/* Block until the condition: "not-running" (default), "next-exit", "removed". */
+int eng_container_wait(struct eng *e, const char *ref, const char *condition, int *exit_code,
+                       struct gerr **err);
+int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **err);
+/* SIGTERM (or the container's StopSignal), then SIGKILL after timeout seconds (-1: the
+ * container's StopTimeout, default 10). */
+int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr **err);
+int eng_container_remove(struct eng *e, const char *ref, bool force, bool volumes,
+                         struct gerr **err);
+/* GET /containers/json: all = include stopped; filters = Docker's filter object or NULL. */
+int eng_container_list(struct eng *e, bool all, json_t *filters, json_t **out,
+                       struct gerr **err);
+/* GET /containers/{id}/json, dockerd's shape. */
+int eng_container_inspect(struct eng *e, const char *ref, json_t **out, struct gerr **err);
+
+struct eng_logs_opts {
+        bool follow, stdout_, stderr_, timestamps;
+        long long since, until; /* unix seconds, 0 = unset */
+        long tail;              /* -1 = all */
+};
+/* Write the log to fd: multiplexed 8-byte framing unless the container has a tty. */
+int eng_container_logs(struct eng *e, const char *ref, const struct eng_logs_opts *o, int fd,
+                       struct gerr **err);
+
+struct eng_attach_opts {
+        bool stream, logs, stdin_, stdout_, stderr_;
+};
+/* Attach the hijacked connection fd to the container's stdio until it exits or the client
+ * closes; framing as logs. Callable before start (docker run attaches first): output from the
+ * first byte on reaches the client. */
+int eng_container_attach(struct eng *e, const char *ref, const struct eng_attach_opts *o, int fd,
+                         struct gerr **err);
+int eng_container_resize(struct eng *e, const char *ref, unsigned h, unsigned w,
+                         struct gerr **err);
