@@ -2,6 +2,7 @@
 #include "common/db.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 int db_open(const char *path, sqlite3 **out, struct gerr **err)
 {
