@@ -1,0 +1,57 @@
+/* Local images: content store, unpacked layers shared by chain id, names, Docker archive I/O. */
+#pragma once
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "common/gerr.h"
+
+struct img_store;
+
+/* root: /var/lib/gantry (blobs/sha256/, layers/<chainid>/ live below it). The store creates its
+ * tables in db if missing. Safe to call from several threads (it serializes writes itself). */
+int img_store_open(sqlite3 *db, const char *root, struct img_store **out, struct gerr **err);
+void img_store_close(struct img_store *s);
+
+/* Normalize a reference as Docker does: "busybox" -> "docker.io/library/busybox:latest",
+ * "localhost:5000/x" -> "localhost:5000/x:latest", digests kept. EINVAL names a bad ref. */
+int img_normalize(const char *ref, char **out, struct gerr **err);
+/* Docker's short display form of a normalized name ("busybox:latest"). */
+char *img_familiar(const char *normalized);
+
+/* POST /images/load: a Docker archive (docker save format, legacy manifest.json and the OCI
+ * layout docker 25+ writes) read from fd. *loaded gets Docker's lines, e.g.
+ * ["Loaded image: busybox:latest"] or ["Loaded image ID: sha256:..."]. */
+int img_load(struct img_store *s, int fd, json_t **loaded, struct gerr **err);
+/* POST /images/create?fromSrc=-: a rootfs tar (maybe gzip/zstd) from fd becomes a one-layer
+ * image; repo_tag may be NULL (untagged). *id_out = "sha256:...". */
+int img_import(struct img_store *s, int fd, const char *repo_tag, char **id_out,
+               struct gerr **err);
+/* GET /images/get: Docker archive of the refs written to fd. */
+int img_save(struct img_store *s, const char *const *refs, size_t n, int fd, struct gerr **err);
+
+/* A name, short id, full id or digest to the full image id ("sha256:<64 hex>").
+ * ENOENT: "No such image: <ref>". */
+int img_resolve(struct img_store *s, const char *ref, char **id_out, struct gerr **err);
+/* The image config JSON (Docker/OCI image config: .config.Env, .config.Cmd, ...). */
+int img_config(struct img_store *s, const char *id, json_t **out, struct gerr **err);
+/* Unpacked layer directories of the image, top layer first (overlayfs lowerdir order),
+ * NULL-terminated; caller frees with strv_free. */
+int img_layer_dirs(struct img_store *s, const char *id, char ***out, struct gerr **err);
+
+/* Docker API shapes. */
+int img_list(struct img_store *s, bool all, json_t *filters, json_t **out, struct gerr **err);
+int img_inspect(struct img_store *s, const char *ref, json_t **out, struct gerr **err);
+int img_history(struct img_store *s, const char *ref, json_t **out, struct gerr **err);
+int img_tag(struct img_store *s, const char *ref, const char *repo, const char *tag,
+            struct gerr **err);
+/* DELETE /images/{name}: untag, or delete when the last name goes (or ref is an id).
+ * in_use(id) tells whether a container uses it: EBUSY ("conflict: unable to delete ... image is
+ * being used by running container ...") unless force. *deleted gets [{"Untagged":..},
+ * {"Deleted":..}]. */
+int img_remove(struct img_store *s, const char *ref, bool force,
+               bool (*in_use)(const char *id, void *arg), void *arg, json_t **deleted,
+               struct gerr **err);
+/* Images, layers and bytes for /system/df and /info. */
+int img_count(struct img_store *s, long *images, struct gerr **err);
