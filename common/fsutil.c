@@ -15,7 +15,7 @@
 
 #include "common/cleanup.h"
 
-static int read_all_fd(int fd, char **out, size_t *len)
+int fs_read_fd(int fd, char **out, size_t *len)
 {
         size_t cap = 4096, n = 0;
         char *buf = malloc(cap);
@@ -55,7 +55,7 @@ int fs_read_file_at(int dirfd, const char *path, char **out, size_t *len, struct
         _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return gerr_set(err, errno, "open %s", path);
-        int r = read_all_fd(fd, out, len);
+        int r = fs_read_fd(fd, out, len);
         if (r < 0)
                 return gerr_set(err, -r, "read %s", path);
         return 0;

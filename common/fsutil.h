@@ -7,6 +7,8 @@
 
 #include "common/gerr.h"
 
+/* Read fd to EOF into a NUL-terminated buffer (proc/cgroup files report size 0); -errno. */
+int fs_read_fd(int fd, char **out, size_t *len);
 /* Read a whole file (NUL-terminated; *len excludes the NUL). */
 int fs_read_file(const char *path, char **out, size_t *len, struct gerr **err);
 int fs_read_file_at(int dirfd, const char *path, char **out, size_t *len, struct gerr **err);

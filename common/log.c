@@ -1,5 +1,6 @@
 /* Logging for the programs in cmd/: text or JSON lines to stderr or a --log file. */
 #include "common/log.h"
+#include "common/timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,14 +49,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
         char line[4096];
         int n;
         if (log_json) {
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                struct tm tm;
-                gmtime_r(&ts.tv_sec, &tm);
-                char when[64];
-                strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-                char stamp[96];
-                snprintf(stamp, sizeof(stamp), "%s.%09ldZ", when, ts.tv_nsec);
+                char stamp[TIMEFMT_RFC3339_LEN];
+                timefmt_now(stamp);
                 json_t *o = json_pack("{s:s,s:s,s:s}", "level", level_names[lvl], "msg", msg,
                                       "time", stamp);
                 char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;

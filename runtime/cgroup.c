@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "runtime/cgroup_internal.h"
 
 static struct cg_host *host_cache;
@@ -52,31 +53,7 @@ static int read_path(const char *path, char **out)
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        size_t cap = 4096, n = 0;
-        _cleanup_free_ char *buf = malloc(cap);
-        if (buf == NULL)
-                return -ENOMEM;
-        for (;;) {
-                if (n + 1 >= cap) {
-                        char *nb = realloc(buf, cap * 2);
-                        if (nb == NULL)
-                                return -ENOMEM;
-                        buf = nb;
-                        cap *= 2;
-                }
-                ssize_t r = read(fd, buf + n, cap - n - 1);
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (r == 0)
-                        break;
-                n += (size_t)r;
-        }
-        buf[n] = '\0';
-        *out = TAKE_PTR(buf);
-        return 0;
+        return fs_read_fd(fd, out, NULL);
 }
 
 int rt_cg_read(const char *dir, const char *file, char **out, struct gerr **err)

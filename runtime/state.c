@@ -14,6 +14,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/timefmt.h"
 
 static const char *const status_names[] = {"creating", "created", "running", "paused", "stopped"};
 
@@ -122,16 +123,8 @@ enum rt_status rt_state_status(const struct rt_state *st)
 
 char *rt_now_rfc3339(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        char when[64];
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-        char *s = NULL;
-        if (asprintf(&s, "%s.%09ldZ", when, ts.tv_nsec) < 0)
-                return NULL;
-        return s;
+        char buf[TIMEFMT_RFC3339_LEN];
+        return strdup(timefmt_now(buf));
 }
 
 json_t *rt_hooks_to_json(const struct rt_hook_list *l)
