@@ -363,6 +363,8 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
                                           s->linux.n_gid_mappings, err);
                 if (r < 0)
                         return gerr_wrap(err, "user namespace mappings");
+                if (rt_sync_send(c->sync_fd, RT_SYNC_MAPPED, NULL, 0) < 0)
+                        return gerr_set(err, errno, "sync with container init");
         }
         log_debug("create %s: init %d cloned", o->id, pid);
         r = rt_cgroup_create(s->linux.cgroups_path, o->id, s->linux.resources, pid,

@@ -209,6 +209,25 @@ int rt_init_exec(struct rt_init_args *a, const char *exe, struct gerr **err)
         return rt_exec_resolved(p, exe, err);
 }
 
+struct go_wait {
+        struct rt_init_args *a;
+        char *state_json;
+};
+
+/* The parent has put us in our cgroup: now the cgroup namespace can be made, so that the
+ * container sees its own cgroup as the root. */
+static int wait_go(void *arg, struct gerr **err)
+{
+        struct go_wait *gw = arg;
+        int r = rt_sync_expect(gw->a->sync_fd, RT_SYNC_GO, &gw->state_json, err);
+        if (r < 0)
+                return r;
+        const struct rt_namespace *cgns = rt_spec_namespace(gw->a->spec, CLONE_NEWCGROUP);
+        if (cgns != NULL && cgns->path == NULL && unshare(CLONE_NEWCGROUP) < 0)
+                return gerr_set(err, errno, "unshare cgroup namespace");
+        return 0;
+}
+
 /* Everything from the join of the container's cgroup to execve. */
 static int init_run(struct rt_init_args *a, struct gerr **err)
 {
@@ -216,11 +235,10 @@ static int init_run(struct rt_init_args *a, struct gerr **err)
         const struct rt_process *p = a->process;
         int r;
 
-        _cleanup_free_ char *state_json = NULL;
-        r = rt_sync_expect(a->sync_fd, RT_SYNC_GO, &state_json, err);
-        if (r < 0)
-                return r;
         if (a->new_ns_flags & CLONE_NEWUSER) {
+                r = rt_sync_expect(a->sync_fd, RT_SYNC_MAPPED, NULL, err);
+                if (r < 0)
+                        return r;
                 if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                         return gerr_set(err, errno, "become root in the user namespace");
         }
@@ -229,11 +247,6 @@ static int init_run(struct rt_init_args *a, struct gerr **err)
                 return r;
         if (a->unshare_flags != 0 && unshare(a->unshare_flags) < 0)
                 return gerr_set(err, errno, "unshare namespaces");
-        const struct rt_namespace *cgns = rt_spec_namespace(s, CLONE_NEWCGROUP);
-        /* The cgroup namespace comes after the parent moved us into our cgroup, so that the
-         * container sees its own cgroup as the root. */
-        if (cgns != NULL && cgns->path == NULL && unshare(CLONE_NEWCGROUP) < 0)
-                return gerr_set(err, errno, "unshare cgroup namespace");
         if (setsid() < 0 && errno != EPERM)
                 return gerr_set(err, errno, "setsid");
         if (!a->no_new_keyring) {
@@ -243,12 +256,22 @@ static int init_run(struct rt_init_args *a, struct gerr **err)
                         return gerr_set(err, errno, "join session keyring");
         }
 
+        /* The mounts go on while the parent makes our cgroup; we wait for it only where it
+         * matters (a cgroup mount, the cgroup namespace), or after the mounts. */
+        struct go_wait gw = {.a = a};
+        struct rt_cgroup_barrier barrier = {.wait = wait_go, .arg = &gw};
         bool has_mntns = rt_spec_namespace(s, CLONE_NEWNS) != NULL;
         if (has_mntns) {
-                r = rt_rootfs_prepare(s, err);
+                r = rt_rootfs_prepare(s, &barrier, err);
                 if (r < 0)
                         return r;
         }
+        if (barrier.wait != NULL) {
+                r = wait_go(&gw, err);
+                if (r < 0)
+                        return r;
+        }
+        const char *state_json = gw.state_json;
         if (s->hooks[RT_HOOK_PRESTART].n > 0 || s->hooks[RT_HOOK_CREATE_RUNTIME].n > 0) {
                 if (rt_sync_send(a->sync_fd, RT_SYNC_HOOKS, NULL, 0) < 0)
                         return gerr_set(err, errno, "sync with runtime");

@@ -10,7 +10,8 @@
 
 /* Messages on the SOCK_SEQPACKET pair between parent and init: one type byte, then payload. */
 enum rt_sync {
-        RT_SYNC_GO = 'g',         /* parent -> init: mapped, in the cgroup; payload: state JSON */
+        RT_SYNC_MAPPED = 'm',     /* parent -> init: user namespace mappings written */
+        RT_SYNC_GO = 'g',         /* parent -> init: in the cgroup; payload: state JSON */
         RT_SYNC_HOOKS = 'h',      /* init -> parent: mounts ready, run prestart/createRuntime */
         RT_SYNC_HOOKS_DONE = 'H', /* parent -> init */
         RT_SYNC_CREATED = 'c',    /* init -> parent: waiting for start */

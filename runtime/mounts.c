@@ -83,6 +83,7 @@ struct mctx {
         int rootfd;
         const struct rt_spec *s;
         bool proc_seen; /* a procfs is mounted in the rootfs: destinations may resolve into it */
+        struct rt_cgroup_barrier *barrier;
 };
 
 /* runc's checkProcMount: nothing may be mounted below /proc except the files lxcfs emulates,
@@ -599,17 +600,25 @@ static int mount_one(struct mctx *mc, const struct rt_mount *m, struct gerr **er
         if (m->type == NULL || m->type[0] == '\0')
                 return gerr_set(err, EINVAL, "mount %s on %s: no type", m->source ? m->source : "",
                                 m->destination);
-        if (streq(m->type, "cgroup"))
+        if (streq(m->type, "cgroup")) {
+                if (mc->barrier != NULL && mc->barrier->wait != NULL) {
+                        int r = mc->barrier->wait(mc->barrier->arg, err);
+                        mc->barrier->wait = NULL;
+                        if (r < 0)
+                                return r;
+                }
                 return mount_cgroup(mc, m, dest, err);
+        }
         int r = mount_fs(mc, m, dest, err);
         if (r == 0 && streq(m->type, "proc"))
                 mc->proc_seen = true;
         return r;
 }
 
-int rt_mounts_apply(int rootfd, const struct rt_spec *s, struct gerr **err)
+int rt_mounts_apply(int rootfd, const struct rt_spec *s, struct rt_cgroup_barrier *b,
+                    struct gerr **err)
 {
-        struct mctx mc = {.rootfd = rootfd, .s = s};
+        struct mctx mc = {.rootfd = rootfd, .s = s, .barrier = b};
         for (size_t i = 0; i < s->n_mounts; i++) {
                 int r = mount_one(&mc, &s->mounts[i], err);
                 if (r < 0)

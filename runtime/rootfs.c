@@ -44,7 +44,7 @@ static int parent_mount_private(const char *root, struct gerr **err)
         }
 }
 
-int rt_rootfs_prepare(const struct rt_spec *s, struct gerr **err)
+int rt_rootfs_prepare(const struct rt_spec *s, struct rt_cgroup_barrier *b, struct gerr **err)
 {
         const char *root = s->root_path;
         if (root == NULL || root[0] != '/')
@@ -66,7 +66,7 @@ int rt_rootfs_prepare(const struct rt_spec *s, struct gerr **err)
         _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return gerr_set(err, errno, "open %s", root);
-        int r = rt_mounts_apply(rootfd, s, err);
+        int r = rt_mounts_apply(rootfd, s, b, err);
         if (r < 0)
                 return r;
         return rt_devices_setup(rootfd, s, err);

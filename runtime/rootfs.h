@@ -11,7 +11,13 @@
  * (/dev/null zero full random urandom tty, /dev/ptmx -> pts/ptmx, /dev/fd, stdin, stdout, stderr,
  * /dev/core where kcore exists, /dev/shm, /dev/pts) by mknod, or bind mounts from the host when
  * mknod is not allowed (user namespaces). */
-int rt_rootfs_prepare(const struct rt_spec *s, struct gerr **err);
+struct rt_cgroup_barrier {
+        /* Called once, before the first thing that needs the process in its cgroup (a "cgroup"
+         * mount), so that the caller can create the cgroup while the mounts go on. */
+        int (*wait)(void *arg, struct gerr **err);
+        void *arg;
+};
+int rt_rootfs_prepare(const struct rt_spec *s, struct rt_cgroup_barrier *b, struct gerr **err);
 /* pivot_root into the rootfs (or chroot with MS_MOVE when no_pivot) and detach the old root. */
 int rt_rootfs_pivot(const struct rt_spec *s, bool no_pivot, struct gerr **err);
 /* After pivot_root: sysctls, masked paths (/dev/null bind or empty ro tmpfs for dirs),

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "common/gerr.h"
+#include "runtime/rootfs.h"
 #include "runtime/spec.h"
 
 #ifndef MS_NOSYMFOLLOW
@@ -41,7 +42,8 @@ int rt_mount_setattr(int fd, bool recursive, uint64_t set, uint64_t clr, uint64_
 int rt_remount(const char *path, unsigned long flags);
 
 /* Perform every config.json mount below rootfd, in order. */
-int rt_mounts_apply(int rootfd, const struct rt_spec *s, struct gerr **err);
+int rt_mounts_apply(int rootfd, const struct rt_spec *s, struct rt_cgroup_barrier *b,
+                    struct gerr **err);
 /* Does the spec bind-mount /dev itself (then runc creates no device nodes)? */
 bool rt_mounts_binds_dev(const struct rt_spec *s);
 

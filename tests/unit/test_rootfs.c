@@ -310,7 +310,7 @@ static void full_container(void *arg)
         struct gerr *err = NULL;
         if (rt_sysctl_check(&s, &err) < 0)
                 fail_gerr("sysctl check", err);
-        if (rt_rootfs_prepare(&s, &err) < 0)
+        if (rt_rootfs_prepare(&s, NULL, &err) < 0)
                 fail_gerr("prepare", err);
 
         /* Before the pivot the host's tree is still visible: the symlinked destination must
@@ -463,7 +463,7 @@ static void default_spec_container(void *arg)
         if (text == NULL || rt_spec_parse(text, strlen(text), tmpdir, &s, &err) < 0)
                 fail_gerr("parse the default spec", err);
         check(strcmp(s->root_path, rootdir) == 0, "root path %s", s->root_path);
-        if (rt_rootfs_prepare(s, &err) < 0)
+        if (rt_rootfs_prepare(s, NULL, &err) < 0)
                 fail_gerr("prepare", err);
         if (rt_rootfs_pivot(s, false, &err) < 0)
                 fail_gerr("pivot", err);
@@ -509,7 +509,7 @@ static void bad_bind(void *arg)
         struct rt_spec s;
         base_spec(&s, mounts, ARRAY_SIZE(mounts));
         struct gerr *err = NULL;
-        int r = rt_rootfs_prepare(&s, &err);
+        int r = rt_rootfs_prepare(&s, NULL, &err);
         check(r == -ENOENT, "prepare returned %d", r);
         check(err != NULL &&
                   strcmp(err->msg,
@@ -526,7 +526,7 @@ static void bad_proc_dest(void *arg)
         struct rt_spec s;
         base_spec(&s, mounts, ARRAY_SIZE(mounts));
         struct gerr *err = NULL;
-        int r = rt_rootfs_prepare(&s, &err);
+        int r = rt_rootfs_prepare(&s, NULL, &err);
         check(r < 0 && err != NULL &&
                   strcmp(err->msg,
                          "\"/proc/sys/x\" cannot be mounted because it is inside /proc") == 0,
@@ -544,7 +544,7 @@ static void proc_via_symlink(void *arg)
         struct rt_spec s;
         base_spec(&s, mounts, ARRAY_SIZE(mounts));
         struct gerr *err = NULL;
-        int r = rt_rootfs_prepare(&s, &err);
+        int r = rt_rootfs_prepare(&s, NULL, &err);
         check(r < 0 && err != NULL &&
                   strcmp(err->msg, "\"/procsys\" cannot be mounted because it is inside /proc") ==
                       0,
@@ -592,7 +592,7 @@ static void userns_container(void *arg)
         s.linux.namespaces = ns;
         s.linux.n_namespaces = ARRAY_SIZE(ns);
         struct gerr *err = NULL;
-        if (rt_rootfs_prepare(&s, &err) < 0)
+        if (rt_rootfs_prepare(&s, NULL, &err) < 0)
                 fail_gerr("prepare", err);
         if (rt_rootfs_pivot(&s, false, &err) < 0)
                 fail_gerr("pivot", err);
