@@ -442,14 +442,12 @@ int rt_container_create(const struct rt_context *ctx, const struct rt_create_opt
 static void run_poststart(const struct rt_state *st, const char *bundle)
 {
         /* Poststart hooks come from config.json; a failure only warns (runtime-spec). */
-        _cleanup_free_ char *text = NULL;
         struct rt_spec *s = NULL;
         struct gerr *e = NULL;
         if (rt_spec_load(bundle, &s, &e) < 0) {
                 gerr_free(e);
                 return;
         }
-        (void)text;
         if (s->hooks[RT_HOOK_POSTSTART].n > 0) {
                 _cleanup_free_ char *json = rt_state_json_string(st, RT_RUNNING);
                 rt_hooks_run_warn(&s->hooks[RT_HOOK_POSTSTART], "poststart", json);

@@ -228,7 +228,6 @@ static int do_exec(const struct rt_context *ctx, const struct rt_exec_opts *o,
         r = rt_seccomp_build(x->spec->linux.seccomp, &x->seccomp, err);
         if (r < 0)
                 return r;
-        struct rt_create_opts co = {.console_socket = o->console_socket};
         if (o->console_socket != NULL) {
                 if (!x->process->terminal)
                         return gerr_set(err, EINVAL,
@@ -247,7 +246,6 @@ static int do_exec(const struct rt_context *ctx, const struct rt_exec_opts *o,
                 x->console_fd = sv[0];
                 x->child_console = sv[1];
         }
-        (void)co;
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return gerr_set(err, errno, "socketpair");
