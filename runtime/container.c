@@ -282,6 +282,8 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
         c->st->rootfs = strdup(s->root_path);
         if (s->annotations != NULL)
                 c->st->annotations = json_incref(s->annotations);
+        if (s->hooks[RT_HOOK_POSTSTART].n > 0)
+                c->st->poststart = rt_hooks_to_json(&s->hooks[RT_HOOK_POSTSTART]);
         if (s->hooks[RT_HOOK_POSTSTOP].n > 0)
                 c->st->poststop = rt_hooks_to_json(&s->hooks[RT_HOOK_POSTSTOP]);
         c->st->has_ns_user = rt_spec_namespace(s, CLONE_NEWUSER) != NULL;
@@ -439,20 +441,17 @@ int rt_container_create(const struct rt_context *ctx, const struct rt_create_opt
         return r;
 }
 
-static void run_poststart(const struct rt_state *st, const char *bundle)
+/* Poststart hooks were kept in the state at create; a failure only warns (runtime-spec). */
+static void run_poststart(const struct rt_state *st)
 {
-        /* Poststart hooks come from config.json; a failure only warns (runtime-spec). */
-        struct rt_spec *s = NULL;
-        struct gerr *e = NULL;
-        if (rt_spec_load(bundle, &s, &e) < 0) {
-                gerr_free(e);
+        if (st->poststart == NULL)
                 return;
-        }
-        if (s->hooks[RT_HOOK_POSTSTART].n > 0) {
+        struct rt_hook_list l = {0};
+        if (rt_hooks_from_json(st->poststart, &l) == 0) {
                 _cleanup_free_ char *json = rt_state_json_string(st, RT_RUNNING);
-                rt_hooks_run_warn(&s->hooks[RT_HOOK_POSTSTART], "poststart", json);
+                rt_hooks_run_warn(&l, "poststart", json);
         }
-        rt_spec_free(s);
+        rt_hook_list_clear(&l);
 }
 
 int rt_container_start(const struct rt_context *ctx, const char *id, struct gerr **err)
@@ -511,7 +510,7 @@ int rt_container_start(const struct rt_context *ctx, const char *id, struct gerr
                 rt_state_free(st);
                 return r;
         }
-        run_poststart(st, st->bundle);
+        run_poststart(st);
         rt_state_free(st);
         return 0;
 }

@@ -207,6 +207,8 @@ int rt_state_save(const struct rt_state *st, struct gerr **err)
                 return gerr_set(err, ENOMEM, "state of %s", st->id);
         if (st->annotations != NULL)
                 json_object_set(o, "annotations", st->annotations);
+        if (st->poststart != NULL)
+                json_object_set(o, "poststart", st->poststart);
         if (st->poststop != NULL)
                 json_object_set(o, "poststop", st->poststop);
         if (st->cgroup != NULL)
@@ -236,6 +238,7 @@ void rt_state_free(struct rt_state *st)
         free(st->rootfs);
         free(st->created);
         json_decref(st->annotations);
+        json_decref(st->poststart);
         json_decref(st->poststop);
         rt_cgroup_free(st->cgroup);
         free(st);
@@ -295,6 +298,7 @@ int rt_state_load(const struct rt_context *ctx, const char *id, struct rt_state 
         st->owner = (uid_t)json_integer_value(json_object_get(o, "owner"));
         st->has_ns_user = json_is_true(json_object_get(o, "userns"));
         st->annotations = json_incref(json_object_get(o, "annotations"));
+        st->poststart = json_incref(json_object_get(o, "poststart"));
         st->poststop = json_incref(json_object_get(o, "poststop"));
         json_t *cg = json_object_get(o, "cgroup");
         if (cg != NULL) {

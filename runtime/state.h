@@ -19,7 +19,8 @@ struct rt_state {
         char *created; /* RFC 3339 with nanoseconds, UTC */
         uid_t owner;
         json_t *annotations;   /* object or NULL */
-        json_t *poststop;      /* serialized poststop hooks or NULL */
+        json_t *poststart;     /* serialized poststart hooks or NULL (run by start) */
+        json_t *poststop;      /* serialized poststop hooks or NULL (run by delete) */
         struct rt_cgroup *cgroup;
         bool has_ns_user;      /* container has its own user namespace */
 };
