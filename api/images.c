@@ -1,0 +1,253 @@
+/* Image routes: list, inspect, history, tag, remove, save, load and import (streamed bodies). */
+#include "api/http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "engine/engine.h"
+#include "image/image.h"
+
+#define NAME(r) ((r)->caps[0])
+
+json_t *api_parse_filters(struct api_req *r, enum MHD_Result *res);
+
+enum MHD_Result api_images_list(struct api_req *r)
+{
+        enum MHD_Result res = MHD_NO;
+        _cleanup_json_ json_t *filters = api_parse_filters(r, &res);
+        if (filters == NULL)
+                return res;
+        json_t *out = NULL;
+        _cleanup_gerr_ struct gerr *err = NULL;
+        if (img_list(eng_images(r->eng), api_query_bool(r, "all"),
+                     json_object_size(filters) ? filters : NULL, &out, &err) < 0)
+                return api_reply_gerr(r, err);
+        return api_reply_json(r, MHD_HTTP_OK, out ? out : json_array());
+}
+
+enum MHD_Result api_image_inspect(struct api_req *r)
+{
+        json_t *out = NULL;
+        _cleanup_gerr_ struct gerr *err = NULL;
+        if (img_inspect(eng_images(r->eng), NAME(r), &out, &err) < 0)
+                return api_reply_gerr(r, err);
+        return api_reply_json(r, MHD_HTTP_OK, out);
+}
+
+enum MHD_Result api_image_history(struct api_req *r)
+{
+        json_t *out = NULL;
+        _cleanup_gerr_ struct gerr *err = NULL;
+        if (img_history(eng_images(r->eng), NAME(r), &out, &err) < 0)
+                return api_reply_gerr(r, err);
+        return api_reply_json(r, MHD_HTTP_OK, out);
+}
+
+enum MHD_Result api_image_tag(struct api_req *r)
+{
+        _cleanup_gerr_ struct gerr *err = NULL;
+        if (img_tag(eng_images(r->eng), NAME(r), api_query(r, "repo"), api_query(r, "tag"),
+                    &err) < 0)
+                return api_reply_gerr(r, err);
+        return api_reply_status(r, MHD_HTTP_CREATED);
+}
+
+/* Image ids used by any container, gathered before the image store takes its lock. */
+static bool image_in_use(const char *id, void *arg)
+{
+        json_t *used = arg;
+        return json_object_get(used, id) != NULL;
+}
+
+enum MHD_Result api_image_delete(struct api_req *r)
+{
+        _cleanup_json_ json_t *used = json_object();
+        _cleanup_json_ json_t *list = NULL;
+        _cleanup_gerr_ struct gerr *err = NULL;
+        if (eng_container_list(r->eng, true, NULL, &list, &err) < 0)
+                return api_reply_gerr(r, err);
+        size_t i;
+        json_t *c;
+        json_array_foreach(list, i, c) {
+                const char *img = json_string_value(json_object_get(c, "ImageID"));
+                if (img != NULL)
+                        json_object_set_new(used, img, json_true());
+        }
+        json_t *deleted = NULL;
+        if (img_remove(eng_images(r->eng), NAME(r), api_query_bool(r, "force"), image_in_use,
+                       used, &deleted, &err) < 0)
+                return api_reply_gerr(r, err);
+        return api_reply_json(r, MHD_HTTP_OK, deleted ? deleted : json_array());
+}
+
+struct save_arg {
+        struct eng *eng;
+        char **refs;
+        size_t n;
+};
+
+static void save_free(void *p)
+{
+        struct save_arg *a = p;
+        for (size_t i = 0; i < a->n; i++)
+                free(a->refs[i]);
+        free(a->refs);
+        free(a);
+}
+
+static void save_run(struct api_server *srv, void *p, int fd)
+{
+        struct save_arg *a = p;
+        _cleanup_gerr_ struct gerr *err = NULL;
+        if (img_save(eng_images(a->eng), (const char *const *)a->refs, a->n, fd, &err) < 0)
+                log_warn("api: save: %s", err && err->msg ? err->msg : "failed");
+}
+
+/* Unknown names are refused before the first byte: after it only a cut archive can tell. */
+static enum MHD_Result save(struct api_req *r, const char **names, size_t n)
+{
+        if (n == 0)
+                return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "no image names given");
+        struct save_arg *a = calloc(1, sizeof(*a));
+        if (a == NULL)
+                return MHD_NO;
+        a->eng = r->eng;
+        a->refs = calloc(n, sizeof(char *));
+        if (a->refs == NULL) {
+                save_free(a);
+                return MHD_NO;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_gerr_ struct gerr *err = NULL;
+                _cleanup_free_ char *id = NULL;
+                if (img_resolve(eng_images(r->eng), names[i], &id, &err) < 0) {
+                        save_free(a);
+                        return api_reply_gerr(r, err);
+                }
+                a->refs[a->n] = strdup(names[i]);
+                if (a->refs[a->n] == NULL) {
+                        save_free(a);
+                        return MHD_NO;
+                }
+                a->n++;
+        }
+        return api_reply_stream(r, MHD_HTTP_OK, "application/x-tar", save_run, a, save_free);
+}
+
+enum MHD_Result api_images_save(struct api_req *r)
+{
+        size_t n = 0;
+        _cleanup_free_ const char **names = api_query_all(r, "names", &n);
+        return save(r, names, n);
+}
+
+enum MHD_Result api_image_save(struct api_req *r)
+{
+        const char *names[] = {NAME(r)};
+        return save(r, names, 1);
+}
+
+/* ---- load and import: the body streams into the image store, never whole in memory ---- */
+
+static int load_fn(struct api_req *r, int rfd, struct gerr **err)
+{
+        return img_load(eng_images(r->eng), rfd, &r->up->result, err);
+}
+
+enum MHD_Result api_images_load_begin(struct api_req *r)
+{
+        _cleanup_gerr_ struct gerr *err = NULL;
+        if (api_upload_begin(r, load_fn, &err) < 0)
+                return api_reply_gerr(r, err);
+        return MHD_YES;
+}
+
+/* A body of JSON lines, as dockerd's progress stream (the CLI prints "stream"/"status"). */
+static enum MHD_Result reply_lines(struct api_req *r, json_t *lines)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (f == NULL)
+                return MHD_NO;
+        size_t i;
+        json_t *l;
+        json_array_foreach(lines, i, l) {
+                char *s = json_dumps(l, JSON_COMPACT);
+                if (s != NULL)
+                        fprintf(f, "%s\n", s);
+                free(s);
+        }
+        fclose(f);
+        enum MHD_Result ret = api_reply_buf(r, MHD_HTTP_OK, "application/json", buf, len);
+        free(buf);
+        return ret;
+}
+
+enum MHD_Result api_images_load(struct api_req *r)
+{
+        struct api_upload *u = r->up;
+        if (u->rc < 0)
+                return api_reply_gerr(r, u->err);
+        _cleanup_json_ json_t *lines = json_array();
+        size_t i;
+        json_t *l;
+        json_array_foreach(u->result, i, l) {
+                const char *s = json_string_value(l);
+                if (s == NULL)
+                        continue;
+                _cleanup_free_ char *line = NULL;
+                if (asprintf(&line, "%s\n", s) >= 0)
+                        json_array_append_new(lines, json_pack("{s:s}", "stream", line));
+        }
+        return reply_lines(r, lines);
+}
+
+static int import_fn(struct api_req *r, int rfd, struct gerr **err)
+{
+        const char *repo = api_query(r, "repo");
+        const char *tag = api_query(r, "tag");
+        _cleanup_free_ char *repo_tag = NULL;
+        if (repo != NULL && *repo != '\0') {
+                if (asprintf(&repo_tag, "%s%s%s", repo, tag && *tag ? ":" : "",
+                             tag && *tag ? tag : "") < 0)
+                        return gerr_set(err, ENOMEM, "import");
+        }
+        _cleanup_free_ char *id = NULL;
+        int rc = img_import(eng_images(r->eng), rfd, repo_tag, &id, err);
+        if (rc >= 0)
+                r->up->result = json_string(id);
+        return rc;
+}
+
+enum MHD_Result api_images_create_begin(struct api_req *r)
+{
+        const char *from_image = api_query(r, "fromImage");
+        const char *from_src = api_query(r, "fromSrc");
+        if (from_image != NULL && *from_image != '\0')
+                return api_reply_error(r, MHD_HTTP_NOT_IMPLEMENTED,
+                                       "not implemented: pulling %s from a registry", from_image);
+        if (from_src == NULL || *from_src == '\0')
+                return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "fromImage or fromSrc is required");
+        if (strcmp(from_src, "-") != 0)
+                return api_reply_error(r, MHD_HTTP_NOT_IMPLEMENTED,
+                                       "not implemented: import from a URL (%s)", from_src);
+        _cleanup_gerr_ struct gerr *err = NULL;
+        if (api_upload_begin(r, import_fn, &err) < 0)
+                return api_reply_gerr(r, err);
+        return MHD_YES;
+}
+
+enum MHD_Result api_images_create(struct api_req *r)
+{
+        struct api_upload *u = r->up;
+        if (u->rc < 0)
+                return api_reply_gerr(r, u->err);
+        const char *id = json_string_value(u->result);
+        _cleanup_json_ json_t *lines = json_pack("[{s:s}]", "status", id ? id : "");
+        return reply_lines(r, lines);
+}

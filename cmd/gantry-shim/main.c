@@ -1,0 +1,278 @@
+/* gantry-shim: creates one container through the runtime library and monitors it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cmd/gantry-shim/shim.h"
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "runtime/state.h"
+#include "runtime/terminal.h"
+
+/* The engine passes the write end of its readiness pipe as fd 3. */
+#define READY_FD 3
+
+static void usage(void)
+{
+        fprintf(stderr,
+                "usage: gantry-shim --id ID --bundle DIR --exec-root DIR --runtime-root DIR "
+                "--log-path FILE --exit-path FILE [--tty] [--open-stdin] [--stdin-once] "
+                "[--log-max-size N] [--log-max-files N]\n");
+        exit(2);
+}
+
+static void parse_args(int argc, char **argv, struct shim_opts *o)
+{
+        static const struct option longopts[] = {
+            {"id", required_argument, NULL, 'i'},
+            {"bundle", required_argument, NULL, 'b'},
+            {"exec-root", required_argument, NULL, 'e'},
+            {"runtime-root", required_argument, NULL, 'r'},
+            {"log-path", required_argument, NULL, 'l'},
+            {"exit-path", required_argument, NULL, 'x'},
+            {"tty", no_argument, NULL, 't'},
+            {"open-stdin", no_argument, NULL, 'I'},
+            {"stdin-once", no_argument, NULL, 'O'},
+            {"log-max-size", required_argument, NULL, 'S'},
+            {"log-max-files", required_argument, NULL, 'F'},
+            {0},
+        };
+        memset(o, 0, sizeof(*o));
+        o->log_max_files = 1;
+        int c;
+        while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'i':
+                        o->id = optarg;
+                        break;
+                case 'b':
+                        o->bundle = optarg;
+                        break;
+                case 'e':
+                        o->exec_root = optarg;
+                        break;
+                case 'r':
+                        o->runtime_root = optarg;
+                        break;
+                case 'l':
+                        o->log_path = optarg;
+                        break;
+                case 'x':
+                        o->exit_path = optarg;
+                        break;
+                case 't':
+                        o->tty = true;
+                        break;
+                case 'I':
+                        o->open_stdin = true;
+                        break;
+                case 'O':
+                        o->stdin_once = true;
+                        break;
+                case 'S':
+                        o->log_max_size = strtol(optarg, NULL, 10);
+                        break;
+                case 'F':
+                        o->log_max_files = (int)strtol(optarg, NULL, 10);
+                        break;
+                default:
+                        usage();
+                }
+        }
+        if (o->id == NULL || o->bundle == NULL || o->exec_root == NULL || o->runtime_root == NULL ||
+            o->log_path == NULL || o->exit_path == NULL)
+                usage();
+}
+
+static int listen_unix(const char *path, struct gerr **err)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return gerr_set(err, ENAMETOOLONG, "socket path %s", path);
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return gerr_set(err, errno, "socket");
+        unlink(path);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return gerr_set(err, errno, "bind %s", path);
+        if (listen(fd, 64) < 0)
+                return gerr_set(err, errno, "listen %s", path);
+        return TAKE_FD(fd);
+}
+
+/* The init inherits our 0/1/2 at clone: give it the container ends for the call's duration. */
+static int create_with_stdio(const struct shim_opts *o, struct shim_setup *s, struct gerr **err)
+{
+        _cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull < 0)
+                return gerr_set(err, errno, "open /dev/null");
+        int out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1};
+        _cleanup_free_ char *console = NULL;
+        _cleanup_close_ int console_fd = -1;
+        int r = 0;
+        if (o->tty) {
+                if (asprintf(&console, "%s/shims/%s.console", o->exec_root, o->id) < 0)
+                        return gerr_set(err, ENOMEM, "console path");
+                console_fd = listen_unix(console, err);
+                if (console_fd < 0)
+                        return console_fd;
+        } else {
+                if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+                    (o->open_stdin && pipe2(in, O_CLOEXEC) < 0)) {
+                        r = gerr_set(err, errno, "pipe");
+                        goto out;
+                }
+                if (dup2(in[0] >= 0 ? in[0] : devnull, 0) < 0 || dup2(out[1], 1) < 0 ||
+                    dup2(errp[1], 2) < 0) {
+                        r = gerr_set(err, errno, "dup2");
+                        goto out;
+                }
+        }
+        struct rt_create_opts co = {.id = o->id, .bundle = o->bundle, .console_socket = console};
+        r = rt_container_create(&s->ctx, &co, err);
+        /* Never again write to the container's stdio by accident. */
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        if (r < 0)
+                goto out;
+        if (o->tty) {
+                /* The runtime connected and the init sent the master before create returned. */
+                _cleanup_close_ int conn = accept4(console_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (conn < 0) {
+                        r = gerr_set(err, errno, "accept on %s", console);
+                        goto out;
+                }
+                int flags = fcntl(conn, F_GETFL);
+                fcntl(conn, F_SETFL, flags & ~O_NONBLOCK);
+                int master = rt_recv_fd(conn, err);
+                if (master < 0) {
+                        r = master;
+                        goto out;
+                }
+                fcntl(master, F_SETFD, FD_CLOEXEC);
+                s->out_fd = master;
+                s->in_fd = o->open_stdin ? master : -1;
+        } else {
+                s->out_fd = TAKE_FD(out[0]);
+                s->err_fd = TAKE_FD(errp[0]);
+                s->in_fd = TAKE_FD(in[1]);
+        }
+out:
+        if (console != NULL)
+                unlink(console);
+        int all[] = {out[0], out[1], errp[0], errp[1], in[0], in[1]};
+        for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+                if (all[i] >= 0)
+                        close(all[i]);
+        return r;
+}
+
+/* true if the engine got the line */
+static bool report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool report(int fd, const char *fmt, ...)
+{
+        if (fd < 0)
+                return false;
+        char line[4096];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        if (n >= (int)sizeof(line)) {
+                n = sizeof(line) - 1;
+                line[n - 1] = '\n';
+        }
+        /* One line: the engine reads up to the first newline. */
+        for (int i = 0; i < n - 1; i++)
+                if (line[i] == '\n')
+                        line[i] = ' ';
+        return write(fd, line, (size_t)n) == n;
+}
+
+/* Everything up to "ready": on failure, nothing of the container stays behind. */
+static int setup(const struct shim_opts *o, struct shim_setup *s, struct jsonlog *log,
+                 struct gerr **err)
+{
+        int r = jsonlog_open(log, o->log_path, o->log_max_size, o->log_max_files);
+        if (r < 0)
+                return gerr_set(err, -r, "open %s", o->log_path);
+        r = create_with_stdio(o, s, err);
+        if (r < 0)
+                return r;
+        if (chdir("/") < 0)
+                log_warn("chdir /: %s", strerror(errno));
+        struct rt_state *st = NULL;
+        r = rt_state_load(&s->ctx, o->id, &st, err);
+        if (r == 0) {
+                s->init_pid = st->pid;
+                rt_state_free(st);
+                if (asprintf(&s->sock_path, "%s/shims/%s.sock", o->exec_root, o->id) < 0)
+                        r = gerr_set(err, ENOMEM, "socket path");
+        }
+        if (r == 0) {
+                s->listen_fd = listen_unix(s->sock_path, err);
+                if (s->listen_fd < 0)
+                        r = s->listen_fd;
+        }
+        if (r < 0)
+                rt_container_delete(&s->ctx, o->id, true, NULL);
+        return r;
+}
+
+int main(int argc, char **argv)
+{
+        struct shim_opts o;
+        parse_args(argc, argv, &o);
+        int ready = fcntl(READY_FD, F_GETFD) >= 0 ? READY_FD : -1;
+        if (ready >= 0)
+                fcntl(ready, F_SETFD, FD_CLOEXEC);
+        _cleanup_gerr_ struct gerr *err = NULL;
+        _cleanup_free_ char *dir = NULL, *logfile = NULL;
+        if (asprintf(&dir, "%s/shims", o.exec_root) < 0 ||
+            asprintf(&logfile, "%s/%s.log", dir, o.id) < 0)
+                return 1;
+        if (fs_mkdir_p(dir, 0700, &err) < 0) {
+                report(ready, "error %d %s\n", err->errnum, err->msg);
+                return 1;
+        }
+        /* Our own messages (and the runtime library's) never reach the container's log. */
+        if (log_init(logfile, false, LOG_LVL_WARN) < 0)
+                log_init("/dev/null", false, LOG_LVL_WARN);
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+        struct shim_setup s = {.ctx = {.root = o.runtime_root},
+                               .out_fd = -1,
+                               .err_fd = -1,
+                               .in_fd = -1,
+                               .listen_fd = -1};
+        struct jsonlog log;
+        if (setup(&o, &s, &log, &err) < 0) {
+                signal(SIGPIPE, SIG_IGN); /* the container is gone: nothing inherits it */
+                /* Our log keeps the error only if the engine did not get it. */
+                if (report(ready, "error %d %s\n", err->errnum, err->msg))
+                        unlink(logfile);
+                else
+                        log_error("%s", err->msg);
+                return 1;
+        }
+        /* Only now: the init, cloned from us, must not inherit an ignored SIGPIPE. */
+        signal(SIGPIPE, SIG_IGN);
+        report(ready, "ready %d %d\n", (int)getpid(), (int)s.init_pid);
+        if (ready >= 0)
+                close(ready);
+        return shim_loop(&o, &s, &log);
+}

@@ -1,0 +1,429 @@
+/* gantry CLI: `run` and `create`: docker's flags turned into a POST /containers/create body. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum {
+        O_RM = 256, O_NAME, O_TMPFS, O_READ_ONLY, O_MEMORY_SWAP, O_CPUS, O_CPU_SHARES,
+        O_CPUSET_CPUS, O_PIDS_LIMIT, O_CAP_ADD, O_CAP_DROP, O_PRIVILEGED, O_NETWORK,
+        O_ENTRYPOINT, O_RESTART, O_INIT, O_STOP_SIGNAL, O_STOP_TIMEOUT, O_ULIMIT, O_SYSCTL,
+        O_SECURITY_OPT, O_SHM_SIZE, O_GROUP_ADD, O_DEVICE, O_RUNTIME, O_HELP, O_SIG_PROXY,
+};
+
+static const struct option run_opts[] = {
+        {"detach", no_argument, NULL, 'd'},
+        {"interactive", no_argument, NULL, 'i'},
+        {"tty", no_argument, NULL, 't'},
+        {"rm", no_argument, NULL, O_RM},
+        {"name", required_argument, NULL, O_NAME},
+        {"env", required_argument, NULL, 'e'},
+        {"workdir", required_argument, NULL, 'w'},
+        {"user", required_argument, NULL, 'u'},
+        {"volume", required_argument, NULL, 'v'},
+        {"tmpfs", required_argument, NULL, O_TMPFS},
+        {"read-only", no_argument, NULL, O_READ_ONLY},
+        {"memory", required_argument, NULL, 'm'},
+        {"memory-swap", required_argument, NULL, O_MEMORY_SWAP},
+        {"cpus", required_argument, NULL, O_CPUS},
+        {"cpu-shares", required_argument, NULL, O_CPU_SHARES},
+        {"cpuset-cpus", required_argument, NULL, O_CPUSET_CPUS},
+        {"pids-limit", required_argument, NULL, O_PIDS_LIMIT},
+        {"cap-add", required_argument, NULL, O_CAP_ADD},
+        {"cap-drop", required_argument, NULL, O_CAP_DROP},
+        {"privileged", no_argument, NULL, O_PRIVILEGED},
+        {"network", required_argument, NULL, O_NETWORK},
+        {"net", required_argument, NULL, O_NETWORK},
+        {"hostname", required_argument, NULL, 'h'},
+        {"entrypoint", required_argument, NULL, O_ENTRYPOINT},
+        {"label", required_argument, NULL, 'l'},
+        {"restart", required_argument, NULL, O_RESTART},
+        {"init", no_argument, NULL, O_INIT},
+        {"stop-signal", required_argument, NULL, O_STOP_SIGNAL},
+        {"stop-timeout", required_argument, NULL, O_STOP_TIMEOUT},
+        {"ulimit", required_argument, NULL, O_ULIMIT},
+        {"sysctl", required_argument, NULL, O_SYSCTL},
+        {"security-opt", required_argument, NULL, O_SECURITY_OPT},
+        {"shm-size", required_argument, NULL, O_SHM_SIZE},
+        {"group-add", required_argument, NULL, O_GROUP_ADD},
+        {"device", required_argument, NULL, O_DEVICE},
+        {"runtime", required_argument, NULL, O_RUNTIME},
+        {"sig-proxy", optional_argument, NULL, O_SIG_PROXY},
+        {"help", no_argument, NULL, O_HELP},
+        {0},
+};
+
+int cli_usage_error(const char *verb, const char *msg)
+{
+        fprintf(stderr, "%s\nSee 'gantry %s --help'.\n", msg, verb);
+        return 125;
+}
+
+/* docker's RAMInBytes: "64m", "1g", "512k", "100" (bytes); binary multiples. */
+static int parse_bytes(const char *s, int64_t *out)
+{
+        char *end;
+        double v = strtod(s, &end);
+        int64_t mult = 1;
+        if (end == s || v < 0)
+                return -1;
+        switch (*end | 0x20) {
+        case 'b': mult = 1; break;
+        case 'k': mult = 1LL << 10; break;
+        case 'm': mult = 1LL << 20; break;
+        case 'g': mult = 1LL << 30; break;
+        case 't': mult = 1LL << 40; break;
+        case 'p': mult = 1LL << 50; break;
+        default:
+                if (*end != '\0')
+                        return -1;
+        }
+        if (*end != '\0') {
+                end++;
+                if ((*end | 0x20) == 'b' && mult != 1)
+                        end++;
+                if ((*end | 0x20) == 'i')
+                        end++;
+                if (*end != '\0')
+                        return -1;
+        }
+        *out = (int64_t)(v * (double)mult);
+        return 0;
+}
+
+static json_t *arr(json_t *obj, const char *key)
+{
+        json_t *a = json_object_get(obj, key);
+        if (a == NULL) {
+                a = json_array();
+                json_object_set_new(obj, key, a);
+        }
+        return a;
+}
+
+static json_t *objkey(json_t *obj, const char *key)
+{
+        json_t *a = json_object_get(obj, key);
+        if (a == NULL) {
+                a = json_object();
+                json_object_set_new(obj, key, a);
+        }
+        return a;
+}
+
+/* "k=v" into obj[k] = v (v "" when absent). */
+static void set_kv(json_t *obj, const char *s)
+{
+        const char *eq = strchr(s, '=');
+        _cleanup_free_ char *k = eq ? strndup(s, (size_t)(eq - s)) : strdup(s);
+        json_object_set_new(obj, k, json_string(eq ? eq + 1 : ""));
+}
+
+static int parse_ulimit(const char *s, json_t *out)
+{
+        const char *eq = strchr(s, '=');
+        char *end;
+        if (eq == NULL)
+                return -1;
+        long long soft = strtoll(eq + 1, &end, 10), hard = soft;
+        if (*end == ':')
+                hard = strtoll(end + 1, &end, 10);
+        if (*end != '\0')
+                return -1;
+        json_array_append_new(out, json_pack("{s:s%,s:I,s:I}", "Name", s, (size_t)(eq - s),
+                                             "Soft", (json_int_t)soft, "Hard", (json_int_t)hard));
+        return 0;
+}
+
+static int parse_device(const char *s, json_t *out)
+{
+        _cleanup_free_ char *d = strdup(s);
+        char *parts[3] = {d, NULL, NULL};
+        char *c = strchr(d, ':');
+        if (c != NULL) {
+                *c = '\0';
+                parts[1] = c + 1;
+                c = strchr(parts[1], ':');
+                if (c != NULL) {
+                        *c = '\0';
+                        parts[2] = c + 1;
+                }
+        }
+        /* "/dev/x:rw" names permissions, not a path. */
+        if (parts[1] && !parts[2] && parts[1][0] != '/') {
+                parts[2] = parts[1];
+                parts[1] = NULL;
+        }
+        json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "PathOnHost", parts[0],
+                                             "PathInContainer", parts[1] ? parts[1] : parts[0],
+                                             "CgroupPermissions", parts[2] ? parts[2] : "rwm"));
+        return 0;
+}
+
+struct run_opts {
+        bool detach, interactive, tty, rm;
+        const char *name;
+};
+
+/* Parses flags and the image/command; fills body (Config + HostConfig). Returns -1 with
+ * the exit status in *st on a usage error. */
+static int parse_run(const char *verb, int argc, char **argv, struct run_opts *ro, json_t *body,
+                     int *st)
+{
+        json_t *hc = json_object();
+        int c;
+        char msg[512];
+        json_object_set_new(body, "HostConfig", hc);
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:dite:w:u:v:m:h:l:", run_opts, NULL)) != -1) {
+                int64_t n;
+                char *end;
+                switch (c) {
+                case 'd': ro->detach = true; break;
+                case 'i': ro->interactive = true; break;
+                case 't': ro->tty = true; break;
+                case O_RM: ro->rm = true; break;
+                case O_NAME: ro->name = optarg; break;
+                case 'e':
+                        if (strchr(optarg, '=') != NULL) {
+                                json_array_append_new(arr(body, "Env"), json_string(optarg));
+                        } else if (getenv(optarg) != NULL) {
+                                _cleanup_free_ char *kv = NULL;
+                                if (asprintf(&kv, "%s=%s", optarg, getenv(optarg)) < 0)
+                                        abort();
+                                json_array_append_new(arr(body, "Env"), json_string(kv));
+                        }
+                        break;
+                case 'w': json_object_set_new(body, "WorkingDir", json_string(optarg)); break;
+                case 'u': json_object_set_new(body, "User", json_string(optarg)); break;
+                case 'v': json_array_append_new(arr(hc, "Binds"), json_string(optarg)); break;
+                case O_TMPFS: {
+                        const char *colon = strchr(optarg, ':');
+                        _cleanup_free_ char *p = colon ? strndup(optarg, (size_t)(colon - optarg))
+                                                       : strdup(optarg);
+                        json_object_set_new(objkey(hc, "Tmpfs"), p, json_string(colon ? colon + 1 : ""));
+                        break;
+                }
+                case O_READ_ONLY: json_object_set_new(hc, "ReadonlyRootfs", json_true()); break;
+                case 'm':
+                case O_MEMORY_SWAP:
+                case O_SHM_SIZE:
+                        if (c == O_MEMORY_SWAP && strcmp(optarg, "-1") == 0) {
+                                n = -1;
+                        } else if (parse_bytes(optarg, &n) < 0) {
+                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"%s\" flag: invalid size: '%s'",
+                                         optarg, c == 'm' ? "-m, --memory" : c == O_SHM_SIZE ? "--shm-size" : "--memory-swap", optarg);
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
+                        }
+                        json_object_set_new(hc, c == 'm' ? "Memory" : c == O_SHM_SIZE ? "ShmSize" : "MemorySwap",
+                                            json_integer(n));
+                        break;
+                case O_CPUS: {
+                        double d = strtod(optarg, &end);
+                        if (*end != '\0' || d < 0) {
+                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"--cpus\" flag: failed to parse %s as a rational number", optarg, optarg);
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
+                        }
+                        json_object_set_new(hc, "NanoCpus", json_integer((json_int_t)(d * 1e9 + 0.5)));
+                        break;
+                }
+                case O_CPU_SHARES:
+                case O_PIDS_LIMIT:
+                case O_STOP_TIMEOUT:
+                        n = strtoll(optarg, &end, 10);
+                        if (*end != '\0' || end == optarg) {
+                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"--%s\" flag: strconv.ParseInt: parsing \"%s\": invalid syntax",
+                                         optarg, c == O_CPU_SHARES ? "cpu-shares" : c == O_PIDS_LIMIT ? "pids-limit" : "stop-timeout", optarg);
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
+                        }
+                        if (c == O_STOP_TIMEOUT)
+                                json_object_set_new(body, "StopTimeout", json_integer(n));
+                        else
+                                json_object_set_new(hc, c == O_CPU_SHARES ? "CpuShares" : "PidsLimit", json_integer(n));
+                        break;
+                case O_CPUSET_CPUS: json_object_set_new(hc, "CpusetCpus", json_string(optarg)); break;
+                case O_CAP_ADD: json_array_append_new(arr(hc, "CapAdd"), json_string(optarg)); break;
+                case O_CAP_DROP: json_array_append_new(arr(hc, "CapDrop"), json_string(optarg)); break;
+                case O_PRIVILEGED: json_object_set_new(hc, "Privileged", json_true()); break;
+                case O_NETWORK: json_object_set_new(hc, "NetworkMode", json_string(optarg)); break;
+                case 'h': json_object_set_new(body, "Hostname", json_string(optarg)); break;
+                case O_ENTRYPOINT: json_object_set_new(body, "Entrypoint", json_pack("[s]", optarg)); break;
+                case 'l': set_kv(objkey(body, "Labels"), optarg); break;
+                case O_RESTART: {
+                        const char *colon = strchr(optarg, ':');
+                        _cleanup_free_ char *name = colon ? strndup(optarg, (size_t)(colon - optarg)) : strdup(optarg);
+                        json_object_set_new(hc, "RestartPolicy", json_pack("{s:s,s:I}", "Name", name,
+                                            "MaximumRetryCount", (json_int_t)(colon ? atoll(colon + 1) : 0)));
+                        break;
+                }
+                case O_INIT: json_object_set_new(hc, "Init", json_true()); break;
+                case O_STOP_SIGNAL: json_object_set_new(body, "StopSignal", json_string(optarg)); break;
+                case O_ULIMIT:
+                        if (parse_ulimit(optarg, arr(hc, "Ulimits")) < 0) {
+                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"--ulimit\" flag: invalid ulimit argument: %s", optarg, optarg);
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
+                        }
+                        break;
+                case O_SYSCTL: set_kv(objkey(hc, "Sysctls"), optarg); break;
+                case O_SECURITY_OPT: json_array_append_new(arr(hc, "SecurityOpt"), json_string(optarg)); break;
+                case O_GROUP_ADD: json_array_append_new(arr(hc, "GroupAdd"), json_string(optarg)); break;
+                case O_DEVICE: parse_device(optarg, arr(hc, "Devices")); break;
+                case O_RUNTIME: json_object_set_new(hc, "Runtime", json_string(optarg)); break;
+                case O_SIG_PROXY: break;
+                case O_HELP:
+                        printf("Usage:  gantry %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+                               "Flags as docker %s (see README): -d -i -t --rm --name -e -w -u -v --tmpfs\n"
+                               "--read-only -m --memory-swap --cpus --cpu-shares --cpuset-cpus --pids-limit\n"
+                               "--cap-add --cap-drop --privileged --network -h --entrypoint -l --restart --init\n"
+                               "--stop-signal --stop-timeout --ulimit --sysctl --security-opt --shm-size\n"
+                               "--group-add --device --runtime\n", verb, verb);
+                        *st = 0;
+                        return -1;
+                case ':':
+                        snprintf(msg, sizeof(msg), "flag needs an argument: %s", argv[optind - 1]);
+                        *st = cli_usage_error(verb, msg);
+                        return -1;
+                default:
+                        if (optopt != 0 && optopt < 256)
+                                snprintf(msg, sizeof(msg), "unknown shorthand flag: '%c' in %s", optopt, argv[optind - 1]);
+                        else
+                                snprintf(msg, sizeof(msg), "unknown flag: %s", argv[optind - 1]);
+                        *st = cli_usage_error(verb, msg);
+                        return -1;
+                }
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "\"gantry %s\" requires at least 1 argument.\nSee 'gantry %s --help'.\n\n"
+                                "Usage:  gantry %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n", verb, verb, verb);
+                *st = 125;
+                return -1;
+        }
+        json_object_set_new(body, "Image", json_string(argv[optind]));
+        if (optind + 1 < argc) {
+                json_t *cmd = json_array();
+                for (int i = optind + 1; i < argc; i++)
+                        json_array_append_new(cmd, json_string(argv[i]));
+                json_object_set_new(body, "Cmd", cmd);
+        }
+        bool attach = strcmp(verb, "run") == 0 && !ro->detach;
+        json_object_set_new(body, "AttachStdin", json_boolean(attach && ro->interactive));
+        json_object_set_new(body, "AttachStdout", json_boolean(attach));
+        json_object_set_new(body, "AttachStderr", json_boolean(attach));
+        json_object_set_new(body, "Tty", json_boolean(ro->tty));
+        json_object_set_new(body, "OpenStdin", json_boolean(ro->interactive));
+        json_object_set_new(body, "StdinOnce", json_boolean(attach && ro->interactive));
+        if (ro->rm)
+                json_object_set_new(hc, "AutoRemove", json_true());
+        if (json_object_get(hc, "NetworkMode") == NULL)
+                json_object_set_new(hc, "NetworkMode", json_string("default"));
+        return 0;
+}
+
+/* docker's message names the reference with its tag. */
+static void print_unable_to_find(const char *image)
+{
+        const char *slash = strrchr(image, '/');
+        const char *last = slash ? slash + 1 : image;
+        bool tagged = strchr(last, ':') != NULL || strchr(image, '@') != NULL;
+        fprintf(stderr, "Unable to find image '%s%s' locally\n", image, tagged ? "" : ":latest");
+}
+
+/* POST /containers/create; prints errors; returns the id (malloc'd) or NULL with *st set. */
+static char *create(const char *verb, struct run_opts *ro, json_t *body, int *st)
+{
+        struct cli_resp r;
+        _cleanup_free_ char *path = NULL;
+        if (ro->name != NULL) {
+                _cleanup_free_ char *n = cli_escape(ro->name);
+                if (asprintf(&path, "/containers/create?name=%s", n) < 0)
+                        abort();
+        } else {
+                path = strdup("/containers/create");
+        }
+        *st = 125;
+        if (cli_call("POST", path, body, &r) < 0)
+                return NULL;
+        if (r.status != 201 && r.status != 200) {
+                const char *msg = cli_resp_message(&r);
+                if (r.status == 404 && strncasecmp(msg, "No such image", 13) == 0)
+                        print_unable_to_find(json_string_value(json_object_get(body, "Image")));
+                fprintf(stderr, "gantry: Error response from daemon: %s\n\n"
+                                "Run 'gantry %s --help' for more information\n", msg, verb);
+                cli_resp_free(&r);
+                return NULL;
+        }
+        _cleanup_jsonp_ json_t *j = json_loadb(r.body, r.len, 0, NULL);
+        cli_resp_free(&r);
+        const char *id = json_string_value(json_object_get(j, "Id"));
+        if (id == NULL) {
+                fprintf(stderr, "gantry: daemon answered create without an Id\n");
+                return NULL;
+        }
+        json_t *w;
+        size_t i;
+        json_array_foreach(json_object_get(j, "Warnings"), i, w)
+                if (json_is_string(w))
+                        fprintf(stderr, "WARNING: %s\n", json_string_value(w));
+        *st = 0;
+        return strdup(id);
+}
+
+int cmd_create(int argc, char **argv)
+{
+        struct run_opts ro = {0};
+        _cleanup_jsonp_ json_t *body = json_object();
+        int st = 0;
+        if (parse_run("create", argc, argv, &ro, body, &st) < 0)
+                return st;
+        _cleanup_free_ char *id = create("create", &ro, body, &st);
+        if (id == NULL)
+                return st;
+        printf("%s\n", id);
+        return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+        struct run_opts ro = {0};
+        _cleanup_jsonp_ json_t *body = json_object();
+        int st = 0;
+        if (parse_run("run", argc, argv, &ro, body, &st) < 0)
+                return st;
+        if (ro.tty && ro.interactive && !isatty(STDIN_FILENO)) {
+                fprintf(stderr, "the input device is not a TTY\n");
+                return 1;
+        }
+        _cleanup_free_ char *id = create("run", &ro, body, &st);
+        if (id == NULL)
+                return st;
+        if (ro.detach) {
+                struct cli_resp r;
+                char path[256];
+                snprintf(path, sizeof(path), "/containers/%s/start", id);
+                if (cli_call("POST", path, NULL, &r) < 0)
+                        return 125;
+                if (r.status >= 300 && r.status != 304) {
+                        const char *msg = cli_resp_message(&r);
+                        st = cli_start_error_status(msg);
+                        fprintf(stderr, "gantry: Error response from daemon: %s\n\n"
+                                        "Run 'gantry run --help' for more information\n", msg);
+                        cli_resp_free(&r);
+                        return st;
+                }
+                cli_resp_free(&r);
+                printf("%s\n", id);
+                return 0;
+        }
+        struct cli_attach_opts ao = {.id = id, .verb = "run", .tty = ro.tty,
+                                     .stdin_open = ro.interactive, .auto_remove = ro.rm,
+                                     .start = true};
+        return cli_attach_run(&ao);
+}

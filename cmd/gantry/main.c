@@ -1,0 +1,136 @@
+/* gantry: the Docker-like CLI; global flags (-H/--host, GANTRY_HOST) and verb dispatch. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef int (*verb_fn)(int argc, char **argv);
+
+static const struct verb {
+        const char *name;
+        verb_fn fn;
+        const char *help;
+} verbs[] = {
+        {"run", cmd_run, "Create and run a new container from an image"},
+        {"create", cmd_create, "Create a new container"},
+        {"start", cmd_start, "Start one or more stopped containers"},
+        {"ps", cmd_ps, "List containers"},
+        {"logs", cmd_logs, "Fetch the logs of a container"},
+        {"stop", cmd_stop, "Stop one or more running containers"},
+        {"kill", cmd_kill, "Kill one or more running containers"},
+        {"rm", cmd_rm, "Remove one or more containers"},
+        {"wait", cmd_wait, "Block until containers stop, then print their exit codes"},
+        {"inspect", cmd_inspect, "Return low-level information on containers or images"},
+        {"images", cmd_images, "List images"},
+        {"load", cmd_load, "Load an image from a tar archive or STDIN"},
+        {"import", cmd_import, "Import the contents from a tarball to create an image"},
+        {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+        {"rmi", cmd_rmi, "Remove one or more images"},
+        {"version", cmd_version, "Show the gantry version information"},
+        {"info", cmd_info, "Display system-wide information"},
+};
+
+/* Docker's verbs that come later: a clear message instead of "unknown command". */
+static const char *later[] = {
+        "exec", "attach", "pull", "push", "build", "commit", "cp", "diff", "events", "export",
+        "history", "login", "logout", "network", "pause", "port", "rename", "restart", "save",
+        "search", "stats", "top", "unpause", "update", "volume", "system", "compose", "service",
+        "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context", "plugin",
+        "trust", "manifest",
+};
+
+static const struct {
+        const char *group, *sub, *verb;
+} aliases[] = {
+        {"container", "run", "run"},       {"container", "create", "create"},
+        {"container", "start", "start"},   {"container", "ls", "ps"},
+        {"container", "list", "ps"},       {"container", "ps", "ps"},
+        {"container", "logs", "logs"},     {"container", "stop", "stop"},
+        {"container", "kill", "kill"},     {"container", "rm", "rm"},
+        {"container", "remove", "rm"},     {"container", "wait", "wait"},
+        {"container", "inspect", "inspect"}, {"image", "ls", "images"},
+        {"image", "list", "images"},       {"image", "rm", "rmi"},
+        {"image", "remove", "rmi"},        {"image", "load", "load"},
+        {"image", "import", "import"},     {"image", "tag", "tag"},
+        {"image", "inspect", "image-inspect"},
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage:  gantry [OPTIONS] COMMAND\n\nA container engine with Docker's verbs.\n\n"
+                   "Options:\n  -H, --host string   Daemon socket to connect to (default %s,\n"
+                   "                      or $GANTRY_HOST)\n  -v, --version       Print version information and quit\n\n"
+                   "Commands:\n", CLI_DEFAULT_HOST);
+        for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+                fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].help);
+        fprintf(f, "\nManagement commands: container (run create start ls logs stop kill rm wait inspect),\n"
+                   "image (ls rm load import tag inspect)\n");
+}
+
+static int dispatch(const char *name, int argc, char **argv)
+{
+        if (strcmp(name, "image-inspect") == 0)
+                return cmd_image_inspect(argc, argv);
+        for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+                if (strcmp(name, verbs[i].name) == 0)
+                        return verbs[i].fn(argc, argv);
+        for (size_t i = 0; i < ARRAY_SIZE(later); i++)
+                if (strcmp(name, later[i]) == 0) {
+                        fprintf(stderr, "gantry: '%s' is not yet supported\n", name);
+                        return 1;
+                }
+        fprintf(stderr, "gantry: '%s' is not a gantry command.\nSee 'gantry --help'\n", name);
+        return 1;
+}
+
+int main(int argc, char **argv)
+{
+        const char *host = getenv("GANTRY_HOST");
+        int i = 1;
+        for (; i < argc && argv[i][0] == '-'; i++) {
+                const char *a = argv[i];
+                if (strcmp(a, "-H") == 0 || strcmp(a, "--host") == 0) {
+                        if (i + 1 >= argc) {
+                                fprintf(stderr, "flag needs an argument: %s\nSee 'gantry --help'.\n", a);
+                                return 125;
+                        }
+                        host = argv[++i];
+                } else if (strncmp(a, "--host=", 7) == 0) {
+                        host = a + 7;
+                } else if (strncmp(a, "-H", 2) == 0) {
+                        host = a + 2;
+                } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+                        usage(stdout);
+                        return 0;
+                } else if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
+                        printf("Gantry version %s\n", CLI_VERSION);
+                        return 0;
+                } else if (strcmp(a, "-D") == 0 || strcmp(a, "--debug") == 0) {
+                        continue;
+                } else {
+                        fprintf(stderr, "unknown flag: %s\nSee 'gantry --help'.\n", a);
+                        return 125;
+                }
+        }
+        if (host != NULL && host[0] != '\0' && cli_set_host(host) < 0)
+                return 1;
+        if (i >= argc) {
+                usage(stdout);
+                return 0;
+        }
+        const char *name = argv[i];
+        argc -= i;
+        argv += i;
+        if (strcmp(name, "container") == 0 || strcmp(name, "image") == 0) {
+                if (argc < 2) {
+                        fprintf(stderr, "Usage:  gantry %s COMMAND\n", name);
+                        return 1;
+                }
+                for (size_t k = 0; k < ARRAY_SIZE(aliases); k++)
+                        if (strcmp(name, aliases[k].group) == 0 && strcmp(argv[1], aliases[k].sub) == 0)
+                                return dispatch(aliases[k].verb, argc - 1, argv + 1);
+                fprintf(stderr, "gantry: '%s %s' is not yet supported\n", name, argv[1]);
+                return 1;
+        }
+        return dispatch(name, argc, argv);
+}

@@ -1,0 +1,655 @@
+/* Container lifecycle: create, start (overlay + shim), the exit waiters, wait, kill, stop, remove. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "engine/engine_internal.h"
+#include "engine/shim.h"
+#include "image/image.h"
+#include "runtime/runtime.h"
+
+char *eng_ctr_dir(struct eng *e, const char *id)
+{
+        char *s = NULL;
+        return asprintf(&s, "%s/%s", e->containers_dir, id) < 0 ? NULL : s;
+}
+
+char *eng_ctr_log_path(struct eng *e, const char *id)
+{
+        char *s = NULL;
+        return asprintf(&s, "%s/%s/%s-json.log", e->containers_dir, id, id) < 0 ? NULL : s;
+}
+
+static char *ctr_file(struct eng *e, const char *id, const char *name)
+{
+        char *s = NULL;
+        return asprintf(&s, "%s/%s/%s", e->containers_dir, id, name) < 0 ? NULL : s;
+}
+
+static bool is_mounted(const char *dir, const char *rootfs)
+{
+        struct stat a, b;
+        return stat(dir, &a) == 0 && stat(rootfs, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+static void unmount_rootfs(struct eng *e, const char *id)
+{
+        _cleanup_free_ char *dir = eng_ctr_dir(e, id);
+        _cleanup_free_ char *rootfs = ctr_file(e, id, "rootfs");
+        if (is_mounted(dir, rootfs) && umount2(rootfs, MNT_DETACH) < 0)
+                log_warn("unmount %s: %m", rootfs);
+}
+
+/* mount(2) directly: no helper process on the start path. */
+static int mount_rootfs(struct eng *e, const char *id, const char *image_id, struct gerr **err)
+{
+        _cleanup_free_ char *dir = eng_ctr_dir(e, id);
+        _cleanup_free_ char *rootfs = ctr_file(e, id, "rootfs");
+        if (is_mounted(dir, rootfs))
+                return 0;
+        _cleanup_strv_ char **layers = NULL;
+        int r = img_layer_dirs(e->images, image_id, &layers, err);
+        if (r < 0)
+                return r;
+        size_t len = 64 + 2 * strlen(dir);
+        for (char **l = layers; *l; l++)
+                len += strlen(*l) + 1;
+        _cleanup_free_ char *data = malloc(len);
+        if (data == NULL)
+                return gerr_set(err, ENOMEM, "mount rootfs");
+        char *p = data + sprintf(data, "lowerdir=");
+        for (char **l = layers; *l; l++)
+                p += sprintf(p, "%s%s", l == layers ? "" : ":", *l);
+        if (layers[0] == NULL) /* an image without layers: an empty lower dir */
+                p += sprintf(p, "%s/empty", dir);
+        sprintf(p, ",upperdir=%s/upper,workdir=%s/work", dir, dir);
+        if (layers[0] == NULL) {
+                _cleanup_free_ char *empty = ctr_file(e, id, "empty");
+                mkdir(empty, 0755);
+        }
+        if (mount("overlay", rootfs, "overlay", 0, data) < 0)
+                return gerr_set(err, errno, "mount overlay on %s", rootfs);
+        return 0;
+}
+
+static long parse_size(const char *s)
+{
+        if (s == NULL || *s == '\0')
+                return 0;
+        char *end;
+        double v = strtod(s, &end);
+        switch (*end | 0x20) {
+        case 'k': v *= 1024; break;
+        case 'm': v *= 1024 * 1024; break;
+        case 'g': v *= 1024.0 * 1024 * 1024; break;
+        default: break;
+        }
+        return (long)v;
+}
+
+/* ---- create ---- */
+
+static int write_bundle(struct eng *e, const char *id, json_t *merged, char **layers,
+                        const char *netns, struct gerr **err)
+{
+        _cleanup_free_ char *dir = eng_ctr_dir(e, id);
+        struct eng_spec_in in = {.id = id, .config = merged, .container_dir = dir,
+                                 .rootfs_dirs = (const char *const *)layers, .netns_path = netns};
+        _cleanup_json_ json_t *spec = NULL;
+        int r = eng_spec_build(&in, &spec, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *text = json_dumps(spec, JSON_COMPACT);
+        _cleanup_free_ char *path = ctr_file(e, id, "config.json");
+        return fs_write_file(path, text, strlen(text), err);
+}
+
+int eng_container_create(struct eng *e, const char *name, json_t *body, char **id_out,
+                         json_t **warnings_out, struct gerr **err)
+{
+        const char *ref = json_string_value(json_object_get(body, "Image"));
+        if (ref == NULL || *ref == '\0')
+                return eng_err(err, EINVAL, "No image specified");
+        if (name && *name == '/')
+                name++;
+        if (name && *name && !eng_name_valid(name))
+                return eng_err(err, EINVAL,
+                               "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+                               "allowed",
+                               name);
+        _cleanup_free_ char *image_id = NULL;
+        int r = img_resolve(e->images, ref, &image_id, err);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_t *icfg = NULL;
+        if ((r = img_config(e->images, image_id, &icfg, err)) < 0)
+                return r;
+        _cleanup_strv_ char **layers = NULL;
+        if ((r = img_layer_dirs(e->images, image_id, &layers, err)) < 0)
+                return r;
+
+        struct eng_ctr *c = calloc(1, sizeof(*c));
+        if (c == NULL)
+                return gerr_set(err, ENOMEM, "create container");
+        c->refs = 1;
+        eng_gen_id(c->id);
+        timefmt_now(c->created);
+        snprintf(c->status, sizeof(c->status), "created");
+        c->image_id = strdup(image_id);
+        c->image_ref = strdup(ref);
+        if ((r = eng_spec_merge(body, icfg, c->id, ref, &c->config, err)) < 0) {
+                eng_ctr_free(c);
+                return r;
+        }
+        json_t *hc = json_object_get(c->config, "HostConfig");
+        const char *net = json_string_value(json_object_get(hc, "NetworkMode"));
+        if (net && strncmp(net, "container:", 10) == 0) {
+                struct eng_ctr *other = NULL;
+                pthread_mutex_lock(&e->lock);
+                r = eng_ctr_find(e, net + 10, &other, err);
+                eng_ctr_unref(other);
+                pthread_mutex_unlock(&e->lock);
+                if (r < 0) {
+                        eng_ctr_free(c);
+                        return r;
+                }
+        }
+
+        _cleanup_free_ char *dir = eng_ctr_dir(e, c->id);
+        static const char *const sub[] = {"upper", "work", "rootfs"};
+        if (mkdir(dir, 0710) < 0) {
+                r = gerr_set(err, errno, "mkdir %s", dir);
+                eng_ctr_free(c);
+                return r;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(sub) && r >= 0; i++) {
+                _cleanup_free_ char *p = ctr_file(e, c->id, sub[i]);
+                if (mkdir(p, 0755) < 0)
+                        r = gerr_set(err, errno, "mkdir %s", p);
+        }
+        /* dockerd creates a missing bind source (-v /host/path:/dst) as a directory. */
+        size_t i;
+        json_t *v;
+        json_array_foreach (json_object_get(hc, "Binds"), i, v) {
+                const char *s = json_string_value(v);
+                const char *colon = s ? strchr(s, ':') : NULL;
+                if (r >= 0 && s && s[0] == '/' && colon) {
+                        _cleanup_free_ char *src = strndup(s, (size_t)(colon - s));
+                        if (!fs_exists(src))
+                                r = fs_mkdir_p(src, 0755, err);
+                }
+        }
+        if (r >= 0)
+                r = eng_spec_write_etc(c->config, dir, err);
+        if (r >= 0)
+                r = write_bundle(e, c->id, c->config, layers, NULL, err);
+        if (r >= 0) {
+                pthread_mutex_lock(&e->lock);
+                struct eng_ctr *dup = NULL;
+                if (name && *name && eng_ctr_find(e, name, &dup, NULL) == 0 &&
+                    strcmp(dup->name, name) == 0) {
+                        r = eng_err(err, EEXIST,
+                                    "Conflict. The container name \"/%s\" is already in use by "
+                                    "container \"%s\". You have to remove (or rename) that "
+                                    "container to be able to reuse that name.",
+                                    name, dup->id);
+                } else {
+                        c->name = name && *name ? strdup(name) : eng_gen_name(e);
+                        r = eng_store_insert(e, c, err);
+                        if (r >= 0) {
+                                c->next = e->ctrs;
+                                e->ctrs = c;
+                        }
+                }
+                eng_ctr_unref(dup);
+                pthread_mutex_unlock(&e->lock);
+        }
+        if (r < 0) {
+                fs_rm_rf(dir);
+                eng_ctr_free(c);
+                return r;
+        }
+        *id_out = strdup(c->id);
+        if (warnings_out)
+                *warnings_out = json_array();
+        return 0;
+}
+
+/* ---- exit waiters ---- */
+
+struct waiter_arg {
+        struct eng *e;
+        struct eng_ctr *c;
+};
+
+static void record_exit(struct eng *e, struct eng_ctr *c, const struct eng_exit *ex)
+{
+        c->running = c->paused = false;
+        c->starting = false;
+        c->shim_up = false;
+        snprintf(c->status, sizeof(c->status), "exited");
+        c->exit_code = ex->code;
+        c->oom_killed = ex->oom_killed;
+        snprintf(c->finished_at, sizeof(c->finished_at), "%s", ex->finished_at);
+        if (c->finished_at[0] == '\0')
+                timefmt_now(c->finished_at);
+        c->pid = c->shim_pid = 0;
+        c->exit_gen++;
+        struct gerr *err = NULL;
+        if (!c->removed && eng_store_save_state(e, c, &err) < 0) {
+                log_warn("container %s: %s", c->id, err->msg);
+                gerr_free(err);
+        }
+}
+
+static void remove_files_and_row(struct eng *e, struct eng_ctr *c);
+
+static void *waiter_main(void *p)
+{
+        struct waiter_arg *w = p;
+        struct eng *e = w->e;
+        struct eng_ctr *c = w->c;
+        free(w);
+        struct eng_exit ex = {.code = 255};
+        struct gerr *err = NULL;
+        _cleanup_free_ char *exit_path = ctr_file(e, c->id, "exit.json");
+        if (eng_shim_wait(e->exec_root, c->id, exit_path, &ex, &err) < 0) {
+                log_warn("container %s: %s", c->id, err ? err->msg : "wait failed");
+                gerr_free(err);
+                ex.code = 255;
+                ex.finished_at[0] = '\0';
+        }
+        unmount_rootfs(e, c->id);
+        pthread_mutex_lock(&e->lock);
+        record_exit(e, c, &ex);
+        c->waiter = false;
+        bool autoremove = json_is_true(
+                json_object_get(json_object_get(c->config, "HostConfig"), "AutoRemove"));
+        autoremove = autoremove && !c->removed && !c->removing;
+        if (autoremove)
+                c->removing = true;
+        pthread_cond_broadcast(&e->cond);
+        pthread_mutex_unlock(&e->lock);
+        if (autoremove)
+                remove_files_and_row(e, c);
+        pthread_mutex_lock(&e->lock);
+        e->waiters--;
+        eng_ctr_unref(c);
+        pthread_cond_broadcast(&e->cond);
+        pthread_mutex_unlock(&e->lock);
+        return NULL;
+}
+
+/* Called with e->lock held. */
+static void start_waiter(struct eng *e, struct eng_ctr *c)
+{
+        struct waiter_arg *w = malloc(sizeof(*w));
+        if (w == NULL)
+                return;
+        w->e = e;
+        w->c = c;
+        c->refs++;
+        e->waiters++;
+        c->waiter = true;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&a, 64 * 1024);
+        pthread_t t;
+        int r = pthread_create(&t, &a, waiter_main, w);
+        pthread_attr_destroy(&a);
+        if (r != 0) {
+                log_error("container %s: cannot start its waiter thread: %s", c->id, strerror(r));
+                c->refs--;
+                e->waiters--;
+                c->waiter = false;
+                free(w);
+        }
+}
+
+static bool shim_answers(const char *exec_root, const char *id)
+{
+        _cleanup_free_ char *path = eng_shim_socket_path(exec_root, id);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (path == NULL || strlen(path) >= sizeof(sa.sun_path))
+                return false;
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        return fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+}
+
+void eng_lifecycle_adopt(struct eng *e)
+{
+        pthread_mutex_lock(&e->lock);
+        for (struct eng_ctr *c = e->ctrs; c; c = c->next) {
+                if (!c->running)
+                        continue;
+                if (shim_answers(e->exec_root, c->id)) {
+                        c->shim_up = true;
+                        start_waiter(e, c);
+                        continue;
+                }
+                /* The shim is gone (it exited while we were down, or the machine rebooted):
+                 * its exit file has the status, if it got to write one. */
+                _cleanup_free_ char *exit_path = ctr_file(e, c->id, "exit.json");
+                struct eng_exit ex = {.code = 255};
+                if (eng_shim_read_exit(exit_path, &ex, NULL) < 0) {
+                        ex.code = 255;
+                        ex.oom_killed = false;
+                        ex.finished_at[0] = '\0';
+                }
+                unmount_rootfs(e, c->id);
+                record_exit(e, c, &ex);
+        }
+        pthread_mutex_unlock(&e->lock);
+}
+
+/* ---- start ---- */
+
+static int resolve_netns(struct eng *e, json_t *config, char *buf, size_t n, struct gerr **err)
+{
+        const char *net = json_string_value(
+                json_object_get(json_object_get(config, "HostConfig"), "NetworkMode"));
+        if (net == NULL || strncmp(net, "container:", 10) != 0)
+                return 0;
+        struct eng_ctr *o = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, net + 10, &o, err);
+        if (r >= 0 && !o->running)
+                r = eng_err(err, EBUSY, "cannot join network of a non running container: %s",
+                            net + 10);
+        if (r >= 0)
+                snprintf(buf, n, "/proc/%d/ns/net", (int)o->pid);
+        eng_ctr_unref(o);
+        pthread_mutex_unlock(&e->lock);
+        return r < 0 ? r : 1;
+}
+
+static void start_failed(struct eng *e, struct eng_ctr *c, struct gerr **err)
+{
+        pthread_mutex_lock(&e->lock);
+        c->starting = false;
+        c->shim_up = false;
+        free(c->error);
+        c->error = strdup(err && *err && (*err)->msg ? (*err)->msg : "start failed");
+        c->start_gen++;
+        eng_store_save_state(e, c, NULL);
+        pthread_cond_broadcast(&e->cond);
+        pthread_mutex_unlock(&e->lock);
+}
+
+int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
+{
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, ref, &c, err);
+        if (r >= 0 && c->removing)
+                r = eng_err(err, EBUSY, "container is marked for removal and cannot be started");
+        if (r < 0 || c->running || c->starting) {
+                /* Already running: dockerd answers 304, which is not an error. */
+                eng_ctr_unref(c);
+                pthread_mutex_unlock(&e->lock);
+                return r < 0 ? r : 0;
+        }
+        c->starting = true;
+        _cleanup_json_ json_t *config = json_incref(c->config);
+        _cleanup_free_ char *image_id = strdup(c->image_id);
+        pthread_mutex_unlock(&e->lock);
+
+        char id[65];
+        snprintf(id, sizeof(id), "%s", c->id);
+        _cleanup_free_ char *dir = eng_ctr_dir(e, id);
+        _cleanup_free_ char *log_path = eng_ctr_log_path(e, id);
+        _cleanup_free_ char *exit_path = ctr_file(e, id, "exit.json");
+        char netns[64];
+        r = resolve_netns(e, config, netns, sizeof(netns), err);
+        if (r > 0) {
+                _cleanup_strv_ char **layers = NULL;
+                r = img_layer_dirs(e->images, image_id, &layers, err);
+                if (r >= 0)
+                        r = write_bundle(e, id, config, layers, netns, err);
+        }
+        if (r >= 0)
+                r = mount_rootfs(e, id, image_id, err);
+        if (r < 0) {
+                start_failed(e, c, err);
+                pthread_mutex_lock(&e->lock);
+                eng_ctr_unref(c);
+                pthread_mutex_unlock(&e->lock);
+                return r;
+        }
+        unlink(exit_path);
+        json_t *logcfg = json_object_get(
+                json_object_get(json_object_get(config, "HostConfig"), "LogConfig"), "Config");
+        const char *max_file = json_string_value(json_object_get(logcfg, "max-file"));
+        struct eng_shim_spawn_opts so = {
+                .id = id,
+                .bundle = dir,
+                .exec_root = e->exec_root,
+                .runtime_root = e->runtime_root,
+                .log_path = log_path,
+                .exit_path = exit_path,
+                .tty = json_is_true(json_object_get(config, "Tty")),
+                .open_stdin = json_is_true(json_object_get(config, "OpenStdin")),
+                .stdin_once = json_is_true(json_object_get(config, "StdinOnce")),
+                .log_max_size = parse_size(json_string_value(json_object_get(logcfg, "max-size"))),
+                .log_max_files = max_file ? atoi(max_file) : 1,
+        };
+        if (so.log_max_files < 1)
+                so.log_max_files = 1;
+        pid_t shim_pid = 0, pid = 0;
+        r = eng_shim_spawn(&so, &shim_pid, &pid, err);
+        if (r < 0) {
+                unmount_rootfs(e, id);
+                start_failed(e, c, err);
+                pthread_mutex_lock(&e->lock);
+                eng_ctr_unref(c);
+                pthread_mutex_unlock(&e->lock);
+                return gerr_wrap(err, "start container %s", id);
+        }
+
+        /* The attachers that came before us connect now, so they see the first byte. */
+        pthread_mutex_lock(&e->lock);
+        c->shim_up = true;
+        c->shim_pid = shim_pid;
+        c->pid = pid;
+        pthread_cond_broadcast(&e->cond);
+        while (c->pending_attaches > 0)
+                pthread_cond_wait(&e->cond, &e->lock);
+        pthread_mutex_unlock(&e->lock);
+
+        r = eng_shim_start(e->exec_root, id, err);
+
+        pthread_mutex_lock(&e->lock);
+        c->starting = false;
+        c->start_gen++;
+        if (r >= 0) {
+                c->running = true;
+                snprintf(c->status, sizeof(c->status), "running");
+                timefmt_now(c->started_at);
+                c->exit_code = 0;
+                c->oom_killed = false;
+                free(c->error);
+                c->error = NULL;
+                struct gerr *serr = NULL;
+                if (eng_store_save_state(e, c, &serr) < 0) {
+                        log_warn("container %s: %s", id, serr->msg);
+                        gerr_free(serr);
+                }
+        } else {
+                free(c->error);
+                c->error = strdup(err && *err && (*err)->msg ? (*err)->msg : "start failed");
+                eng_shim_kill(e->exec_root, id, SIGKILL, NULL);
+        }
+        /* Even a failed start has a shim to reap: the waiter records its end. */
+        start_waiter(e, c);
+        pthread_cond_broadcast(&e->cond);
+        eng_ctr_unref(c);
+        pthread_mutex_unlock(&e->lock);
+        return r < 0 ? gerr_wrap(err, "start container %s", id) : 0;
+}
+
+/* ---- wait, kill, stop, remove ---- */
+
+int eng_container_wait(struct eng *e, const char *ref, const char *condition, int *exit_code,
+                       struct gerr **err)
+{
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, ref, &c, err);
+        if (r < 0) {
+                pthread_mutex_unlock(&e->lock);
+                return r;
+        }
+        const char *cond = condition && *condition ? condition : "not-running";
+        if (strcmp(cond, "next-exit") == 0) {
+                unsigned gen = c->exit_gen;
+                while (c->exit_gen == gen && !c->removed)
+                        pthread_cond_wait(&e->cond, &e->lock);
+        } else if (strcmp(cond, "removed") == 0) {
+                while (!c->removed)
+                        pthread_cond_wait(&e->cond, &e->lock);
+        } else if (strcmp(cond, "not-running") == 0) {
+                while ((c->running || c->starting) && !c->removed)
+                        pthread_cond_wait(&e->cond, &e->lock);
+        } else {
+                r = eng_err(err, EINVAL, "invalid condition: \"%s\"", cond);
+        }
+        if (r >= 0 && exit_code)
+                *exit_code = c->exit_code;
+        eng_ctr_unref(c);
+        pthread_mutex_unlock(&e->lock);
+        return r;
+}
+
+int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **err)
+{
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, ref, &c, err);
+        if (r >= 0 && !c->running)
+                r = eng_err(err, EBUSY, "Cannot kill container: %s: Container %s is not running",
+                            ref, c->id);
+        char id[65] = "";
+        if (r >= 0)
+                snprintf(id, sizeof(id), "%s", c->id);
+        eng_ctr_unref(c);
+        pthread_mutex_unlock(&e->lock);
+        if (r < 0)
+                return r;
+        return eng_shim_kill(e->exec_root, id, sig ? sig : SIGKILL, err);
+}
+
+int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr **err)
+{
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, ref, &c, err);
+        if (r < 0 || !c->running) {
+                eng_ctr_unref(c);
+                pthread_mutex_unlock(&e->lock);
+                return r < 0 ? r : 0;
+        }
+        const char *ss = json_string_value(json_object_get(c->config, "StopSignal"));
+        int sig = ss ? rt_signal_parse(ss) : SIGTERM;
+        if (sig <= 0)
+                sig = SIGTERM;
+        if (timeout < 0) {
+                json_t *st = json_object_get(c->config, "StopTimeout");
+                timeout = json_is_integer(st) ? (int)json_integer_value(st) : 10;
+        }
+        unsigned gen = c->exit_gen;
+        char id[65];
+        snprintf(id, sizeof(id), "%s", c->id);
+        pthread_mutex_unlock(&e->lock);
+
+        if (timeout != 0)
+                eng_shim_kill(e->exec_root, id, sig, NULL);
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += timeout > 0 ? timeout : 0;
+        pthread_mutex_lock(&e->lock);
+        while (timeout != 0 && c->exit_gen == gen && !c->removed)
+                if (timeout > 0 &&
+                    pthread_cond_timedwait(&e->cond, &e->lock, &deadline) == ETIMEDOUT)
+                        break;
+        if (c->exit_gen == gen && !c->removed) {
+                pthread_mutex_unlock(&e->lock);
+                eng_shim_kill(e->exec_root, id, SIGKILL, NULL);
+                pthread_mutex_lock(&e->lock);
+                while (c->exit_gen == gen && !c->removed && c->waiter)
+                        pthread_cond_wait(&e->cond, &e->lock);
+        }
+        eng_ctr_unref(c);
+        pthread_mutex_unlock(&e->lock);
+        return 0;
+}
+
+static void remove_files_and_row(struct eng *e, struct eng_ctr *c)
+{
+        unmount_rootfs(e, c->id);
+        _cleanup_free_ char *dir = eng_ctr_dir(e, c->id);
+        int r = fs_rm_rf(dir);
+        if (r < 0)
+                log_warn("remove %s: %s", dir, strerror(-r));
+        pthread_mutex_lock(&e->lock);
+        struct gerr *err = NULL;
+        if (eng_store_delete(e, c->id, &err) < 0) {
+                log_warn("container %s: %s", c->id, err->msg);
+                gerr_free(err);
+        }
+        if (!c->removed)
+                eng_ctr_unlink(e, c);
+        pthread_cond_broadcast(&e->cond);
+        pthread_mutex_unlock(&e->lock);
+}
+
+int eng_container_remove(struct eng *e, const char *ref, bool force, bool volumes,
+                         struct gerr **err)
+{
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, ref, &c, err);
+        if (r >= 0 && c->removing)
+                r = eng_err(err, EBUSY, "removal of container %s is already in progress", ref);
+        else if (r >= 0 && (c->running || c->starting) && !force)
+                r = eng_err(err, EBUSY,
+                            "You cannot remove a running container %s. Stop the container "
+                            "before attempting removal or force remove",
+                            c->id);
+        if (r < 0) {
+                eng_ctr_unref(c);
+                pthread_mutex_unlock(&e->lock);
+                return r;
+        }
+        c->removing = true;
+        while (c->starting)
+                pthread_cond_wait(&e->cond, &e->lock);
+        if (c->running) {
+                char id[65];
+                snprintf(id, sizeof(id), "%s", c->id);
+                pthread_mutex_unlock(&e->lock);
+                eng_shim_kill(e->exec_root, id, SIGKILL, NULL);
+                pthread_mutex_lock(&e->lock);
+        }
+        while (c->waiter)
+                pthread_cond_wait(&e->cond, &e->lock);
+        pthread_mutex_unlock(&e->lock);
+        remove_files_and_row(e, c);
+        pthread_mutex_lock(&e->lock);
+        eng_ctr_unref(c);
+        pthread_mutex_unlock(&e->lock);
+        return 0;
+}

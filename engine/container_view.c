@@ -1,0 +1,368 @@
+/* Containers as the Docker API shows them: inspect and list (with filters). */
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/cleanup.h"
+#include "engine/engine_internal.h"
+#include "image/image.h"
+
+static const char *const config_keys[] = {
+        "Hostname",   "Domainname", "User",       "AttachStdin", "AttachStdout", "AttachStderr",
+        "ExposedPorts", "Tty",      "OpenStdin",  "StdinOnce",   "Env",          "Cmd",
+        "Healthcheck", "ArgsEscaped", "Image",    "Volumes",     "WorkingDir",   "Entrypoint",
+        "NetworkDisabled", "MacAddress", "OnBuild", "Labels",    "StopSignal",   "StopTimeout",
+        "Shell",
+};
+
+static const char *status_of(const struct eng_ctr *c)
+{
+        if (c->removing)
+                return "removing";
+        if (c->paused)
+                return "paused";
+        if (c->running)
+                return "running";
+        return c->status;
+}
+
+static json_t *mounts_of(json_t *hc)
+{
+        json_t *out = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach (json_object_get(hc, "Binds"), i, v) {
+                const char *s = json_string_value(v);
+                if (s == NULL)
+                        continue;
+                _cleanup_free_ char *copy = strdup(s);
+                char *src = copy, *dst = strchr(copy, ':'), *mode = NULL;
+                if (dst == NULL)
+                        continue;
+                *dst++ = '\0';
+                if ((mode = strchr(dst, ':')) != NULL)
+                        *mode++ = '\0';
+                bool ro = mode && strstr(mode, "ro") && !strstr(mode, "rw");
+                json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type",
+                                                     "bind", "Source", src, "Destination", dst,
+                                                     "Mode", mode ? mode : "", "RW", !ro,
+                                                     "Propagation", "rprivate"));
+        }
+        return out;
+}
+
+static char *ctr_path(struct eng *e, const char *id, const char *name)
+{
+        char *s = NULL;
+        return asprintf(&s, "%s/%s/%s", e->containers_dir, id, name) < 0 ? NULL : s;
+}
+
+json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c)
+{
+        json_t *cfg = c->config, *hc = json_object_get(cfg, "HostConfig");
+        _cleanup_json_ json_t *cmd = eng_spec_command(cfg);
+        json_t *args = json_array();
+        for (size_t i = 1; i < json_array_size(cmd); i++)
+                json_array_append(args, json_array_get(cmd, i));
+        json_t *config = json_object();
+        for (size_t k = 0; k < ARRAY_SIZE(config_keys); k++) {
+                json_t *v = json_object_get(cfg, config_keys[k]);
+                if (v)
+                        json_object_set(config, config_keys[k], v);
+        }
+        if (json_object_get(config, "Volumes") == NULL)
+                json_object_set_new(config, "Volumes", json_null());
+        _cleanup_free_ char *resolv = ctr_path(e, c->id, "resolv.conf");
+        _cleanup_free_ char *hostname = ctr_path(e, c->id, "hostname");
+        _cleanup_free_ char *hosts = ctr_path(e, c->id, "hosts");
+        _cleanup_free_ char *logp = eng_ctr_log_path(e, c->id);
+        _cleanup_free_ char *merged = ctr_path(e, c->id, "rootfs");
+        _cleanup_free_ char *upper = ctr_path(e, c->id, "upper");
+        _cleanup_free_ char *work = ctr_path(e, c->id, "work");
+        char name[300];
+        snprintf(name, sizeof(name), "/%s", c->name);
+        json_t *state = json_pack(
+                "{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status", status_of(c),
+                "Running", c->running, "Paused", c->paused, "Restarting", c->restarting,
+                "OOMKilled", c->oom_killed, "Dead", c->dead, "Pid", c->running ? (int)c->pid : 0,
+                "ExitCode", c->exit_code, "Error", c->error ? c->error : "", "StartedAt",
+                c->started_at[0] ? c->started_at : "0001-01-01T00:00:00Z", "FinishedAt",
+                c->finished_at[0] ? c->finished_at : "0001-01-01T00:00:00Z");
+        json_t *netset = json_pack(
+                "{s:s, s:s, s:s, s:{}, s:b, s:s, s:i, s:n, s:n, s:s, s:s, s:s, s:i, s:s, s:i, s:s,"
+                " s:s, s:{}}",
+                "Bridge", "", "SandboxID", "", "SandboxKey", "", "Ports", "HairpinMode", 0,
+                "LinkLocalIPv6Address", "", "LinkLocalIPv6PrefixLen", 0, "SecondaryIPAddresses",
+                "SecondaryIPv6Addresses", "EndpointID", "", "Gateway", "", "GlobalIPv6Address", "",
+                "GlobalIPv6PrefixLen", 0, "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
+                "MacAddress", "", "Networks");
+        return json_pack(
+                "{s:s, s:s, s:O, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s,"
+                " s:s, s:s, s:n, s:O, s:{s:{s:s, s:s, s:s}, s:s}, s:o, s:o, s:o}",
+                "Id", c->id, "Created", c->created, "Path",
+                json_array_size(cmd) ? json_array_get(cmd, 0) : json_string(""), "Args", args,
+                "State", state, "Image", c->image_id, "ResolvConfPath", resolv, "HostnamePath",
+                hostname, "HostsPath", hosts, "LogPath", logp, "Name", name, "RestartCount",
+                c->restart_count, "Driver", "overlay2", "Platform", "linux", "MountLabel", "",
+                "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", "HostConfig", hc,
+                "GraphDriver", "Data", "MergedDir", merged, "UpperDir", upper, "WorkDir", work,
+                "Name", "overlay2", "Mounts", mounts_of(hc), "Config", config,
+                "NetworkSettings", netset);
+}
+
+int eng_container_inspect(struct eng *e, const char *ref, json_t **out, struct gerr **err)
+{
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, ref, &c, err);
+        json_t *j = r >= 0 ? eng_ctr_inspect_json(e, c) : NULL;
+        char *image_id = r >= 0 ? strdup(c->image_id) : NULL;
+        eng_ctr_unref(c);
+        pthread_mutex_unlock(&e->lock);
+        if (r < 0)
+                return r;
+        if (j == NULL) {
+                free(image_id);
+                return gerr_set(err, ENOMEM, "inspect %s", ref);
+        }
+        /* The image store has its own lock: query it without ours. */
+        _cleanup_strv_ char **layers = NULL;
+        if (img_layer_dirs(e->images, image_id, &layers, NULL) == 0) {
+                size_t len = 1;
+                for (char **l = layers; *l; l++)
+                        len += strlen(*l) + 1;
+                _cleanup_free_ char *lower = calloc(1, len);
+                for (char **l = layers; lower && *l; l++) {
+                        if (l != layers)
+                                strcat(lower, ":");
+                        strcat(lower, *l);
+                }
+                json_object_set_new(json_object_get(json_object_get(j, "GraphDriver"), "Data"),
+                                    "LowerDir", json_string(lower ? lower : ""));
+        }
+        free(image_id);
+        *out = j;
+        return 0;
+}
+
+/* ---- list ---- */
+
+static long long parse_time(const char *s)
+{
+        struct tm tm = {0};
+        if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+                return 0;
+        return (long long)timegm(&tm);
+}
+
+/* go-units HumanDuration, which `docker ps` shows. */
+static void human_duration(long long secs, char *buf, size_t n)
+{
+        long long minutes = secs / 60, hours = (secs + 1800) / 3600;
+        if (secs < 1)
+                snprintf(buf, n, "Less than a second");
+        else if (secs == 1)
+                snprintf(buf, n, "1 second");
+        else if (secs < 60)
+                snprintf(buf, n, "%lld seconds", secs);
+        else if (minutes == 1)
+                snprintf(buf, n, "About a minute");
+        else if (minutes < 60)
+                snprintf(buf, n, "%lld minutes", minutes);
+        else if (hours == 1)
+                snprintf(buf, n, "About an hour");
+        else if (hours < 48)
+                snprintf(buf, n, "%lld hours", hours);
+        else if (hours < 24 * 7 * 2)
+                snprintf(buf, n, "%lld days", hours / 24);
+        else if (hours < 24 * 30 * 2)
+                snprintf(buf, n, "%lld weeks", hours / 24 / 7);
+        else if (hours < 24 * 365 * 2)
+                snprintf(buf, n, "%lld months", hours / 24 / 30);
+        else
+                snprintf(buf, n, "%lld years", hours / 24 / 365);
+}
+
+static void status_text(const struct eng_ctr *c, char *buf, size_t n)
+{
+        long long now = (long long)time(NULL);
+        char d[64];
+        if (c->removing) {
+                snprintf(buf, n, "Removal In Progress");
+        } else if (c->running) {
+                human_duration(now - parse_time(c->started_at), d, sizeof(d));
+                snprintf(buf, n, "Up %s%s", d, c->paused ? " (Paused)" : "");
+        } else if (strcmp(c->status, "exited") == 0) {
+                human_duration(now - parse_time(c->finished_at), d, sizeof(d));
+                snprintf(buf, n, "Exited (%d) %s ago", c->exit_code, d);
+        } else if (c->dead) {
+                snprintf(buf, n, "Dead");
+        } else {
+                snprintf(buf, n, "Created");
+        }
+}
+
+/* Docker filter values: {"k":{"v":true}} or {"k":["v"]}; calls fn on each value, any match. */
+typedef bool (*match_fn)(const struct eng_ctr *c, const char *value, void *arg);
+static bool filter_any(json_t *filters, const char *key, const struct eng_ctr *c, match_fn fn,
+                       void *arg)
+{
+        json_t *f = json_object_get(filters, key);
+        if (f == NULL)
+                return true;
+        const char *k;
+        json_t *v;
+        size_t i;
+        if (json_is_object(f)) {
+                json_object_foreach (f, k, v)
+                        if (fn(c, k, arg))
+                                return true;
+        } else if (json_is_array(f)) {
+                json_array_foreach (f, i, v)
+                        if (json_is_string(v) && fn(c, json_string_value(v), arg))
+                                return true;
+        } else {
+                return true;
+        }
+        return false;
+}
+
+static bool m_status(const struct eng_ctr *c, const char *v, void *arg)
+{
+        return strcmp(status_of(c), v) == 0;
+}
+
+static bool m_id(const struct eng_ctr *c, const char *v, void *arg)
+{
+        return strncmp(c->id, v, strlen(v)) == 0;
+}
+
+static bool m_name(const struct eng_ctr *c, const char *v, void *arg)
+{
+        regex_t re;
+        if (regcomp(&re, v[0] == '/' ? v + 1 : v, REG_EXTENDED | REG_NOSUB) != 0)
+                return strstr(c->name, v) != NULL;
+        bool hit = regexec(&re, c->name, 0, NULL, 0) == 0;
+        regfree(&re);
+        return hit;
+}
+
+static bool m_label(const struct eng_ctr *c, const char *v, void *arg)
+{
+        json_t *labels = json_object_get(c->config, "Labels");
+        const char *eq = strchr(v, '=');
+        if (eq == NULL)
+                return json_object_get(labels, v) != NULL;
+        _cleanup_free_ char *k = strndup(v, (size_t)(eq - v));
+        const char *have = json_string_value(json_object_get(labels, k));
+        return have && strcmp(have, eq + 1) == 0;
+}
+
+static bool m_exited(const struct eng_ctr *c, const char *v, void *arg)
+{
+        return strcmp(c->status, "exited") == 0 && !c->running && atoi(v) == c->exit_code;
+}
+
+static bool m_ancestor(const struct eng_ctr *c, const char *v, void *arg)
+{
+        json_t *resolved = arg; /* value -> image id */
+        const char *id = json_string_value(json_object_get(resolved, v));
+        return strcmp(c->image_ref, v) == 0 || (id && strcmp(c->image_id, id) == 0);
+}
+
+static void keys_of(json_t *f, json_t *out)
+{
+        const char *k;
+        json_t *v;
+        size_t i;
+        if (json_is_object(f))
+                json_object_foreach (f, k, v)
+                        json_array_append_new(out, json_string(k));
+        else
+                json_array_foreach (f, i, v)
+                        json_array_append(out, v);
+}
+
+int eng_container_list(struct eng *e, bool all, json_t *filters, json_t **out,
+                       struct gerr **err)
+{
+        /* Resolve ancestors first: the image store is not called under our lock. */
+        _cleanup_json_ json_t *ancestors = json_object();
+        _cleanup_json_ json_t *avals = json_array();
+        keys_of(json_object_get(filters, "ancestor"), avals);
+        size_t i;
+        json_t *v;
+        json_array_foreach (avals, i, v) {
+                _cleanup_free_ char *id = NULL;
+                if (json_is_string(v) &&
+                    img_resolve(e->images, json_string_value(v), &id, NULL) == 0)
+                        json_object_set_new(ancestors, json_string_value(v), json_string(id));
+        }
+        if (json_object_get(filters, "status") || json_object_get(filters, "exited"))
+                all = true;
+        json_t *list = json_array();
+        pthread_mutex_lock(&e->lock);
+        for (struct eng_ctr *c = e->ctrs; c; c = c->next) {
+                if (!all && !c->running)
+                        continue;
+                if (!filter_any(filters, "status", c, m_status, NULL) ||
+                    !filter_any(filters, "id", c, m_id, NULL) ||
+                    !filter_any(filters, "name", c, m_name, NULL) ||
+                    !filter_any(filters, "exited", c, m_exited, NULL) ||
+                    !filter_any(filters, "ancestor", c, m_ancestor, ancestors))
+                        continue;
+                /* docker ps requires every label filter, not any. */
+                json_t *lf = json_object_get(filters, "label");
+                _cleanup_json_ json_t *lv = json_array();
+                keys_of(lf, lv);
+                bool labels_ok = true;
+                json_array_foreach (lv, i, v)
+                        labels_ok = labels_ok && m_label(c, json_string_value(v) ?: "", NULL);
+                if (!labels_ok)
+                        continue;
+                _cleanup_json_ json_t *cmd = eng_spec_command(c->config);
+                char *command = NULL;
+                size_t clen = 0;
+                FILE *f = open_memstream(&command, &clen);
+                json_array_foreach (cmd, i, v)
+                        fprintf(f, "%s%s", i ? " " : "", json_string_value(v) ?: "");
+                fclose(f);
+                char status[128], name[300];
+                status_text(c, status, sizeof(status));
+                snprintf(name, sizeof(name), "/%s", c->name);
+                json_t *hc = json_object_get(c->config, "HostConfig");
+                json_t *labels = json_object_get(c->config, "Labels");
+                labels = json_is_object(labels) ? json_incref(labels) : json_object();
+                json_array_append_new(
+                        list,
+                        json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:o, s:s, s:s,"
+                                  " s:{s:s}, s:{s:{}}, s:o}",
+                                  "Id", c->id, "Names", name, "Image", c->image_ref, "ImageID",
+                                  c->image_id, "Command", command ? command : "", "Created",
+                                  (json_int_t)parse_time(c->created), "Ports", "Labels",
+                                  labels, "State", status_of(c),
+                                  "Status", status, "HostConfig", "NetworkMode",
+                                  json_string_value(json_object_get(hc, "NetworkMode")) ?: "bridge",
+                                  "NetworkSettings", "Networks", "Mounts", mounts_of(hc)));
+                free(command);
+        }
+        pthread_mutex_unlock(&e->lock);
+        *out = list;
+        return 0;
+}
+
+int eng_container_resolve(struct eng *e, const char *ref, char **id_out, struct gerr **err)
+{
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, ref, &c, err);
+        if (r >= 0) {
+                *id_out = strdup(c->id);
+                eng_ctr_unref(c);
+        }
+        pthread_mutex_unlock(&e->lock);
+        return r;
+}

@@ -1,0 +1,105 @@
+/* What the engine's files share: the handle, the in-memory container records, the store. */
+#pragma once
+
+#include <jansson.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/gerr.h"
+#include "common/timefmt.h"
+#include "engine/engine.h"
+
+/* One container as the engine holds it in memory; the db row mirrors it. Every field is read
+ * and written under eng.lock; the record stays alive while refs > 0 (the list holds one). */
+struct eng_ctr {
+        int refs;
+        char id[65];
+        char *name;      /* without the leading '/' */
+        char *image_id;  /* sha256:... */
+        char *image_ref; /* the reference given at create */
+        json_t *config;  /* the create body merged with the image config (see eng_spec_merge) */
+        char created[TIMEFMT_RFC3339_LEN];
+        /* state */
+        char status[16]; /* created, running, exited, removing, dead */
+        bool running, paused, oom_killed, restarting, dead;
+        pid_t pid, shim_pid;
+        int exit_code;
+        char started_at[TIMEFMT_RFC3339_LEN], finished_at[TIMEFMT_RFC3339_LEN];
+        int restart_count;
+        char *error;
+        /* runtime coordination, never stored */
+        bool starting;         /* a start is between mount and Running */
+        bool shim_up;          /* the shim listens: attachers may connect */
+        bool removed;          /* gone from the list */
+        bool removing;         /* a remove is in progress */
+        bool waiter;           /* a waiter thread watches the shim */
+        unsigned exit_gen;     /* bumped at every exit */
+        unsigned start_gen;    /* bumped at every start attempt */
+        int pending_attaches;  /* attachers registered before the shim came up */
+        struct eng_ctr *next;
+};
+
+struct eng {
+        char *root, *exec_root, *containers_dir, *runtime_root;
+        sqlite3 *db;
+        struct img_store *images;
+        pthread_mutex_t lock;
+        pthread_cond_t cond; /* broadcast on every state change */
+        struct eng_ctr *ctrs;
+        int waiters; /* live waiter threads */
+};
+
+/* ---- container_store.c (callers hold e->lock unless noted) ---- */
+/* Docker's message as is (no strerror suffix), with errnum for the status code. */
+int eng_err(struct gerr **err, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+int eng_store_init(struct eng *e, struct gerr **err);
+/* Load every row into e->ctrs (at open, no lock needed). */
+int eng_store_load(struct eng *e, struct gerr **err);
+int eng_store_insert(struct eng *e, const struct eng_ctr *c, struct gerr **err);
+int eng_store_save_state(struct eng *e, const struct eng_ctr *c, struct gerr **err);
+int eng_store_delete(struct eng *e, const char *id, struct gerr **err);
+json_t *eng_ctr_state_json(const struct eng_ctr *c);
+void eng_gen_id(char out[65]);
+/* A Docker-style adjective_surname not used by any container in e->ctrs; caller frees. */
+char *eng_gen_name(struct eng *e);
+bool eng_name_valid(const char *name);
+/* Find by full id, name ("/name" too) or unique id prefix; the result has a new ref.
+ * ENOENT "No such container: ref". */
+int eng_ctr_find(struct eng *e, const char *ref, struct eng_ctr **out, struct gerr **err);
+void eng_ctr_unref(struct eng_ctr *c);
+void eng_ctr_free(struct eng_ctr *c);
+/* Unlink from e->ctrs (drops the list's ref). */
+void eng_ctr_unlink(struct eng *e, struct eng_ctr *c);
+
+/* ---- container_spec.c (pure: no engine state) ---- */
+/* The create body merged with the image config as dockerd stores it: Config fields at top level
+ * (Cmd, Entrypoint, Env with PATH, WorkingDir, User, Labels, Hostname, StopSignal, Image...),
+ * HostConfig with defaults. image_config is the image's config JSON (with .config), or NULL. */
+int eng_spec_merge(json_t *body, json_t *image_config, const char *id, const char *image_ref,
+                   json_t **out, struct gerr **err);
+struct eng_spec_in {
+        const char *id;
+        json_t *config;                 /* from eng_spec_merge */
+        const char *container_dir;      /* hostname, hosts, resolv.conf live there */
+        const char *const *rootfs_dirs; /* where etc/passwd and etc/group are looked up, top
+                                         * first, NULL-terminated; NULL = names unresolvable */
+        const char *netns_path;         /* NetworkMode container:<x>: /proc/<pid>/ns/net */
+};
+/* The OCI config.json for the runtime. */
+int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err);
+/* The shell-visible command: Entrypoint + Cmd of a merged config (a new array). */
+json_t *eng_spec_command(json_t *config);
+/* Write hostname, hosts and resolv.conf into container_dir for the merged config. */
+int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **err);
+
+/* ---- container_lifecycle.c ---- */
+/* Adopt the containers the store says are running (at open). */
+void eng_lifecycle_adopt(struct eng *e);
+char *eng_ctr_dir(struct eng *e, const char *id);
+char *eng_ctr_log_path(struct eng *e, const char *id);
+
+/* ---- container_view.c ---- */
+json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c);

@@ -1,0 +1,322 @@
+/* The engine's side of gantry-shim: spawn one per container, then talk to it on its socket. */
+#include "engine/shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+
+/* How long a shim may take to create its container (hooks included) before we give up. */
+#define SPAWN_TIMEOUT_MS 60000
+
+char *eng_shim_socket_path(const char *exec_root, const char *id)
+{
+        char *p = NULL;
+        if (asprintf(&p, "%s/shims/%s.sock", exec_root, id) < 0)
+                return NULL;
+        return p;
+}
+
+/* GANTRY_SHIM, next to the running program, in a build tree, then the installed one. */
+static char *find_shim(void)
+{
+        const char *env = getenv("GANTRY_SHIM");
+        if (env != NULL && *env != '\0')
+                return strdup(env);
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+                exe[n] = '\0';
+                char *dir = dirname(exe);
+                static const char *const rel[] = {"gantry-shim", "../gantry-shim/gantry-shim",
+                                                  "../../cmd/gantry-shim/gantry-shim"};
+                for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+                        char *p = NULL;
+                        if (asprintf(&p, "%s/%s", dir, rel[i]) < 0)
+                                return NULL;
+                        if (access(p, X_OK) == 0)
+                                return p;
+                        free(p);
+                }
+        }
+        return strdup("/usr/local/bin/gantry-shim");
+}
+
+/* An error whose message is already complete (no strerror), carrying code as its errno. */
+static int fail_msg(struct gerr **err, int code, const char *msg)
+{
+        gerr_set(err, 0, "%s", msg);
+        if (err != NULL && *err != NULL && (*err)->errnum == 0)
+                (*err)->errnum = code;
+        return -code;
+}
+
+static int not_running(struct gerr **err, const char *id)
+{
+        char msg[512];
+        snprintf(msg, sizeof(msg), "container %s is not running", id);
+        return fail_msg(err, ESRCH, msg);
+}
+
+static int read_line_timeout(int fd, char *buf, size_t cap, int timeout_ms)
+{
+        size_t len = 0;
+        while (len + 1 < cap) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int r = poll(&p, 1, timeout_ms);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        return r == 0 ? -ETIMEDOUT : -errno;
+                ssize_t k = read(fd, buf + len, 1);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                if (buf[len] == '\n')
+                        break;
+                len++;
+        }
+        buf[len] = '\0';
+        return (int)len;
+}
+
+int eng_shim_spawn(const struct eng_shim_spawn_opts *o, pid_t *shim_pid, pid_t *container_pid,
+                   struct gerr **err)
+{
+        _cleanup_free_ char *shim = find_shim();
+        if (shim == NULL)
+                return gerr_set(err, ENOMEM, "spawn shim");
+        char max_size[32], max_files[32];
+        snprintf(max_size, sizeof(max_size), "%ld", o->log_max_size);
+        snprintf(max_files, sizeof(max_files), "%d", o->log_max_files < 1 ? 1 : o->log_max_files);
+        const char *argv[32];
+        size_t n = 0;
+        argv[n++] = "gantry-shim";
+        const char *pairs[][2] = {{"--id", o->id},
+                                  {"--bundle", o->bundle},
+                                  {"--exec-root", o->exec_root},
+                                  {"--runtime-root", o->runtime_root},
+                                  {"--log-path", o->log_path},
+                                  {"--exit-path", o->exit_path},
+                                  {"--log-max-size", max_size},
+                                  {"--log-max-files", max_files}};
+        for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+                if (pairs[i][1] == NULL)
+                        return gerr_set(err, EINVAL, "spawn shim: %s missing", pairs[i][0]);
+                argv[n++] = pairs[i][0];
+                argv[n++] = pairs[i][1];
+        }
+        if (o->tty)
+                argv[n++] = "--tty";
+        if (o->open_stdin)
+                argv[n++] = "--open-stdin";
+        if (o->stdin_once)
+                argv[n++] = "--stdin-once";
+        argv[n] = NULL;
+
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return gerr_set(err, errno, "pipe");
+        _cleanup_close_ int rd = p[0];
+        /* Only async-signal-safe calls after fork: the daemon has threads. The middle child
+         * exits at once, so the shim belongs to no one of ours and survives us. */
+        pid_t mid = fork();
+        if (mid < 0) {
+                close(p[1]);
+                return gerr_set(err, errno, "fork");
+        }
+        if (mid == 0) {
+                setsid();
+                pid_t pid = fork();
+                if (pid != 0)
+                        _exit(pid < 0 ? 1 : 0);
+                /* dup2 onto itself would keep O_CLOEXEC; /dev/null opened after can't be 3. */
+                if (p[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(p[1], 3) < 0)
+                        _exit(127);
+                int null = open("/dev/null", O_RDWR);
+                if (null < 0)
+                        _exit(127);
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+                /* The daemon's signal mask and ignored signals would reach the container. */
+                struct sigaction dfl = {.sa_handler = SIG_DFL};
+                for (int sig = 1; sig < NSIG; sig++)
+                        sigaction(sig, &dfl, NULL);
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                execv(shim, (char **)argv);
+                _exit(127);
+        }
+        close(p[1]);
+        int st;
+        while (waitpid(mid, &st, 0) < 0 && errno == EINTR)
+                ;
+        char line[4096];
+        int r = read_line_timeout(rd, line, sizeof(line), SPAWN_TIMEOUT_MS);
+        if (r < 0)
+                return gerr_set(err, -r, "start shim %s for container %s", shim, o->id);
+        int a = 0, b = 0, off = 0;
+        if (sscanf(line, "ready %d %d", &a, &b) == 2) {
+                *shim_pid = a;
+                *container_pid = b;
+                return 0;
+        }
+        if (sscanf(line, "error %d %n", &a, &off) == 1 && off > 0)
+                return fail_msg(err, a > 0 ? a : EIO, line + off);
+        return gerr_set(err, EIO, "shim %s for container %s exited before it was ready", shim,
+                        o->id);
+}
+
+static int shim_connect(const char *exec_root, const char *id, struct gerr **err)
+{
+        _cleanup_free_ char *path = eng_shim_socket_path(exec_root, id);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (path == NULL || strlen(path) >= sizeof(sa.sun_path))
+                return gerr_set(err, ENAMETOOLONG, "shim socket of %s", id);
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return gerr_set(err, errno, "socket");
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                if (errno == ENOENT || errno == ECONNREFUSED)
+                        return not_running(err, id);
+                return gerr_set(err, errno, "connect %s", path);
+        }
+        return TAKE_FD(fd);
+}
+
+/* Send one command line, read the reply line (byte by byte: a stream may follow it). */
+static int shim_call(const char *exec_root, const char *id, const char *cmd, int *fd_out,
+                     char *reply, size_t cap, struct gerr **err)
+{
+        _cleanup_close_ int fd = shim_connect(exec_root, id, err);
+        if (fd < 0)
+                return fd;
+        size_t len = strlen(cmd);
+        if (send(fd, cmd, len, MSG_NOSIGNAL) != (ssize_t)len)
+                return gerr_set(err, errno ? errno : EIO, "send to shim of %s", id);
+        int r = read_line_timeout(fd, reply, cap, -1);
+        if (r < 0)
+                return gerr_set(err, -r, "read from shim of %s", id);
+        if (r == 0)
+                /* The shim went away between accept and reply: the container is gone. */
+                return not_running(err, id);
+        int code = 0, off = 0;
+        if (sscanf(reply, "error %d %n", &code, &off) == 1 && off > 0)
+                return fail_msg(err, code > 0 ? code : EIO, reply + off);
+        if (fd_out != NULL)
+                *fd_out = TAKE_FD(fd);
+        return 0;
+}
+
+static int shim_simple(const char *exec_root, const char *id, const char *cmd, struct gerr **err)
+{
+        char reply[1024];
+        int r = shim_call(exec_root, id, cmd, NULL, reply, sizeof(reply), err);
+        if (r < 0)
+                return r;
+        if (strcmp(reply, "ok") != 0)
+                return gerr_set(err, EPROTO, "shim of %s: unexpected reply \"%s\"", id, reply);
+        return 0;
+}
+
+int eng_shim_start(const char *exec_root, const char *id, struct gerr **err)
+{
+        return shim_simple(exec_root, id, "start\n", err);
+}
+
+int eng_shim_attach(const char *exec_root, const char *id, bool want_stdin, bool want_stdout,
+                    bool want_stderr, int *fd_out, struct gerr **err)
+{
+        char cmd[64], reply[1024];
+        snprintf(cmd, sizeof(cmd), "attach %d %d %d\n", want_stdin, want_stdout, want_stderr);
+        int fd = -1;
+        int r = shim_call(exec_root, id, cmd, &fd, reply, sizeof(reply), err);
+        if (r < 0)
+                return r;
+        if (strcmp(reply, "ok") != 0) {
+                close(fd);
+                return gerr_set(err, EPROTO, "shim of %s: unexpected reply \"%s\"", id, reply);
+        }
+        *fd_out = fd;
+        return 0;
+}
+
+int eng_shim_resize(const char *exec_root, const char *id, unsigned h, unsigned w,
+                    struct gerr **err)
+{
+        char cmd[64];
+        snprintf(cmd, sizeof(cmd), "resize %u %u\n", h, w);
+        return shim_simple(exec_root, id, cmd, err);
+}
+
+int eng_shim_kill(const char *exec_root, const char *id, int sig, struct gerr **err)
+{
+        char cmd[64];
+        snprintf(cmd, sizeof(cmd), "kill %d\n", sig);
+        return shim_simple(exec_root, id, cmd, err);
+}
+
+int eng_shim_read_exit(const char *exit_path, struct eng_exit *out, struct gerr **err)
+{
+        json_error_t je;
+        json_t *j = json_load_file(exit_path, 0, &je);
+        if (j == NULL) {
+                if (access(exit_path, F_OK) < 0)
+                        return gerr_set(err, errno, "exit status %s", exit_path);
+                return gerr_set(err, EINVAL, "exit status %s: %s", exit_path, je.text);
+        }
+        memset(out, 0, sizeof(*out));
+        json_t *code = json_object_get(j, "ExitCode");
+        json_t *at = json_object_get(j, "FinishedAt");
+        out->code = json_is_integer(code) ? (int)json_integer_value(code) : 255;
+        out->oom_killed = json_is_true(json_object_get(j, "OOMKilled"));
+        if (json_is_string(at))
+                snprintf(out->finished_at, sizeof(out->finished_at), "%s", json_string_value(at));
+        json_decref(j);
+        return 0;
+}
+
+int eng_shim_wait(const char *exec_root, const char *id, const char *exit_path,
+                  struct eng_exit *out, struct gerr **err)
+{
+        char reply[256];
+        struct gerr *e = NULL;
+        int r = shim_call(exec_root, id, "wait\n", NULL, reply, sizeof(reply), &e);
+        if (r == -ESRCH) {
+                /* Shim gone (exited, or killed): its exit file is all there is. */
+                gerr_free(e);
+                return eng_shim_read_exit(exit_path, out, err);
+        }
+        if (r < 0) {
+                if (err != NULL && *err == NULL)
+                        *err = e;
+                else
+                        gerr_free(e);
+                return r;
+        }
+        int code = 0, oom = 0, off = 0;
+        if (sscanf(reply, "exit %d %d %n", &code, &oom, &off) < 2 || off == 0)
+                return gerr_set(err, EPROTO, "shim of %s: unexpected reply \"%s\"", id, reply);
+        memset(out, 0, sizeof(*out));
+        out->code = code;
+        out->oom_killed = oom != 0;
+        snprintf(out->finished_at, sizeof(out->finished_at), "%s", reply + off);
+        return 0;
+}

@@ -1,0 +1,91 @@
+/* Private to image/: the store handle, the content store writer and helpers shared by its files. */
+#pragma once
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "image/image.h"
+
+#define IMG_HEX_LEN 64
+
+struct img_store {
+        sqlite3 *db;
+        char *root;           /* realpath of the store root */
+        pthread_mutex_t lock; /* serializes every write (blobs, layers, rows) */
+};
+
+/* A blob being written: temp file in blobs/sha256/, hashed as it is written. */
+struct img_blob_writer {
+        int fd;
+        char tmp[4096];
+        EVP_MD_CTX *md;
+        uint64_t size;
+};
+
+/* Error with Docker's exact message (no strerror suffix) but a meaningful errno. */
+int img_errf(struct gerr **err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "<root>/blobs/sha256/<hex>" and "<root>/layers/<hex>" (hex may carry "sha256:"). */
+char *img_blob_path(const struct img_store *s, const char *hex);
+char *img_layer_path(const struct img_store *s, const char *hex);
+/* Strip an optional "sha256:" prefix. */
+const char *img_hex(const char *digest);
+bool img_is_hex(const char *s, size_t min, size_t max);
+
+int img_blob_begin(struct img_store *s, struct img_blob_writer *w, struct gerr **err);
+int img_blob_write(struct img_blob_writer *w, const void *buf, size_t len, struct gerr **err);
+/* Check the digest against expect_hex (if not NULL; a mismatch removes the temp file and fails
+ * with EINVAL), fsync when durable, rename to blobs/sha256/<hex>. hex_out gets the digest. */
+int img_blob_commit(struct img_store *s, struct img_blob_writer *w, const char *expect_hex,
+                    bool durable, char hex_out[IMG_HEX_LEN + 1], struct gerr **err);
+void img_blob_abort(struct img_blob_writer *w);
+/* Whole-buffer variant. */
+int img_blob_put(struct img_store *s, const void *data, size_t len, char hex_out[IMG_HEX_LEN + 1],
+                 struct gerr **err);
+/* sha256 of a buffer as hex. */
+void img_sha256_hex(const void *data, size_t len, char hex_out[IMG_HEX_LEN + 1]);
+
+/* Copy the blob (maybe compressed) to an uncompressed blob if it is compressed; diff_hex gets
+ * the digest of the uncompressed tar (the blob's own digest when it already is one). */
+int img_blob_uncompressed(struct img_store *s, const char *blob_hex, char diff_hex[IMG_HEX_LEN + 1],
+                          struct gerr **err);
+/* Decompress (libarchive auto-detects) the stream read from fd into a new blob. */
+int img_blob_from_stream(struct img_store *s, int fd, char hex_out[IMG_HEX_LEN + 1],
+                         struct gerr **err);
+
+/* chain(prev, diff) per the OCI image spec; prev NULL for the bottom layer. Hex in and out. */
+void img_chain_id(const char *prev_hex, const char *diff_hex, char out[IMG_HEX_LEN + 1]);
+/* Unpack the uncompressed tar blob diff_hex into layers/<chain_hex> unless it is there already;
+ * *size gets the bytes of its regular files. */
+int img_layer_unpack(struct img_store *s, const char *diff_hex, const char *chain_hex,
+                     int64_t *size, struct gerr **err);
+
+/* One layer of an image being registered. */
+struct img_layer_ref {
+        char diff[IMG_HEX_LEN + 1];
+        char chain[IMG_HEX_LEN + 1];
+        int64_t size;
+};
+/* Insert (or replace) the image row and its layer rows, then point each normalized name in
+ * names at it; one transaction. Caller holds s->lock. */
+int img_register(struct img_store *s, const char *config_hex, const char *config_text,
+                 const struct img_layer_ref *layers, size_t n, const char *const *names,
+                 size_t n_names, struct gerr **err);
+/* Unpack the layers of a config whose layer blobs (uncompressed) are diffs[]; fills layers[]. */
+int img_unpack_layers(struct img_store *s, const char *const *diffs, size_t n,
+                      struct img_layer_ref *layers, struct gerr **err);
+
+/* Resolve without the caller holding the lock. by_name tells whether ref named a tag. */
+int img_resolve_ex(struct img_store *s, const char *ref, char **id_out, bool *by_name,
+                   struct gerr **err);
+/* Tags (normalized names) of an image, NULL-terminated. */
+int img_tags_of(struct img_store *s, const char *id, char ***out, struct gerr **err);
+/* Remove layer dirs and blobs no image refers to any more; removed chain ids appended to
+ * deleted (as {"Deleted": "sha256:..."}) when not NULL. Caller holds s->lock. */
+void img_gc(struct img_store *s, json_t *deleted);
+/* Unix seconds of an RFC 3339 time ("2024-01-02T03:04:05.123Z"), 0 if unparsable. */
+int64_t img_parse_time(const char *s);
