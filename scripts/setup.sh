@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Gantry needs, builds and installs it, then runs a busybox container made locally.
+# Installs what Gantry needs, builds and installs it, starts gantryd and runs a busybox container
+# from an image made locally from Debian's busybox-static.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
@@ -9,7 +10,11 @@ if [[ ! -d build ]]; then
 fi
 ninja -C build >/dev/null
 meson install -C build >/dev/null
-bundle=/var/lib/gantry/demo-bundle
-RUNTIME=/usr/local/bin/gantry-runtime ./scripts/make-bundle.sh "$bundle" /bin/sh -c \
-	'echo "hello from a gantry container: $(hostname), pid $$, $(uname -s)"' >/dev/null
-gantry-runtime run --bundle "$bundle" "demo-$$"
+./scripts/start-gantryd.sh
+if ! gantry image inspect busybox:latest >/dev/null 2>&1; then
+	tar=$(mktemp /tmp/busybox-image.XXXXXX.tar)
+	./scripts/make-busybox-image.sh "$tar" busybox:latest >/dev/null
+	gantry load -i "$tar"
+	rm -f "$tar"
+fi
+gantry run --rm busybox sh -c 'echo "hello from a gantry container: $(hostname), pid $$, $(uname -s)"'
