@@ -128,6 +128,12 @@ enum MHD_Result api_image_inspect(struct api_req *r);
 enum MHD_Result api_image_history(struct api_req *r);
 enum MHD_Result api_image_tag(struct api_req *r);
 enum MHD_Result api_image_delete(struct api_req *r);
+/* networks.c */
+enum MHD_Result api_networks_list(struct api_req *r);
+enum MHD_Result api_network_inspect(struct api_req *r);
+enum MHD_Result api_volumes_list(struct api_req *r);
+enum MHD_Result api_volume_inspect(struct api_req *r);
+enum MHD_Result api_plugin_inspect(struct api_req *r);
 enum MHD_Result api_images_save(struct api_req *r);
 enum MHD_Result api_image_save(struct api_req *r);
 enum MHD_Result api_images_load_begin(struct api_req *r);

@@ -56,11 +56,13 @@ enum MHD_Result api_image_tag(struct api_req *r)
         return api_reply_status(r, MHD_HTTP_CREATED);
 }
 
-/* Image ids used by any container, gathered before the image store takes its lock. */
-static bool image_in_use(const char *id, void *arg)
+/* Image id -> {Id, Running} of a container using it (a running one first), gathered before the
+ * image store takes its lock. */
+static const char *image_user(const char *id, void *arg, bool *running)
 {
-        json_t *used = arg;
-        return json_object_get(used, id) != NULL;
+        json_t *user = json_object_get(arg, id);
+        *running = json_is_true(json_object_get(user, "Running"));
+        return json_string_value(json_object_get(user, "Id"));
 }
 
 enum MHD_Result api_image_delete(struct api_req *r)
@@ -74,11 +76,17 @@ enum MHD_Result api_image_delete(struct api_req *r)
         json_t *c;
         json_array_foreach(list, i, c) {
                 const char *img = json_string_value(json_object_get(c, "ImageID"));
-                if (img != NULL)
-                        json_object_set_new(used, img, json_true());
+                bool running = strcmp(json_string_value(json_object_get(c, "State")) ?: "",
+                                      "running") == 0;
+                json_t *prev = img != NULL ? json_object_get(used, img) : NULL;
+                if (img != NULL && (prev == NULL || (running && !json_is_true(json_object_get(
+                                                                     prev, "Running")))))
+                        json_object_set_new(used, img,
+                                            json_pack("{s:O?,s:b}", "Id", json_object_get(c, "Id"),
+                                                      "Running", running));
         }
         json_t *deleted = NULL;
-        if (img_remove(eng_images(r->eng), NAME(r), api_query_bool(r, "force"), image_in_use,
+        if (img_remove(eng_images(r->eng), NAME(r), api_query_bool(r, "force"), image_user,
                        used, &deleted, &err) < 0)
                 return api_reply_gerr(r, err);
         return api_reply_json(r, MHD_HTTP_OK, deleted ? deleted : json_array());

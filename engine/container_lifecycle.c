@@ -101,8 +101,9 @@ static long parse_size(const char *s)
 
 /* ---- create ---- */
 
+/* config.json for the runtime; *spec_out (optional) keeps the OCI spec for the caller. */
 static int write_bundle(struct eng *e, const char *id, json_t *merged, char **layers,
-                        const char *netns, struct gerr **err)
+                        const char *netns, json_t **spec_out, struct gerr **err)
 {
         _cleanup_free_ char *dir = eng_ctr_dir(e, id);
         struct eng_spec_in in = {.id = id, .config = merged, .container_dir = dir,
@@ -113,7 +114,50 @@ static int write_bundle(struct eng *e, const char *id, json_t *merged, char **la
                 return r;
         _cleanup_free_ char *text = json_dumps(spec, JSON_COMPACT);
         _cleanup_free_ char *path = ctr_file(e, id, "config.json");
-        return fs_write_file(path, text, strlen(text), err);
+        r = fs_write_file(path, text, strlen(text), err);
+        if (r >= 0 && spec_out != NULL)
+                *spec_out = json_incref(spec);
+        return r;
+}
+
+/* dockerd creates a missing working directory, owned by the process's user, before start. */
+static int make_workdir(struct eng *e, const char *id, json_t *config, json_t *spec,
+                        struct gerr **err)
+{
+        const char *wd = json_string_value(json_object_get(config, "WorkingDir"));
+        if (wd == NULL || *wd == '\0' || strcmp(wd, "/") == 0)
+                return 0;
+        /* The bundle written at create: its process has the resolved uid and gid. */
+        _cleanup_json_ json_t *loaded = NULL;
+        if (spec == NULL) {
+                _cleanup_free_ char *path = ctr_file(e, id, "config.json");
+                json_error_t jerr;
+                spec = loaded = json_load_file(path, 0, &jerr);
+                if (spec == NULL)
+                        return gerr_set(err, EIO, "read %s: %s", path, jerr.text);
+        }
+        json_t *proc = json_object_get(spec, "process");
+        const char *cwd = json_string_value(json_object_get(proc, "cwd"));
+        if (cwd == NULL || strcmp(cwd, "/") == 0)
+                return 0;
+        _cleanup_free_ char *rootfs = ctr_file(e, id, "rootfs");
+        _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return gerr_set(err, errno, "open %s", rootfs);
+        _cleanup_close_ int fd = fs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        if (fd >= 0)
+                return 0;
+        if (fd != -ENOENT)
+                return gerr_set(err, -fd, "working directory %s", cwd);
+        fd = fs_mkdir_in_root(rootfd, cwd, 0755);
+        if (fd < 0)
+                return gerr_set(err, -fd, "mkdir working directory %s", cwd);
+        json_t *user = json_object_get(proc, "user");
+        uid_t uid = (uid_t)json_integer_value(json_object_get(user, "uid"));
+        gid_t gid = (gid_t)json_integer_value(json_object_get(user, "gid"));
+        if ((uid != 0 || gid != 0) && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+                return gerr_set(err, errno, "chown working directory %s", cwd);
+        return 0;
 }
 
 int eng_container_create(struct eng *e, const char *name, json_t *body, char **id_out,
@@ -194,7 +238,7 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
         if (r >= 0)
                 r = eng_spec_write_etc(c->config, dir, err);
         if (r >= 0)
-                r = write_bundle(e, c->id, c->config, layers, NULL, err);
+                r = write_bundle(e, c->id, c->config, layers, NULL, NULL, err);
         if (r >= 0) {
                 pthread_mutex_lock(&e->lock);
                 struct eng_ctr *dup = NULL;
@@ -384,10 +428,25 @@ static void start_failed(struct eng *e, struct eng_ctr *c, struct gerr **err)
         c->shim_up = false;
         free(c->error);
         c->error = strdup(err && *err && (*err)->msg ? (*err)->msg : "start failed");
+        /* dockerd's codes for a program that cannot run, which `docker run` exits with. */
+        if (strstr(c->error, "executable file not found") != NULL ||
+            strstr(c->error, "no such file or directory") != NULL)
+                c->exit_code = 127;
+        else if (strstr(c->error, "permission denied") != NULL)
+                c->exit_code = 126;
+        else
+                c->exit_code = 128;
         c->start_gen++;
         eng_store_save_state(e, c, NULL);
         pthread_cond_broadcast(&e->cond);
+        bool auto_remove = json_is_true(
+                json_object_get(json_object_get(c->config, "HostConfig"), "AutoRemove"));
+        char id[65];
+        snprintf(id, sizeof(id), "%s", c->id);
         pthread_mutex_unlock(&e->lock);
+        /* dockerd removes an AutoRemove container whose start failed: `run --rm` waits for it. */
+        if (auto_remove)
+                eng_container_remove(e, id, true, false, NULL);
 }
 
 int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
@@ -414,16 +473,20 @@ int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
         _cleanup_free_ char *log_path = eng_ctr_log_path(e, id);
         _cleanup_free_ char *exit_path = ctr_file(e, id, "exit.json");
         char netns[64];
+        _cleanup_json_ json_t *spec = NULL;
         r = resolve_netns(e, config, netns, sizeof(netns), err);
         if (r > 0) {
                 _cleanup_strv_ char **layers = NULL;
                 r = img_layer_dirs(e->images, image_id, &layers, err);
                 if (r >= 0)
-                        r = write_bundle(e, id, config, layers, netns, err);
+                        r = write_bundle(e, id, config, layers, netns, &spec, err);
         }
         if (r >= 0)
                 r = mount_rootfs(e, id, image_id, err);
+        if (r >= 0)
+                r = make_workdir(e, id, config, spec, err);
         if (r < 0) {
+                unmount_rootfs(e, id);
                 start_failed(e, c, err);
                 pthread_mutex_lock(&e->lock);
                 eng_ctr_unref(c);
@@ -457,7 +520,7 @@ int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
                 pthread_mutex_lock(&e->lock);
                 eng_ctr_unref(c);
                 pthread_mutex_unlock(&e->lock);
-                return gerr_wrap(err, "start container %s", id);
+                return r;
         }
 
         /* The attachers that came before us connect now, so they see the first byte. */

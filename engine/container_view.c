@@ -327,8 +327,12 @@ int eng_container_list(struct eng *e, bool all, json_t *filters, json_t **out,
                 char *command = NULL;
                 size_t clen = 0;
                 FILE *f = open_memstream(&command, &clen);
-                json_array_foreach (cmd, i, v)
-                        fprintf(f, "%s%s", i ? " " : "", json_string_value(v) ?: "");
+                /* dockerd: Path, then the args, those holding a space in single quotes. */
+                json_array_foreach (cmd, i, v) {
+                        const char *a = json_string_value(v) ?: "";
+                        bool quote = i > 0 && strchr(a, ' ') != NULL;
+                        fprintf(f, i ? (quote ? " '%s'" : " %s") : "%s", a);
+                }
                 fclose(f);
                 char status[128], name[300];
                 status_text(c, status, sizeof(status));

@@ -30,6 +30,7 @@ static void eng_free(struct eng *e)
                 img_store_close(e->images);
         if (e->db)
                 db_close(e->db);
+        eng_events_free(e);
         pthread_cond_destroy(&e->cond);
         pthread_mutex_destroy(&e->lock);
         free(e->root);
@@ -61,6 +62,10 @@ int eng_open(const struct eng_config *cfg, struct eng **out, struct gerr **err)
             (r = fs_mkdir_p(e->exec_root, 0711, err)) < 0 ||
             (r = fs_mkdir_p(e->runtime_root, 0711, err)) < 0)
                 goto fail;
+        if ((r = eng_events_init(e)) < 0) {
+                gerr_set(err, -r, "events");
+                goto fail;
+        }
         if ((r = db_open(dbpath, &e->db, err)) < 0)
                 goto fail;
         if ((r = img_store_open(e->db, e->root, &e->images, err)) < 0)

@@ -69,3 +69,22 @@ int eng_container_attach(struct eng *e, const char *ref, const struct eng_attach
                          struct gerr **err);
 int eng_container_resize(struct eng *e, const char *ref, unsigned h, unsigned w,
                          struct gerr **err);
+
+/* ---- events (events.c) ---- */
+/* Publish a Docker event to every /events subscriber and the in-memory ring. type: "container",
+ * "image", "network", "volume", "daemon"; action: Docker's ("create", "start", "die", "kill",
+ * "exec_start: sh -c ls", "health_status: healthy", "tag", ...); id: the actor's id (container
+ * id, image id "sha256:..." or reference). attrs: Actor.Attributes as string values (exitCode,
+ * signal, name, image, ...), may be NULL, the reference is stolen. Never blocks on clients and
+ * never takes e's container lock, so it may be called with it held. For a container, use
+ * eng_event_ctr (engine_internal.h), which adds name, image and labels from the record. */
+void eng_event(struct eng *e, const char *type, const char *action, const char *id,
+               json_t *attrs);
+
+struct eng_events_opts {
+        double since, until; /* unix seconds; 0 = unset (since unset: only new events) */
+        json_t *filters;     /* Docker's filters object ({"type":["container"],...}) or NULL */
+};
+/* Write matching events to fd as JSON lines: the past ones since o->since from the ring, then
+ * new ones as they come, until o->until passes, fd's reader hangs up or a write fails. */
+int eng_events_stream(struct eng *e, const struct eng_events_opts *o, int fd, struct gerr **err);

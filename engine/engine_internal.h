@@ -49,6 +49,7 @@ struct eng {
         pthread_cond_t cond; /* broadcast on every state change */
         struct eng_ctr *ctrs;
         int waiters; /* live waiter threads */
+        struct eng_events *events; /* events.c: the ring and its subscribers */
 };
 
 /* ---- container_store.c (callers hold e->lock unless noted) ---- */
@@ -103,3 +104,10 @@ char *eng_ctr_log_path(struct eng *e, const char *id);
 
 /* ---- container_view.c ---- */
 json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c);
+
+/* ---- events.c ---- */
+int eng_events_init(struct eng *e);
+void eng_events_free(struct eng *e);
+/* eng_event for container c, adding Attributes name, image and its labels (caller holds
+ * e->lock or otherwise keeps c's fields stable). attrs stolen, may be NULL. */
+void eng_event_ctr(struct eng *e, const struct eng_ctr *c, const char *action, json_t *attrs);

@@ -46,12 +46,12 @@ int img_inspect(struct img_store *s, const char *ref, json_t **out, struct gerr 
 int img_history(struct img_store *s, const char *ref, json_t **out, struct gerr **err);
 int img_tag(struct img_store *s, const char *ref, const char *repo, const char *tag,
             struct gerr **err);
+/* Which container uses image id (a running one first), or NULL; *running tells its state. */
+typedef const char *(*img_user_fn)(const char *id, void *arg, bool *running);
 /* DELETE /images/{name}: untag, or delete when the last name goes (or ref is an id).
- * in_use(id) tells whether a container uses it: EBUSY ("conflict: unable to delete ... image is
- * being used by running container ...") unless force. *deleted gets [{"Untagged":..},
- * {"Deleted":..}]. */
-int img_remove(struct img_store *s, const char *ref, bool force,
-               bool (*in_use)(const char *id, void *arg), void *arg, json_t **deleted,
-               struct gerr **err);
+ * A user found by in_use gives EBUSY with dockerd's conflict message naming the container; a
+ * running user cannot be forced past. *deleted gets [{"Untagged":..}, {"Deleted":..}]. */
+int img_remove(struct img_store *s, const char *ref, bool force, img_user_fn in_use, void *arg,
+               json_t **deleted, struct gerr **err);
 /* Images, layers and bytes for /system/df and /info. */
 int img_count(struct img_store *s, long *images, struct gerr **err);

@@ -117,7 +117,7 @@ static size_t repo_len(const char *name)
 }
 
 static int remove_locked(struct img_store *s, const char *ref, bool force,
-                         bool (*in_use)(const char *id, void *arg), void *arg, json_t *deleted,
+                         img_user_fn in_use, void *arg, json_t *deleted,
                          struct gerr **err)
 {
         _cleanup_free_ char *id = NULL;
@@ -132,7 +132,9 @@ static int remove_locked(struct img_store *s, const char *ref, bool force,
         size_t ntags = 0;
         while (tags[ntags] != NULL)
                 ntags++;
-        bool used = in_use != NULL && in_use(id, arg);
+        bool running = false;
+        const char *user = in_use != NULL ? in_use(id, arg, &running) : NULL;
+        bool used = user != NULL;
         const char *hex = img_hex(id);
         if (by_name) {
                 _cleanup_free_ char *name = NULL;
@@ -143,9 +145,9 @@ static int remove_locked(struct img_store *s, const char *ref, bool force,
                 if (ntags == 1 && used && !force)
                         return img_errf(err, EBUSY,
                                         "conflict: unable to remove repository reference \"%s\" "
-                                        "(must force) - container is using its referenced image "
-                                        "%.12s",
-                                        ref, hex);
+                                        "(must force) - container %.12s is using its referenced "
+                                        "image %.12s",
+                                        ref, user, hex);
                 r = exec1(s, "DELETE FROM tags WHERE name = ?", name, err);
                 if (r < 0)
                         return r;
@@ -163,11 +165,12 @@ static int remove_locked(struct img_store *s, const char *ref, bool force,
                                         "conflict: unable to delete %.12s (must be forced) - image "
                                         "is referenced in multiple repositories",
                                         hex);
-                if (used && !force)
+                if (used && (running || !force))
                         return img_errf(err, EBUSY,
-                                        "conflict: unable to delete %.12s (must be forced) - image "
-                                        "is being used by a container",
-                                        hex);
+                                        "conflict: unable to delete %.12s (%s) - image is being "
+                                        "used by %s container %.12s",
+                                        hex, running ? "cannot be forced" : "must be forced",
+                                        running ? "running" : "stopped", user);
                 for (size_t i = 0; i < ntags; i++) {
                         r = exec1(s, "DELETE FROM tags WHERE name = ?", tags[i], err);
                         if (r < 0)
@@ -198,9 +201,8 @@ static int remove_locked(struct img_store *s, const char *ref, bool force,
         return 0;
 }
 
-int img_remove(struct img_store *s, const char *ref, bool force,
-               bool (*in_use)(const char *id, void *arg), void *arg, json_t **deleted,
-               struct gerr **err)
+int img_remove(struct img_store *s, const char *ref, bool force, img_user_fn in_use, void *arg,
+               json_t **deleted, struct gerr **err)
 {
         _cleanup_json_ json_t *out = json_array();
         pthread_mutex_lock(&s->lock);

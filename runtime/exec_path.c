@@ -1,5 +1,7 @@
 /* execve of process.args[0], searched in the PATH of the container's environment (not ours). */
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +26,21 @@ static bool is_executable(const char *path)
         return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
+/* "<what>: <strerror in lower case>", as Go prints errnos: the docker CLI matches on "no such
+ * file or directory" and "permission denied" to exit 127 or 126. */
+static int go_error(struct gerr **err, int errnum, const char *fmt, const char *a, const char *b)
+{
+        char text[64];
+        snprintf(text, sizeof(text), "%s", strerror(errnum));
+        text[0] = (char)tolower((unsigned char)text[0]);
+        char what[PATH_MAX * 2 + 32];
+        snprintf(what, sizeof(what), fmt, a, b);
+        gerr_set(err, 0, "%s: %s", what, text);
+        if (err != NULL && *err != NULL)
+                (*err)->errnum = errnum;
+        return -errnum;
+}
+
 int rt_exec_lookup(const struct rt_process *p, char *buf, size_t size, struct gerr **err)
 {
         if (p->args == NULL || p->args[0] == NULL || p->args[0][0] == '\0')
@@ -34,7 +51,13 @@ int rt_exec_lookup(const struct rt_process *p, char *buf, size_t size, struct ge
                 if (alen + 1 > size)
                         return gerr_set(err, ENAMETOOLONG, "exec %s", arg0);
                 memcpy(buf, arg0, alen + 1);
-                /* Let execve report a missing or unusable file with its own errno. */
+                /* Checked before the container counts as created, with runc's wording, so a
+                 * missing or unusable program fails create (engines map it to 127 and 126). */
+                struct stat st;
+                if (stat(arg0, &st) < 0)
+                        return go_error(err, errno, "exec: \"%s\": stat %s", arg0, arg0);
+                if (!S_ISREG(st.st_mode) || access(arg0, X_OK) < 0)
+                        return go_error(err, EACCES, "exec: \"%s\"", arg0, NULL);
                 return 0;
         }
         for (const char *dir = env_path(p->env); dir != NULL;) {

@@ -305,7 +305,16 @@ static void test_exec_errors(void **state)
         char *noexec[] = { "/etc/passwd", NULL };
         struct rt_process n = { .args = noexec, .env = env };
         assert_int_equal(rt_exec_process(&n, &err), -EACCES);
-        assert_string_equal(err->msg, "exec /etc/passwd: Permission denied");
+        assert_string_equal(err->msg, "exec: \"/etc/passwd\": permission denied");
+        gerr_freep(&err);
+
+        /* A missing absolute path fails the lookup (before create completes), in Go's words. */
+        char *gone[] = { "/no/such/binary", NULL };
+        struct rt_process g = { .args = gone, .env = env };
+        assert_int_equal(rt_exec_process(&g, &err), -ENOENT);
+        assert_string_equal(err->msg,
+                            "exec: \"/no/such/binary\": stat /no/such/binary: no such file or "
+                            "directory");
 }
 
 int main(void)

@@ -353,9 +353,10 @@ static void test_load_layers(void **state)
         assert_int_equal(count_dir("root/layers"), 2);
 }
 
-static bool always_used(const char *id, void *arg)
+static const char *always_used(const char *id, void *arg, bool *running)
 {
-        return true;
+        *running = false;
+        return "8923408bb4f6aaaa";
 }
 
 static void test_tag_remove(void **state)
@@ -389,7 +390,9 @@ static void test_tag_remove(void **state)
         _cleanup_gerr_ struct gerr *err2 = NULL;
         assert_int_equal(img_remove(store, "busybox", false, always_used, NULL, &d2, &err2),
                          -EBUSY);
-        assert_non_null(strstr(err2->msg, "conflict"));
+        assert_non_null(strstr(err2->msg, "conflict: unable to remove repository reference "
+                                          "\"busybox\" (must force) - container 8923408bb4f6 "
+                                          "is using its referenced image "));
 
         /* The last name goes: the image, its layers and its blobs go too. */
         _cleanup_json_ json_t *d3 = NULL;
