@@ -128,6 +128,11 @@ enum MHD_Result api_image_inspect(struct api_req *r);
 enum MHD_Result api_image_history(struct api_req *r);
 enum MHD_Result api_image_tag(struct api_req *r);
 enum MHD_Result api_image_delete(struct api_req *r);
+/* exec.c, and exec start in io.c */
+enum MHD_Result api_exec_create(struct api_req *r);
+enum MHD_Result api_exec_start(struct api_req *r);
+enum MHD_Result api_exec_resize(struct api_req *r);
+enum MHD_Result api_exec_inspect(struct api_req *r);
 /* networks.c */
 enum MHD_Result api_networks_list(struct api_req *r);
 enum MHD_Result api_network_inspect(struct api_req *r);
@@ -152,6 +157,13 @@ enum MHD_Result api_container_inspect(struct api_req *r);
 enum MHD_Result api_container_resize(struct api_req *r);
 enum MHD_Result api_container_wait(struct api_req *r);
 enum MHD_Result api_container_logs(struct api_req *r);
+/* observe.c */
+enum MHD_Result api_events(struct api_req *r);
+enum MHD_Result api_container_stats(struct api_req *r);
+enum MHD_Result api_container_top(struct api_req *r);
+enum MHD_Result api_system_df(struct api_req *r);
+/* Publish an image event (load, tag, untag, delete, import, save) for ref, named name or its id. */
+void api_image_event(struct eng *e, const char *action, const char *ref, const char *name);
 enum MHD_Result api_container_attach(struct api_req *r);
 /* Shut down every hijacked attach connection (api_stop). */
 void api_hijacks_shutdown(struct api_server *srv);

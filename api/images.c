@@ -53,6 +53,10 @@ enum MHD_Result api_image_tag(struct api_req *r)
         if (img_tag(eng_images(r->eng), NAME(r), api_query(r, "repo"), api_query(r, "tag"),
                     &err) < 0)
                 return api_reply_gerr(r, err);
+        const char *tag = api_query(r, "tag");
+        _cleanup_free_ char *tagged = NULL;
+        if (asprintf(&tagged, "%s:%s", api_query(r, "repo") ?: "", tag && *tag ? tag : "latest") >= 0)
+                api_image_event(r->eng, "tag", NAME(r), tagged);
         return api_reply_status(r, MHD_HTTP_CREATED);
 }
 
@@ -86,9 +90,18 @@ enum MHD_Result api_image_delete(struct api_req *r)
                                                       "Running", running));
         }
         json_t *deleted = NULL;
+        _cleanup_free_ char *img_id = NULL;
+        img_resolve(eng_images(r->eng), NAME(r), &img_id, NULL);
         if (img_remove(eng_images(r->eng), NAME(r), api_query_bool(r, "force"), image_user,
                        used, &deleted, &err) < 0)
                 return api_reply_gerr(r, err);
+        json_array_foreach(deleted, i, c) {
+                const char *d = json_string_value(json_object_get(c, "Deleted"));
+                if (img_id != NULL && json_object_get(c, "Untagged") != NULL)
+                        api_image_event(r->eng, "untag", img_id, NULL);
+                if (d != NULL)
+                        api_image_event(r->eng, "delete", d, NULL);
+        }
         return api_reply_json(r, MHD_HTTP_OK, deleted ? deleted : json_array());
 }
 
@@ -111,8 +124,12 @@ static void save_run(struct api_server *srv, void *p, int fd)
 {
         struct save_arg *a = p;
         _cleanup_gerr_ struct gerr *err = NULL;
-        if (img_save(eng_images(a->eng), (const char *const *)a->refs, a->n, fd, &err) < 0)
+        if (img_save(eng_images(a->eng), (const char *const *)a->refs, a->n, fd, &err) < 0) {
                 log_warn("api: save: %s", err && err->msg ? err->msg : "failed");
+                return;
+        }
+        for (size_t i = 0; i < a->n; i++)
+                api_image_event(a->eng, "save", a->refs[i], NULL);
 }
 
 /* Unknown names are refused before the first byte: after it only a cut archive can tell. */
@@ -208,6 +225,10 @@ enum MHD_Result api_images_load(struct api_req *r)
                 const char *s = json_string_value(l);
                 if (s == NULL)
                         continue;
+                if (strncmp(s, "Loaded image ID: ", 17) == 0)
+                        api_image_event(r->eng, "load", s + 17, NULL);
+                else if (strncmp(s, "Loaded image: ", 14) == 0)
+                        api_image_event(r->eng, "load", s + 14, NULL);
                 _cleanup_free_ char *line = NULL;
                 if (asprintf(&line, "%s\n", s) >= 0)
                         json_array_append_new(lines, json_pack("{s:s}", "stream", line));
@@ -256,6 +277,8 @@ enum MHD_Result api_images_create(struct api_req *r)
         if (u->rc < 0)
                 return api_reply_gerr(r, u->err);
         const char *id = json_string_value(u->result);
+        if (id != NULL)
+                api_image_event(r->eng, "import", id, NULL);
         _cleanup_json_ json_t *lines = json_pack("[{s:s}]", "status", id ? id : "");
         return reply_lines(r, lines);
 }

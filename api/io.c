@@ -107,12 +107,17 @@ enum MHD_Result api_container_logs(struct api_req *r)
 
 /* ---- attach ---- */
 
+struct api_hijack;
+static enum MHD_Result hijack_reply(struct api_req *r, struct api_hijack *h, bool tty);
+
 struct api_hijack {
         struct api_hijack *next;
         struct api_server *srv;
         struct eng *eng;
         char *id;
         struct eng_attach_opts o;
+        bool exec; /* an exec's stdio (xo) rather than the container's (o) */
+        struct eng_exec_start_opts xo;
         int sock;
         struct MHD_UpgradeResponseHandle *urh;
 };
@@ -145,12 +150,20 @@ void api_hijacks_shutdown(struct api_server *srv)
         pthread_mutex_unlock(&srv->lock);
 }
 
+static void hijack_run(struct api_hijack *h, int fd)
+{
+        _cleanup_gerr_ struct gerr *err = NULL;
+        int r = h->exec ? eng_exec_start(h->eng, h->id, &h->xo, fd, &err)
+                        : eng_container_attach(h->eng, h->id, &h->o, fd, &err);
+        if (r < 0)
+                log_debug("api: %s %s: %s", h->exec ? "exec" : "attach to", h->id,
+                          err && err->msg ? err->msg : "failed");
+}
+
 static void *hijack_main(void *p)
 {
         struct api_hijack *h = p;
-        _cleanup_gerr_ struct gerr *err = NULL;
-        if (eng_container_attach(h->eng, h->id, &h->o, h->sock, &err) < 0)
-                log_debug("api: attach to %s: %s", h->id, err && err->msg ? err->msg : "failed");
+        hijack_run(h, h->sock);
         hijack_unlink(h);
         /* EOF to the client, then read what it still sends (stdin, a last resize) until it
          * closes: closing with unread bytes would reset the connection under its last read. */
@@ -204,10 +217,7 @@ static void on_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 
 static void attach_stream_run(struct api_server *srv, void *p, int fd)
 {
-        struct api_hijack *h = p;
-        _cleanup_gerr_ struct gerr *err = NULL;
-        if (eng_container_attach(h->eng, h->id, &h->o, fd, &err) < 0)
-                log_debug("api: attach to %s: %s", h->id, err && err->msg ? err->msg : "failed");
+        hijack_run(p, fd);
 }
 
 static bool wants_upgrade(struct api_req *r)
@@ -238,10 +248,16 @@ enum MHD_Result api_container_attach(struct api_req *r)
                 .stdout_ = api_query_bool(r, "stdout"),
                 .stderr_ = api_query_bool(r, "stderr"),
         };
+        return hijack_reply(r, h, tty);
+}
+
+/* 101 and the hijacked connection when the client asks for an upgrade, else the output alone
+ * as a chunked body. h is taken. */
+static enum MHD_Result hijack_reply(struct api_req *r, struct api_hijack *h, bool tty)
+{
         const char *ctype = tty ? "application/vnd.docker.raw-stream"
                                 : "application/vnd.docker.multiplexed-stream";
         if (!wants_upgrade(r)) {
-                /* No hijack: output only, as a chunked body. */
                 h->o.stdin_ = false;
                 return api_reply_stream(r, MHD_HTTP_OK, ctype, attach_stream_run, h, hijack_free);
         }
@@ -254,4 +270,40 @@ enum MHD_Result api_container_attach(struct api_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
         MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "tcp");
         return api_queue(r, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+}
+
+/* ---- exec start: the exec's stdio over the same hijack as attach ---- */
+
+enum MHD_Result api_exec_start(struct api_req *r)
+{
+        enum MHD_Result res = MHD_NO;
+        _cleanup_json_ json_t *body = api_body_json(r, true, &res);
+        if (body == NULL)
+                return res;
+        _cleanup_gerr_ struct gerr *err = NULL;
+        bool tty = false;
+        if (eng_exec_tty(r->eng, r->caps[0], &tty, &err) < 0)
+                return api_reply_gerr(r, err);
+        struct eng_exec_start_opts xo = {.detach = json_is_true(json_object_get(body, "Detach"))};
+        json_t *t = json_object_get(body, "Tty");
+        if (json_is_boolean(t)) {
+                xo.tty_set = true;
+                xo.tty = tty = json_is_true(t);
+        }
+        if (xo.detach) {
+                if (eng_exec_start(r->eng, r->caps[0], &xo, -1, &err) < 0)
+                        return api_reply_gerr(r, err);
+                return api_reply_status(r, MHD_HTTP_OK);
+        }
+        struct api_hijack *h = calloc(1, sizeof(*h));
+        if (h == NULL || (h->id = strdup(r->caps[0])) == NULL) {
+                free(h);
+                return MHD_NO;
+        }
+        h->srv = r->srv;
+        h->eng = r->eng;
+        h->sock = -1;
+        h->exec = true;
+        h->xo = xo;
+        return hijack_reply(r, h, tty);
 }

@@ -176,6 +176,10 @@ int eng_user_resolve(const char *user, json_t *group_add, const char *const *dir
                 /* runc adds the user's supplementary groups only when no group is given. */
                 member_groups(group, uname, out);
         }
+        /* dockerd's processes always hold their primary group as a supplementary one when they
+         * have no other ("id" shows groups=<gid>). */
+        if (out->n_gids == 0)
+                add_gid(out, out->gid);
         size_t i;
         json_t *v;
         json_array_foreach (group_add, i, v) {

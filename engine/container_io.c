@@ -274,7 +274,7 @@ int eng_container_logs(struct eng *e, const char *ref, const struct eng_logs_opt
 }
 
 /* Copy both ways until the container's side ends or the client goes away. */
-static void pump(int client, int shim, bool want_stdin)
+void eng_io_pump(int client, int shim, bool want_stdin)
 {
         char buf[65536];
         bool in_open = want_stdin;
@@ -326,6 +326,7 @@ int eng_container_attach(struct eng *e, const char *ref, const struct eng_attach
         }
         char id[65];
         snprintf(id, sizeof(id), "%s", c->id);
+        eng_event_ctr(e, c, "attach", NULL);
         if (o->logs) {
                 pthread_mutex_unlock(&e->lock);
                 struct eng_logs_opts lo = {.stdout_ = o->stdout_, .stderr_ = o->stderr_,
@@ -361,7 +362,7 @@ int eng_container_attach(struct eng *e, const char *ref, const struct eng_attach
                 }
         }
         if (go && r >= 0) {
-                pump(fd, sfd, o->stdin_);
+                eng_io_pump(fd, sfd, o->stdin_);
                 close(sfd);
         }
         pthread_mutex_lock(&e->lock);
@@ -379,8 +380,13 @@ int eng_container_resize(struct eng *e, const char *ref, unsigned h, unsigned w,
         if (r >= 0 && !c->shim_up)
                 r = eng_err(err, EBUSY, "Container %s is not running", c->id);
         char id[65] = "";
-        if (r >= 0)
+        if (r >= 0) {
                 snprintf(id, sizeof(id), "%s", c->id);
+                char hs[16], ws[16];
+                snprintf(hs, sizeof(hs), "%u", h);
+                snprintf(ws, sizeof(ws), "%u", w);
+                eng_event_ctr(e, c, "resize", json_pack("{s:s, s:s}", "height", hs, "width", ws));
+        }
         eng_ctr_unref(c);
         pthread_mutex_unlock(&e->lock);
         if (r < 0)

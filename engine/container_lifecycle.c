@@ -255,6 +255,7 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
                         if (r >= 0) {
                                 c->next = e->ctrs;
                                 e->ctrs = c;
+                                eng_event_ctr(e, c, "create", NULL);
                         }
                 }
                 eng_ctr_unref(dup);
@@ -291,6 +292,11 @@ static void record_exit(struct eng *e, struct eng_ctr *c, const struct eng_exit 
                 timefmt_now(c->finished_at);
         c->pid = c->shim_pid = 0;
         c->exit_gen++;
+        if (c->oom_killed)
+                eng_event_ctr(e, c, "oom", NULL);
+        char code[16];
+        snprintf(code, sizeof(code), "%d", c->exit_code);
+        eng_event_ctr(e, c, "die", json_pack("{s:s}", "exitCode", code));
         struct gerr *err = NULL;
         if (!c->removed && eng_store_save_state(e, c, &err) < 0) {
                 log_warn("container %s: %s", c->id, err->msg);
@@ -402,6 +408,17 @@ void eng_lifecycle_adopt(struct eng *e)
 
 /* ---- start ---- */
 
+int eng_start_error_code(const char *msg)
+{
+        /* dockerd's codes for a program that cannot run, which `docker run` exits with. */
+        if (strstr(msg, "executable file not found") != NULL ||
+            strstr(msg, "no such file or directory") != NULL)
+                return 127;
+        if (strstr(msg, "permission denied") != NULL)
+                return 126;
+        return 128;
+}
+
 static int resolve_netns(struct eng *e, json_t *config, char *buf, size_t n, struct gerr **err)
 {
         const char *net = json_string_value(
@@ -428,14 +445,7 @@ static void start_failed(struct eng *e, struct eng_ctr *c, struct gerr **err)
         c->shim_up = false;
         free(c->error);
         c->error = strdup(err && *err && (*err)->msg ? (*err)->msg : "start failed");
-        /* dockerd's codes for a program that cannot run, which `docker run` exits with. */
-        if (strstr(c->error, "executable file not found") != NULL ||
-            strstr(c->error, "no such file or directory") != NULL)
-                c->exit_code = 127;
-        else if (strstr(c->error, "permission denied") != NULL)
-                c->exit_code = 126;
-        else
-                c->exit_code = 128;
+        c->exit_code = eng_start_error_code(c->error);
         c->start_gen++;
         eng_store_save_state(e, c, NULL);
         pthread_cond_broadcast(&e->cond);
@@ -546,6 +556,7 @@ int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
                 c->oom_killed = false;
                 free(c->error);
                 c->error = NULL;
+                eng_event_ctr(e, c, "start", NULL);
                 struct gerr *serr = NULL;
                 if (eng_store_save_state(e, c, &serr) < 0) {
                         log_warn("container %s: %s", id, serr->msg);
@@ -606,8 +617,10 @@ int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **er
                 r = eng_err(err, EBUSY, "Cannot kill container: %s: Container %s is not running",
                             ref, c->id);
         char id[65] = "";
-        if (r >= 0)
+        if (r >= 0) {
                 snprintf(id, sizeof(id), "%s", c->id);
+                eng_event_ctr_signal(e, c, sig ? sig : SIGKILL);
+        }
         eng_ctr_unref(c);
         pthread_mutex_unlock(&e->lock);
         if (r < 0)
@@ -636,6 +649,8 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
         unsigned gen = c->exit_gen;
         char id[65];
         snprintf(id, sizeof(id), "%s", c->id);
+        if (timeout != 0)
+                eng_event_ctr_signal(e, c, sig);
         pthread_mutex_unlock(&e->lock);
 
         if (timeout != 0)
@@ -649,12 +664,14 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
                     pthread_cond_timedwait(&e->cond, &e->lock, &deadline) == ETIMEDOUT)
                         break;
         if (c->exit_gen == gen && !c->removed) {
+                eng_event_ctr_signal(e, c, SIGKILL);
                 pthread_mutex_unlock(&e->lock);
                 eng_shim_kill(e->exec_root, id, SIGKILL, NULL);
                 pthread_mutex_lock(&e->lock);
                 while (c->exit_gen == gen && !c->removed && c->waiter)
                         pthread_cond_wait(&e->cond, &e->lock);
         }
+        eng_event_ctr(e, c, "stop", NULL);
         eng_ctr_unref(c);
         pthread_mutex_unlock(&e->lock);
         return 0;
@@ -673,8 +690,10 @@ static void remove_files_and_row(struct eng *e, struct eng_ctr *c)
                 log_warn("container %s: %s", c->id, err->msg);
                 gerr_free(err);
         }
-        if (!c->removed)
+        if (!c->removed) {
+                eng_event_ctr(e, c, "destroy", NULL);
                 eng_ctr_unlink(e, c);
+        }
         pthread_cond_broadcast(&e->cond);
         pthread_mutex_unlock(&e->lock);
 }
@@ -703,6 +722,7 @@ int eng_container_remove(struct eng *e, const char *ref, bool force, bool volume
         if (c->running) {
                 char id[65];
                 snprintf(id, sizeof(id), "%s", c->id);
+                eng_event_ctr_signal(e, c, SIGKILL);
                 pthread_mutex_unlock(&e->lock);
                 eng_shim_kill(e->exec_root, id, SIGKILL, NULL);
                 pthread_mutex_lock(&e->lock);

@@ -31,6 +31,7 @@ static void eng_free(struct eng *e)
         if (e->db)
                 db_close(e->db);
         eng_events_free(e);
+        eng_exec_free_all(e);
         pthread_cond_destroy(&e->cond);
         pthread_mutex_destroy(&e->lock);
         free(e->root);

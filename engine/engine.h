@@ -70,6 +70,22 @@ int eng_container_attach(struct eng *e, const char *ref, const struct eng_attach
 int eng_container_resize(struct eng *e, const char *ref, unsigned h, unsigned w,
                          struct gerr **err);
 
+/* ---- exec (engine/exec.c) ---- */
+/* body: POST /containers/{id}/exec (Cmd, Env, User, WorkingDir, Tty, AttachStdin/out/err,
+ * Privileged). EBUSY when the container is not running. */
+int eng_exec_create(struct eng *e, const char *ref, json_t *body, char **id_out,
+                    struct gerr **err);
+struct eng_exec_start_opts {
+        bool detach;
+        bool tty, tty_set; /* the start body's Tty overrides the create's when set */
+};
+/* Start it; unless detached, carry its stdio on fd (framed as attach) until it exits. */
+int eng_exec_start(struct eng *e, const char *ref, const struct eng_exec_start_opts *o, int fd,
+                   struct gerr **err);
+int eng_exec_inspect(struct eng *e, const char *ref, json_t **out, struct gerr **err);
+int eng_exec_resize(struct eng *e, const char *ref, unsigned h, unsigned w, struct gerr **err);
+int eng_exec_tty(struct eng *e, const char *ref, bool *tty, struct gerr **err);
+
 /* ---- events (events.c) ---- */
 /* Publish a Docker event to every /events subscriber and the in-memory ring. type: "container",
  * "image", "network", "volume", "daemon"; action: Docker's ("create", "start", "die", "kill",
@@ -88,3 +104,15 @@ struct eng_events_opts {
 /* Write matching events to fd as JSON lines: the past ones since o->since from the ring, then
  * new ones as they come, until o->until passes, fd's reader hangs up or a write fails. */
 int eng_events_stream(struct eng *e, const struct eng_events_opts *o, int fd, struct gerr **err);
+
+/* ---- observing (container_stats.c) ---- */
+/* One stats sample in dockerd's shape (read, pids_stats, cpu_stats, memory_stats, blkio_stats,
+ * networks, name, id), without precpu_stats/preread: the caller pairs two samples. A stopped
+ * container gives zeros. */
+int eng_container_stats(struct eng *e, const char *ref, json_t **out, struct gerr **err);
+/* {"Titles": [...], "Processes": [[...]]}: ps ps_args (default -ef) on the host, the rows of the
+ * container's processes. EBUSY when it is not running. */
+int eng_container_top(struct eng *e, const char *ref, const char *ps_args, json_t **out,
+                      struct gerr **err);
+/* GET /system/df: LayersSize, Images, Containers (with SizeRw), Volumes, BuildCache. */
+int eng_system_df(struct eng *e, json_t **out, struct gerr **err);

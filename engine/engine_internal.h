@@ -50,6 +50,7 @@ struct eng {
         struct eng_ctr *ctrs;
         int waiters; /* live waiter threads */
         struct eng_events *events; /* events.c: the ring and its subscribers */
+        struct eng_exec *execs;    /* exec.c: exec instances, newest first */
 };
 
 /* ---- container_store.c (callers hold e->lock unless noted) ---- */
@@ -102,8 +103,19 @@ void eng_lifecycle_adopt(struct eng *e);
 char *eng_ctr_dir(struct eng *e, const char *id);
 char *eng_ctr_log_path(struct eng *e, const char *id);
 
+/* The exit code dockerd records for a start (or exec) that failed with msg: 127, 126, 128. */
+int eng_start_error_code(const char *msg);
+
 /* ---- container_view.c ---- */
 json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c);
+
+/* ---- container_io.c ---- */
+/* Copy between a client connection and a shim stream until the stream ends; the client's
+ * end of input is passed on as a half-close when want_stdin. */
+void eng_io_pump(int client, int shim, bool want_stdin);
+
+/* ---- exec.c ---- */
+void eng_exec_free_all(struct eng *e);
 
 /* ---- events.c ---- */
 int eng_events_init(struct eng *e);
@@ -111,3 +123,7 @@ void eng_events_free(struct eng *e);
 /* eng_event for container c, adding Attributes name, image and its labels (caller holds
  * e->lock or otherwise keeps c's fields stable). attrs stolen, may be NULL. */
 void eng_event_ctr(struct eng *e, const struct eng_ctr *c, const char *action, json_t *attrs);
+/* A "kill" event with Attributes.signal (the number, as dockerd writes it). */
+void eng_event_ctr_signal(struct eng *e, const struct eng_ctr *c, int sig);
+/* Whether event ev passes Docker's filters object (type, event, container, image, label, ...). */
+bool eng_events_match(json_t *filters, json_t *ev);

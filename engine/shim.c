@@ -320,3 +320,58 @@ int eng_shim_wait(const char *exec_root, const char *id, const char *exit_path,
         snprintf(out->finished_at, sizeof(out->finished_at), "%s", reply + off);
         return 0;
 }
+
+int eng_shim_exec(const char *exec_root, const char *id, const struct eng_shim_exec_opts *o,
+                  int *fd_out, pid_t *pid_out, struct gerr **err)
+{
+        char cmd[PATH_MAX + 256], reply[1024];
+        int n = snprintf(cmd, sizeof(cmd), "exec %s %d %d %d %s\n", o->exec_id, o->tty,
+                         o->want_stdin, o->detach, o->process_file);
+        if (n >= (int)sizeof(cmd) || strchr(o->process_file, ' ') != NULL)
+                return gerr_set(err, ENAMETOOLONG, "exec process file %s", o->process_file);
+        int fd = -1;
+        int r = shim_call(exec_root, id, cmd, o->detach ? NULL : &fd, reply, sizeof(reply), err);
+        if (r < 0)
+                return r;
+        int pid = 0;
+        if (sscanf(reply, "ok %d", &pid) != 1) {
+                if (fd >= 0)
+                        close(fd);
+                return gerr_set(err, EPROTO, "shim of %s: unexpected reply \"%s\"", id, reply);
+        }
+        if (pid_out != NULL)
+                *pid_out = pid;
+        if (fd_out != NULL)
+                *fd_out = fd;
+        else if (fd >= 0)
+                close(fd);
+        return 0;
+}
+
+int eng_shim_exec_status(const char *exec_root, const char *id, const char *exec_id,
+                         bool *running, int *code, struct gerr **err)
+{
+        char cmd[128], reply[256];
+        snprintf(cmd, sizeof(cmd), "execstatus %s\n", exec_id);
+        int r = shim_call(exec_root, id, cmd, NULL, reply, sizeof(reply), err);
+        if (r < 0)
+                return r;
+        int v = 0;
+        if (sscanf(reply, "exit %d", &v) == 1) {
+                *running = false;
+                *code = v;
+        } else if (sscanf(reply, "running %d", &v) == 1) {
+                *running = true;
+        } else {
+                return gerr_set(err, EPROTO, "shim of %s: unexpected reply \"%s\"", id, reply);
+        }
+        return 0;
+}
+
+int eng_shim_exec_resize(const char *exec_root, const char *id, const char *exec_id, unsigned h,
+                         unsigned w, struct gerr **err)
+{
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "execresize %s %u %u\n", exec_id, h, w);
+        return shim_simple(exec_root, id, cmd, err);
+}

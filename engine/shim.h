@@ -41,6 +41,21 @@ int eng_shim_attach(const char *exec_root, const char *id, bool want_stdin, bool
 int eng_shim_resize(const char *exec_root, const char *id, unsigned h, unsigned w,
                     struct gerr **err);
 int eng_shim_kill(const char *exec_root, const char *id, int sig, struct gerr **err);
+struct eng_shim_exec_opts {
+        const char *exec_id;
+        const char *process_file; /* the OCI process JSON, no spaces in the path */
+        bool tty, want_stdin, detach;
+};
+/* Start a process in the running container through its shim. Unless detached, *fd_out is its
+ * stdio stream, framed as attach's; it reaches EOF once the process exited and its output is
+ * drained. */
+int eng_shim_exec(const char *exec_root, const char *id, const struct eng_shim_exec_opts *o,
+                  int *fd_out, pid_t *pid_out, struct gerr **err);
+/* Whether the exec still runs, else its exit code. ENOENT once the shim forgot it. */
+int eng_shim_exec_status(const char *exec_root, const char *id, const char *exec_id,
+                         bool *running, int *code, struct gerr **err);
+int eng_shim_exec_resize(const char *exec_root, const char *id, const char *exec_id, unsigned h,
+                         unsigned w, struct gerr **err);
 /* Block until the container exits; returns its status. If the shim is already gone, read the
  * exit file instead (exit_path). */
 struct eng_exit {

@@ -236,7 +236,7 @@ static int do_exec(const struct rt_context *ctx, const struct rt_exec_opts *o,
                 if (x->child_console < 0)
                         return x->child_console;
         } else if (x->process->terminal) {
-                if (o->detach)
+                if (o->detach && o->master_out == NULL)
                         return gerr_set(err, EINVAL,
                                         "cannot allocate tty if the runtime will detach without "
                                         "setting console socket");
@@ -330,6 +330,10 @@ static int do_exec(const struct rt_context *ctx, const struct rt_exec_opts *o,
                         return gerr_set(err, errno, "rename pid file %s", o->pid_file);
         }
         if (o->detach) {
+                if (o->pid_out != NULL)
+                        *o->pid_out = pid;
+                if (o->master_out != NULL)
+                        *o->master_out = TAKE_FD(master);
                 *status = 0;
                 return 0;
         }

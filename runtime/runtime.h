@@ -47,6 +47,11 @@ struct rt_exec_opts {
         const char *apparmor;
         const char *process_label;
         int preserve_fds;
+        /* For callers that serve the process's stdio themselves (gantry-shim): with detach,
+         * where to put its pid, and for a terminal the pty master instead of an error asking
+         * for a console socket. NULL when unused. */
+        pid_t *pid_out;
+        int *master_out;
 };
 
 /* Container status as the runtime-spec names it. */

@@ -18,53 +18,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd/gantry-shim/shim.h"
+#include "cmd/gantry-shim/loop_internal.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "runtime/state.h"
 
-#define IO_BUF 32768
-/* A client that lets this much of our output pile up is dropped rather than stalling all. */
-#define CLIENT_MAX_PENDING (4 << 20)
 /* After the init exits, how long other holders of the pipes may keep them open. */
 #define DRAIN_MS 2000
 
-enum client_kind { C_CMD, C_ATTACH, C_WAIT };
-
-struct client {
-        int fd;
-        enum client_kind kind;
-        char line[256];
-        size_t line_len;
-        bool want_in, want_out, want_err;
-        bool read_closed, close_after_flush, dead;
-        char *out;
-        size_t out_len, out_cap;
-        struct client *next;
-};
-
-struct shim {
-        const struct shim_opts *o;
-        struct shim_setup *s;
-        struct jsonlog *log;
-        int sig_fd;
-        struct client *clients;
-        char *in_buf; /* client input not yet taken by the container's stdin */
-        size_t in_len;
-        bool in_close_pending;
-        bool exited;
-        int exit_code;
-        bool oom;
-        char finished_at[TIMEFMT_RFC3339_LEN];
-        struct timespec drain_until;
-        struct rt_cgroup *cgroup;
-};
-
 static char iobuf[IO_BUF];
 
-static void client_append(struct client *c, const void *data, size_t n)
+void client_append(struct client *c, const void *data, size_t n)
 {
         if (c->out_len + n > CLIENT_MAX_PENDING) {
                 log_warn("attached client too slow: dropped");
@@ -87,7 +53,7 @@ static void client_append(struct client *c, const void *data, size_t n)
         c->out_len += n;
 }
 
-static void client_flush(struct client *c)
+void client_flush(struct client *c)
 {
         size_t off = 0;
         while (off < c->out_len) {
@@ -107,7 +73,7 @@ static void client_flush(struct client *c)
                 c->dead = true;
 }
 
-static void client_send(struct client *c, const void *data, size_t n)
+void client_send(struct client *c, const void *data, size_t n)
 {
         if (c->dead)
                 return;
@@ -115,9 +81,7 @@ static void client_send(struct client *c, const void *data, size_t n)
         client_flush(c);
 }
 
-static void client_reply(struct client *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void client_reply(struct client *c, const char *fmt, ...)
+void client_reply(struct client *c, const char *fmt, ...)
 {
         char line[1024];
         va_list ap;
@@ -133,7 +97,7 @@ static void client_reply(struct client *c, const char *fmt, ...)
         client_send(c, line, (size_t)n);
 }
 
-static void client_error(struct client *c, struct gerr *e)
+void client_error(struct client *c, struct gerr *e)
 {
         client_reply(c, "error %d %s\n", e && e->errnum ? e->errnum : EIO,
                      e && e->msg ? e->msg : "failed");
@@ -143,6 +107,7 @@ static void client_error(struct client *c, struct gerr *e)
 
 static void client_free(struct client *c)
 {
+        exec_client_gone(c);
         close(c->fd);
         free(c->out);
         free(c);
@@ -277,6 +242,12 @@ static void do_command(struct shim *sh, struct client *c, char *line)
                         c->close_after_flush = true;
                         client_flush(c);
                 }
+        } else if (strncmp(line, "exec ", 5) == 0) {
+                exec_start_command(sh, c, line + 5);
+        } else if (strncmp(line, "execstatus ", 11) == 0) {
+                exec_status_command(sh, c, line + 11);
+        } else if (strncmp(line, "execresize ", 11) == 0) {
+                exec_resize_command(sh, c, line + 11);
         } else if (strcmp(line, "wait") == 0) {
                 c->kind = C_WAIT;
                 if (sh->exited && !streams_open(sh))
@@ -312,6 +283,8 @@ static void client_readable(struct shim *sh, struct client *c)
                 char extra[sizeof(c->line)];
                 memcpy(extra, nl + 1, rest);
                 do_command(sh, c, c->line);
+                if (c->kind == C_EXEC && rest > 0)
+                        exec_client_input(sh, c, extra, (ssize_t)rest);
                 if (c->kind == C_ATTACH && c->want_in && rest > 0 && sh->s->in_fd >= 0) {
                         sh->in_buf = realloc(sh->in_buf, sh->in_len + rest);
                         memcpy(sh->in_buf + sh->in_len, extra, rest);
@@ -323,6 +296,14 @@ static void client_readable(struct shim *sh, struct client *c)
         ssize_t n = read(c->fd, iobuf, sizeof(iobuf));
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return;
+        if (c->kind == C_EXEC) {
+                exec_client_input(sh, c, iobuf, n);
+                if (n <= 0)
+                        c->read_closed = true;
+                if (n < 0)
+                        c->dead = true;
+                return;
+        }
         if (n <= 0) {
                 c->read_closed = true;
                 if (c->kind == C_ATTACH && c->want_in && sh->o->stdin_once) {
@@ -369,6 +350,8 @@ static void reap(struct shim *sh)
         int status;
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                if (pid != sh->s->init_pid && exec_reaped(sh, pid, status))
+                        continue;
                 if (pid != sh->s->init_pid || sh->exited)
                         continue;
                 sh->exited = true;
@@ -473,8 +456,9 @@ int shim_loop(const struct shim_opts *o, struct shim_setup *s, struct jsonlog *l
                 size_t nclients = 0;
                 for (struct client *c = sh.clients; c != NULL; c = c->next)
                         nclients++;
-                if (pfd_cap < nclients + 5) {
-                        pfd_cap = nclients + 8;
+                size_t nexec = exec_count_fds(&sh);
+                if (pfd_cap < nclients + nexec + 5) {
+                        pfd_cap = nclients + nexec + 8;
                         pfd = realloc(pfd, pfd_cap * sizeof(*pfd));
                         if (pfd == NULL)
                                 return 1;
@@ -494,12 +478,20 @@ int shim_loop(const struct shim_opts *o, struct shim_setup *s, struct jsonlog *l
                                 ev |= POLLIN;
                         pfd[i] = (struct pollfd){.fd = c->fd, .events = ev};
                 }
-                int r = poll(pfd, i, drain_timeout_ms(&sh));
+                size_t exec_at = i;
+                i += exec_poll_fill(&sh, pfd + exec_at, nexec);
+                int timeout = drain_timeout_ms(&sh), xt = exec_timeout_ms(&sh);
+                if (xt >= 0 && (timeout < 0 || xt < timeout))
+                        timeout = xt;
+                int r = poll(pfd, i, timeout);
                 if (r < 0 && errno != EINTR) {
                         log_error("poll: %s", strerror(errno));
                         break;
                 }
-                if (r <= 0)
+                if (r < 0)
+                        continue;
+                exec_poll_handle(&sh, pfd + exec_at, i - exec_at);
+                if (r == 0)
                         continue;
                 if (pfd[P_SIG].revents)
                         reap(&sh);
@@ -537,6 +529,7 @@ int shim_loop(const struct shim_opts *o, struct shim_setup *s, struct jsonlog *l
         }
         free(pfd);
         finish(&sh);
+        exec_free_all(&sh);
         while (sh.clients != NULL) {
                 struct client *c = sh.clients;
                 sh.clients = c->next;

@@ -194,6 +194,51 @@ def errors_409():
     c.remove(force=True)
 
 
+@scenario
+def events_decode():
+    since = int(time.time())
+    c = client.containers.run("busybox", "sh -c 'exit 4'", detach=True, name="pyevents")
+    c.wait()
+    c.remove()
+    time.sleep(1)
+    got = []
+    for ev in client.events(since=since, until=int(time.time()), decode=True,
+                            filters={"container": "pyevents"}):
+        got.append((ev["Type"], ev["Action"], ev["Actor"]["Attributes"].get("exitCode")))
+        eq(ev["Actor"]["Attributes"].get("name"), "pyevents", "Attributes.name")
+        eq(ev["scope"], "local", "scope")
+        check(ev["timeNano"] // 10**9 == ev["time"], "time and timeNano agree")
+    got = [g for g in got if g[1] not in ("attach", "resize")]
+    eq(got, [("container", "create", None), ("container", "start", None),
+             ("container", "die", "4"), ("container", "destroy", None)], "events in order")
+
+
+@scenario
+def stats_one():
+    c = client.containers.run("busybox", "sleep 60", detach=True, mem_limit="32m")
+    time.sleep(0.5)
+    st = c.stats(stream=False)
+    eq(st["memory_stats"]["limit"], 32 * 1024 * 1024, "memory_stats.limit")
+    check(st["memory_stats"]["usage"] > 0, "memory usage")
+    check(st["cpu_stats"]["system_cpu_usage"] > 0, "system_cpu_usage")
+    check(st["precpu_stats"]["cpu_usage"]["total_usage"] > 0, "precpu_stats (two samples)")
+    eq(st["pids_stats"]["current"], 1, "pids_stats.current")
+    eq(st["name"], "/" + c.name, "name")
+    eq(st["id"], c.id, "id")
+    top = c.top()
+    check(any("sleep 60" in p[-1] for p in top["Processes"]), "top lists sleep: %r" % top)
+    it = c.stats(stream=True, decode=True)
+    a, b = next(it), next(it)
+    check(b["read"] > a["read"], "streamed samples advance")
+    eq(b["preread"], a["read"], "preread is the previous read")
+    it.close()
+    df = client.df()
+    eq([i["Containers"] for i in df["Images"]], [1], "df: the image is used once")
+    eq(len(df["Containers"]), 1, "df containers")
+    check("SizeRw" in df["Containers"][0], "SizeRw")
+    c.remove(force=True)
+
+
 client.close()
 print("%d passed, %d failed" % (results.count(True), results.count(False)), file=sys.stderr)
 sys.exit(0 if all(results) else 1)

@@ -276,6 +276,9 @@ static void test_build_user(void **state)
         u = json_object_get(json_object_get(s2, "process"), "user");
         assert_int_equal(json_integer_value(json_object_get(u, "uid")), 1000);
         assert_int_equal(json_integer_value(json_object_get(u, "gid")), 29);
+        g = json_object_get(u, "additionalGids");
+        assert_int_equal(json_array_size(g), 1);
+        assert_int_equal(json_integer_value(json_array_get(g, 0)), 29);
 
         _cleanup_json_ json_t *s3 = build_ok("{\"Cmd\":[\"x\"],\"User\":\"4242:7\","
                                              "\"HostConfig\":{\"GroupAdd\":[\"wheel\",\"99\"]}}",
@@ -283,7 +286,10 @@ static void test_build_user(void **state)
         u = json_object_get(json_object_get(s3, "process"), "user");
         assert_int_equal(json_integer_value(json_object_get(u, "uid")), 4242);
         assert_int_equal(json_integer_value(json_object_get(u, "gid")), 7);
-        assert_int_equal(json_array_size(json_object_get(u, "additionalGids")), 2);
+        /* The primary group first, as dockerd's processes hold it, then GroupAdd. */
+        g = json_object_get(u, "additionalGids");
+        assert_int_equal(json_array_size(g), 3);
+        assert_int_equal(json_integer_value(json_array_get(g, 0)), 7);
 
         json_t *bad = NULL;
         assert_int_equal(build("{\"Cmd\":[\"x\"],\"User\":\"ghost\"}", NULL, NULL, &bad), EINVAL);
