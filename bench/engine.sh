@@ -3,14 +3,14 @@
 # Env: N runs each for the latency (default 20), C containers each for the memory (default 20),
 #      GANTRYD (default /usr/local/bin/gantryd), DOCKER (the CLI, default /usr/local/bin/docker),
 #      GANTRY (the gantry CLI, default /usr/local/bin/gantry; its row is skipped when absent).
-# Both daemons get private roots and sockets (tests/integration/gantryd_lib.sh) and are stopped by pid at exit.
+# Both daemons get private roots and sockets (tests/gantryd_lib.sh) and are stopped by pid at exit.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib.sh
 . "$here/../tests/lib.sh"
-# shellcheck source=tests/integration/gantryd_lib.sh
-. "$here/../tests/integration/gantryd_lib.sh"
+# shellcheck source=tests/gantryd_lib.sh
+. "$here/../tests/gantryd_lib.sh"
 N=${N:-20}
 C=${C:-20}
 # The gantry CLI beside the gantryd under test (a build dir), else the installed one.

@@ -97,8 +97,8 @@ test_unknown_route() {
 	assert_contains "$out" "HTTP/1.1 404"
 	assert_contains "$out" "Content-Type: application/json"
 	assert_eq "$(c http://d/no/such/route)" '{"message":"page not found"}'
-	assert_eq "$(code http://d/v1.44/events)" 501 "later routes are 501"
-	assert_contains "$(c http://d/v1.44/events | jq -r .message)" "not implemented"
+	assert_eq "$(code http://d/v1.44/swarm)" 501 "later routes are 501"
+	assert_contains "$(c http://d/v1.44/swarm | jq -r .message)" "not implemented"
 }
 
 test_bad_json() {
