@@ -54,8 +54,14 @@ enum MHD_Result api_image_tag(struct api_req *r)
                     &err) < 0)
                 return api_reply_gerr(r, err);
         const char *tag = api_query(r, "tag");
+        const char *repo = api_query(r, "repo") ?: "";
+        /* the familiar form, as dockerd names it in the event */
+        if (strncmp(repo, "docker.io/library/", 18) == 0)
+                repo += 18;
+        else if (strncmp(repo, "docker.io/", 10) == 0)
+                repo += 10;
         _cleanup_free_ char *tagged = NULL;
-        if (asprintf(&tagged, "%s:%s", api_query(r, "repo") ?: "", tag && *tag ? tag : "latest") >= 0)
+        if (asprintf(&tagged, "%s:%s", repo, tag && *tag ? tag : "latest") >= 0)
                 api_image_event(r->eng, "tag", NAME(r), tagged);
         return api_reply_status(r, MHD_HTTP_CREATED);
 }
@@ -99,7 +105,8 @@ enum MHD_Result api_image_delete(struct api_req *r)
                 const char *d = json_string_value(json_object_get(c, "Deleted"));
                 if (img_id != NULL && json_object_get(c, "Untagged") != NULL)
                         api_image_event(r->eng, "untag", img_id, NULL);
-                if (d != NULL)
+                /* the layers deleted with it get no event of their own */
+                if (d != NULL && img_id != NULL && strcmp(d, img_id) == 0)
                         api_image_event(r->eng, "delete", d, NULL);
         }
         return api_reply_json(r, MHD_HTTP_OK, deleted ? deleted : json_array());

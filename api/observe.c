@@ -54,11 +54,11 @@ enum MHD_Result api_events(struct api_req *r)
         struct eng_events_opts o = {0};
         const char *since = api_query(r, "since"), *until = api_query(r, "until");
         if (since && *since && !timeparse_docker(since, now, &o.since))
-                return api_reply_error(r, MHD_HTTP_BAD_REQUEST,
-                                       "invalid value for since: %s", since);
+                return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid value for since: %s",
+                                       since);
         if (until && *until && !timeparse_docker(until, now, &o.until))
-                return api_reply_error(r, MHD_HTTP_BAD_REQUEST,
-                                       "invalid value for until: %s", until);
+                return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid value for until: %s",
+                                       until);
         /* "since" of 0 means from the beginning of what we keep. */
         if (since && *since && o.since <= 0)
                 o.since = 1e-9;
@@ -70,19 +70,19 @@ enum MHD_Result api_events(struct api_req *r)
         json_t *filters = api_parse_filters(r, &res);
         if (filters == NULL)
                 return res;
-        static const char *const keys[] = {"container", "daemon", "event", "image", "label",
-                                           "network", "node", "plugin", "scope", "secret",
-                                           "service", "type", "volume", "config"};
+        static const char *const keys[] = {"container", "daemon", "event",  "image", "label",
+                                           "network",   "node",   "plugin", "scope", "secret",
+                                           "service",   "type",   "volume", "config"};
         const char *k;
         json_t *v;
-        json_object_foreach(filters, k, v) {
+        json_object_foreach(filters, k, v)
+        {
                 bool known = false;
                 for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
                         known = known || strcmp(k, keys[i]) == 0;
                 if (!known) {
                         json_decref(filters);
-                        return api_reply_error(r, MHD_HTTP_BAD_REQUEST,
-                                               "invalid filter '%s'", k);
+                        return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid filter '%s'", k);
                 }
         }
         o.filters = filters;

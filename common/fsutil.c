@@ -108,8 +108,6 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
         if (fd < 0)
                 return gerr_set(err, errno, "open %s", tmp);
         int r = write_all(fd, data, len);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
         if (r < 0) {
                 unlink(tmp);
                 return gerr_set(err, -r, "write %s", tmp);

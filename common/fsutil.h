@@ -15,7 +15,9 @@ int fs_read_file_at(int dirfd, const char *path, char **out, size_t *len, struct
 /* Write data to path (O_WRONLY|O_TRUNC|O_CREAT, mode 0644 when created). No temp file. */
 int fs_write_file(const char *path, const void *data, size_t len, struct gerr **err);
 int fs_write_file_at(int dirfd, const char *path, const void *data, size_t len, struct gerr **err);
-/* Write to path.tmp, fsync, rename over path. */
+/* Write to path.tmp, rename over path: readers see the old or the new file, also after our
+ * crash. No fsync: not durable across power loss (state under /run is gone then anyway; image
+ * blobs take the durable path in image/store.c). */
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                          struct gerr **err);
 /* mkdir -p with mode; existing directories are fine. */

@@ -321,6 +321,7 @@ static void *waiter_main(void *p)
                 ex.code = 255;
                 ex.finished_at[0] = '\0';
         }
+        log_debug("container %.12s: exited with %d", c->id, ex.code);
         unmount_rootfs(e, c->id);
         pthread_mutex_lock(&e->lock);
         record_exit(e, c, &ex);
@@ -332,8 +333,10 @@ static void *waiter_main(void *p)
                 c->removing = true;
         pthread_cond_broadcast(&e->cond);
         pthread_mutex_unlock(&e->lock);
-        if (autoremove)
+        if (autoremove) {
                 remove_files_and_row(e, c);
+                log_debug("container %.12s: removed", c->id);
+        }
         pthread_mutex_lock(&e->lock);
         e->waiters--;
         eng_ctr_unref(c);
@@ -523,7 +526,9 @@ int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
         if (so.log_max_files < 1)
                 so.log_max_files = 1;
         pid_t shim_pid = 0, pid = 0;
+        log_debug("container %.12s: rootfs mounted, spawning its shim", id);
         r = eng_shim_spawn(&so, &shim_pid, &pid, err);
+        log_debug("container %.12s: created by shim %d", id, (int)shim_pid);
         if (r < 0) {
                 unmount_rootfs(e, id);
                 start_failed(e, c, err);
@@ -544,6 +549,7 @@ int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
         pthread_mutex_unlock(&e->lock);
 
         r = eng_shim_start(e->exec_root, id, err);
+        log_debug("container %.12s: started", id);
 
         pthread_mutex_lock(&e->lock);
         c->starting = false;

@@ -60,7 +60,8 @@ static const char *v1_dir(json_t *cg, const char *ctrl)
         const char *k;
         json_t *v;
         size_t n = strlen(ctrl);
-        json_object_foreach(json_object_get(cg, "v1"), k, v) {
+        json_object_foreach(json_object_get(cg, "v1"), k, v)
+        {
                 for (const char *p = k; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
                         if (strncmp(p, ctrl, n) == 0 && (p[n] == ',' || p[n] == '\0'))
                                 return json_string_value(v);
@@ -152,8 +153,8 @@ static json_t *blkio_v1(const char *dir, const char *file)
                 unsigned long long v;
                 if (sscanf(line, "%u:%u %31s %llu", &maj, &min, op, &v) == 4)
                         json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:I}", "major", maj,
-                                                           "minor", min, "op", op,
-                                                           "value", (json_int_t)v));
+                                                           "minor", min, "op", op, "value",
+                                                           (json_int_t)v));
         }
         return a;
 }
@@ -188,10 +189,9 @@ static void blkio_v2(const char *dir, json_t *bytes, json_t *ios)
                         else if (strcmp(k, "wios") == 0)
                                 to = ios, op = "write";
                         if (to)
-                                json_array_append_new(to, json_pack("{s:i, s:i, s:s, s:I}",
-                                                                    "major", maj, "minor", min,
-                                                                    "op", op, "value",
-                                                                    (json_int_t)v));
+                                json_array_append_new(to, json_pack("{s:i, s:i, s:s, s:I}", "major",
+                                                                    maj, "minor", min, "op", op,
+                                                                    "value", (json_int_t)v));
                 }
         }
 }
@@ -227,12 +227,12 @@ static json_t *networks(pid_t pid)
                            &f[10], &f[11], &f[12], &f[13], &f[14], &f[15]) < 12)
                         continue;
                 json_object_set_new(
-                        o, name,
-                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_bytes",
-                                  (json_int_t)f[0], "rx_packets", (json_int_t)f[1], "rx_errors",
-                                  (json_int_t)f[2], "rx_dropped", (json_int_t)f[3], "tx_bytes",
-                                  (json_int_t)f[8], "tx_packets", (json_int_t)f[9], "tx_errors",
-                                  (json_int_t)f[10], "tx_dropped", (json_int_t)f[11]));
+                    o, name,
+                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_bytes",
+                              (json_int_t)f[0], "rx_packets", (json_int_t)f[1], "rx_errors",
+                              (json_int_t)f[2], "rx_dropped", (json_int_t)f[3], "tx_bytes",
+                              (json_int_t)f[8], "tx_packets", (json_int_t)f[9], "tx_errors",
+                              (json_int_t)f[10], "tx_dropped", (json_int_t)f[11]));
         }
         if (json_object_size(o) == 0) {
                 json_decref(o);
@@ -261,9 +261,8 @@ static json_t *sample(struct eng *e, const struct ctr_snap *s)
                 json_object_set_new(st, "pids_stats", json_object());
                 json_object_set_new(st, "blkio_stats",
                                     json_pack("{s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[]}",
-                                              "io_service_bytes_recursive",
-                                              "io_serviced_recursive", "io_queue_recursive",
-                                              "io_service_time_recursive",
+                                              "io_service_bytes_recursive", "io_serviced_recursive",
+                                              "io_queue_recursive", "io_service_time_recursive",
                                               "io_wait_time_recursive", "io_merged_recursive",
                                               "io_time_recursive", "sectors_recursive"));
                 json_object_set_new(st, "num_procs", json_integer(0));
@@ -296,11 +295,11 @@ static json_t *sample(struct eng *e, const struct ctr_snap *s)
         json_object_set_new(st, "pids_stats", pids);
 
         /* blkio */
-        json_t *blk = json_pack("{s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[]}",
-                                "io_service_bytes_recursive", "io_serviced_recursive",
-                                "io_queue_recursive", "io_service_time_recursive",
-                                "io_wait_time_recursive", "io_merged_recursive",
-                                "io_time_recursive", "sectors_recursive");
+        json_t *blk =
+            json_pack("{s:[], s:[], s:[], s:[], s:[], s:[], s:[], s:[]}",
+                      "io_service_bytes_recursive", "io_serviced_recursive", "io_queue_recursive",
+                      "io_service_time_recursive", "io_wait_time_recursive", "io_merged_recursive",
+                      "io_time_recursive", "sectors_recursive");
         if (v1_dir(cg, "blkio") == NULL && uni != NULL) {
                 json_t *b = json_array(), *i = json_array();
                 blkio_v2(uni, b, i);
@@ -329,11 +328,13 @@ static json_t *sample(struct eng *e, const struct ctr_snap *s)
                                     json_integer((json_int_t)(kv_get(cs, "system_usec") * 1000)));
                 json_object_set_new(usage, "usage_in_usermode",
                                     json_integer((json_int_t)(kv_get(cs, "user_usec") * 1000)));
-                json_object_set_new(thr, "periods", json_integer((json_int_t)kv_get(cs, "nr_periods")));
+                json_object_set_new(thr, "periods",
+                                    json_integer((json_int_t)kv_get(cs, "nr_periods")));
                 json_object_set_new(thr, "throttled_periods",
                                     json_integer((json_int_t)kv_get(cs, "nr_throttled")));
-                json_object_set_new(thr, "throttled_time",
-                                    json_integer((json_int_t)(kv_get(cs, "throttled_usec") * 1000)));
+                json_object_set_new(
+                    thr, "throttled_time",
+                    json_integer((json_int_t)(kv_get(cs, "throttled_usec") * 1000)));
         } else {
                 const char *adir = v1_dir(cg, "cpuacct");
                 if (read_u64(adir, "cpuacct.usage", &v))
@@ -360,7 +361,8 @@ static json_t *sample(struct eng *e, const struct ctr_snap *s)
                 json_object_set_new(usage, "usage_in_usermode",
                                     json_integer((json_int_t)(kv_get(as, "user") * tick)));
                 _cleanup_json_ json_t *cs = kv_file(v1_dir(cg, "cpu"), "cpu.stat");
-                json_object_set_new(thr, "periods", json_integer((json_int_t)kv_get(cs, "nr_periods")));
+                json_object_set_new(thr, "periods",
+                                    json_integer((json_int_t)kv_get(cs, "nr_periods")));
                 json_object_set_new(thr, "throttled_periods",
                                     json_integer((json_int_t)kv_get(cs, "nr_throttled")));
                 json_object_set_new(thr, "throttled_time",
@@ -540,7 +542,8 @@ int eng_container_top(struct eng *e, const char *ref, const char *ps_args, json_
         ssize_t pid_col = -1;
         size_t i;
         json_t *t;
-        json_array_foreach(titles, i, t) {
+        json_array_foreach(titles, i, t)
+        {
                 if (strcmp(json_string_value(t), "PID") == 0)
                         pid_col = (ssize_t)i;
         }
@@ -623,10 +626,12 @@ int eng_system_df(struct eng *e, json_t **out, struct gerr **err)
         long long layers = 0;
         size_t i, k;
         json_t *img, *c;
-        json_array_foreach(images, i, img) {
+        json_array_foreach(images, i, img)
+        {
                 const char *iid = json_string_value(json_object_get(img, "Id"));
                 long users = 0;
-                json_array_foreach(ctrs, k, c) {
+                json_array_foreach(ctrs, k, c)
+                {
                         const char *cid = json_string_value(json_object_get(c, "ImageID"));
                         users += iid && cid && strcmp(iid, cid) == 0;
                 }
@@ -634,10 +639,13 @@ int eng_system_df(struct eng *e, json_t **out, struct gerr **err)
                 json_object_set_new(img, "SharedSize", json_integer(0));
                 layers += json_integer_value(json_object_get(img, "Size"));
         }
-        json_array_foreach(ctrs, k, c) {
+        json_array_foreach(ctrs, k, c)
+        {
                 const char *cid = json_string_value(json_object_get(c, "Id"));
-                json_object_set_new(c, "SizeRw", json_integer(cid ? eng_ctr_size_rw(e, cid) : 0));
-                json_object_set_new(c, "SizeRootFs", json_integer(0));
+                /* dockerd leaves both out when zero (omitempty). */
+                long long rw = cid ? eng_ctr_size_rw(e, cid) : 0;
+                if (rw > 0)
+                        json_object_set_new(c, "SizeRw", json_integer(rw));
         }
         *out = json_pack("{s:I, s:O, s:O, s:[], s:[], s:i}", "LayersSize", (json_int_t)layers,
                          "Images", images, "Containers", ctrs, "Volumes", "BuildCache",

@@ -126,7 +126,8 @@ json_t *eng_info(struct eng *e)
                 paused += c->paused;
         }
         pthread_mutex_unlock(&e->lock);
-        return json_pack("{s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:[[ss]], s:s, s:s, s:s}",
+        return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:[[ss]], s:s, s:s, s:s}",
+                         "NEventsListener", eng_events_listeners(e),
                          "Containers", total, "ContainersRunning", running, "ContainersPaused",
                          paused, "ContainersStopped", total - running - paused, "Images",
                          (int)images, "Driver", "overlay2", "DockerRootDir", e->root,

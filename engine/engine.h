@@ -104,6 +104,8 @@ struct eng_events_opts {
 /* Write matching events to fd as JSON lines: the past ones since o->since from the ring, then
  * new ones as they come, until o->until passes, fd's reader hangs up or a write fails. */
 int eng_events_stream(struct eng *e, const struct eng_events_opts *o, int fd, struct gerr **err);
+/* Streams open right now (/info NEventsListener). */
+int eng_events_listeners(struct eng *e);
 
 /* ---- observing (container_stats.c) ---- */
 /* One stats sample in dockerd's shape (read, pids_stats, cpu_stats, memory_stats, blkio_stats,

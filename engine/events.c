@@ -26,6 +26,7 @@ struct eng_events {
         size_t head;  /* next slot to write */
         size_t count; /* slots in use */
         unsigned long long seq;
+        int listeners; /* streams in eng_events_stream */
 };
 
 int eng_events_init(struct eng *e)
@@ -56,8 +57,7 @@ void eng_events_free(struct eng *e)
         e->events = NULL;
 }
 
-void eng_event(struct eng *e, const char *type, const char *action, const char *id,
-               json_t *attrs)
+void eng_event(struct eng *e, const char *type, const char *action, const char *id, json_t *attrs)
 {
         struct eng_events *ev = e ? e->events : NULL;
         if (attrs == NULL || !json_is_object(attrs)) {
@@ -116,7 +116,8 @@ void eng_event_ctr(struct eng *e, const struct eng_ctr *c, const char *action, j
         /* dockerd: the labels first, then name and image win over a label of the same key. */
         const char *k;
         json_t *v;
-        json_object_foreach(json_object_get(c->config, "Labels"), k, v) {
+        json_object_foreach(json_object_get(c->config, "Labels"), k, v)
+        {
                 if (json_is_string(v) && json_object_get(attrs, k) == NULL)
                         json_object_set(attrs, k, v);
         }
@@ -148,14 +149,16 @@ static int each_value(json_t *filters, const char *key, bool (*fn)(const char *v
         if (json_is_array(vals)) {
                 size_t i;
                 json_t *x;
-                json_array_foreach(vals, i, x) {
+                json_array_foreach(vals, i, x)
+                {
                         if (json_is_string(x) && fn(json_string_value(x), arg))
                                 return 1;
                 }
         } else if (json_is_object(vals)) {
                 const char *k;
                 json_t *x;
-                json_object_foreach(vals, k, x) {
+                json_object_foreach(vals, k, x)
+                {
                         if (json_is_true(x) && fn(k, arg))
                                 return 1;
                 }
@@ -229,9 +232,8 @@ bool eng_events_match(json_t *filters, json_t *ev)
             !ok(each_value(filters, "scope", eq, "local")))
                 return false;
         /* Every kind of actor filter: the key excludes events of other actors too. */
-        static const char *const kinds[] = {"container", "daemon", "network", "volume",
-                                            "plugin",    "node",   "service", "secret",
-                                            "config"};
+        static const char *const kinds[] = {"container", "daemon",  "network", "volume", "plugin",
+                                            "node",      "service", "secret",  "config"};
         for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
                 if (json_object_get(filters, kinds[i]) == NULL)
                         continue;
@@ -240,8 +242,8 @@ bool eng_events_match(json_t *filters, json_t *ev)
                         return false;
         }
         if (json_object_get(filters, "image") != NULL) {
-                const char *img = json_string_value(json_object_get(
-                        attrs, type && strcmp(type, "image") == 0 ? "name" : "image"));
+                const char *img = json_string_value(
+                    json_object_get(attrs, type && strcmp(type, "image") == 0 ? "name" : "image"));
                 _cleanup_free_ char *sid = strip_tag(id);
                 _cleanup_free_ char *simg = strip_tag(img);
                 if (each_value(filters, "image", eq, (void *)id) != 1 &&
@@ -257,12 +259,14 @@ bool eng_events_match(json_t *filters, json_t *ev)
                 json_t *x;
                 const char *k;
                 if (json_is_array(labels)) {
-                        json_array_foreach(labels, i, x) {
+                        json_array_foreach(labels, i, x)
+                        {
                                 if (json_is_string(x) && !label_eq(json_string_value(x), attrs))
                                         return false;
                         }
                 } else if (json_is_object(labels)) {
-                        json_object_foreach(labels, k, x) {
+                        json_object_foreach(labels, k, x)
+                        {
                                 if (json_is_true(x) && !label_eq(k, attrs))
                                         return false;
                         }
@@ -303,8 +307,8 @@ static double now_real(void)
 }
 
 /* Take the events after *seq that pass the filters and time bounds, with a reference each. */
-static json_t *collect(struct eng_events *ev, unsigned long long *seq, const struct eng_events_opts *o,
-                       long long since_ns, long long until_ns)
+static json_t *collect(struct eng_events *ev, unsigned long long *seq,
+                       const struct eng_events_opts *o, long long since_ns, long long until_ns)
 {
         json_t *out = json_array();
         size_t start = (ev->head + EVENTS_RING - ev->count) % EVENTS_RING;
@@ -323,7 +327,31 @@ static json_t *collect(struct eng_events *ev, unsigned long long *seq, const str
         return out;
 }
 
+int eng_events_listeners(struct eng *e)
+{
+        struct eng_events *ev = e->events;
+        pthread_mutex_lock(&ev->lock);
+        int n = ev->listeners;
+        pthread_mutex_unlock(&ev->lock);
+        return n;
+}
+
+static int stream(struct eng *e, const struct eng_events_opts *o, int fd, struct gerr **err);
+
 int eng_events_stream(struct eng *e, const struct eng_events_opts *o, int fd, struct gerr **err)
+{
+        struct eng_events *ev = e->events;
+        pthread_mutex_lock(&ev->lock);
+        ev->listeners++;
+        pthread_mutex_unlock(&ev->lock);
+        int r = stream(e, o, fd, err);
+        pthread_mutex_lock(&ev->lock);
+        ev->listeners--;
+        pthread_mutex_unlock(&ev->lock);
+        return r;
+}
+
+static int stream(struct eng *e, const struct eng_events_opts *o, int fd, struct gerr **err)
 {
         struct eng_events *ev = e->events;
         long long since_ns = o->since > 0 ? (long long)(o->since * 1e9) : 0;
@@ -349,7 +377,8 @@ int eng_events_stream(struct eng *e, const struct eng_events_opts *o, int fd, st
                 pthread_mutex_unlock(&ev->lock);
                 size_t i;
                 json_t *j;
-                json_array_foreach(batch, i, j) {
+                json_array_foreach(batch, i, j)
+                {
                         int r = write_event(fd, j);
                         if (r < 0)
                                 return r == -EPIPE ? 0 : gerr_set(err, -r, "write events");

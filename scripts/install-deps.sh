@@ -11,7 +11,7 @@ PKGS=(
 	runc crun podman conmon golang-github-containers-common
 	docker.io containerd tini iptables
 	iproute2 procps util-linux mount bsdutils uidmap slirp4netns fuse-overlayfs catatonit
-	libmicrohttpd-dev libsqlite3-dev libarchive-dev libssl-dev libcurl4-openssl-dev
+	libmicrohttpd-dev libsqlite3-dev libarchive-dev libssl-dev
 	# The engine's end-to-end tests: curl on the socket, docker-py for /usr/bin/python3.
 	curl python3-docker
 )

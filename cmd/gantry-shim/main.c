@@ -29,7 +29,7 @@ static void usage(void)
         fprintf(stderr,
                 "usage: gantry-shim --id ID --bundle DIR --exec-root DIR --runtime-root DIR "
                 "--log-path FILE --exit-path FILE [--tty] [--open-stdin] [--stdin-once] "
-                "[--log-max-size N] [--log-max-files N]\n");
+                "[--log-max-size N] [--log-max-files N] [--detach]\n");
         exit(2);
 }
 
@@ -47,6 +47,7 @@ static void parse_args(int argc, char **argv, struct shim_opts *o)
             {"stdin-once", no_argument, NULL, 'O'},
             {"log-max-size", required_argument, NULL, 'S'},
             {"log-max-files", required_argument, NULL, 'F'},
+            {"detach", no_argument, NULL, 'D'},
             {0},
         };
         memset(o, 0, sizeof(*o));
@@ -71,6 +72,9 @@ static void parse_args(int argc, char **argv, struct shim_opts *o)
                         break;
                 case 'x':
                         o->exit_path = optarg;
+                        break;
+                case 'D':
+                        o->detach = true;
                         break;
                 case 't':
                         o->tty = true;
@@ -237,6 +241,15 @@ int main(int argc, char **argv)
 {
         struct shim_opts o;
         parse_args(argc, argv, &o);
+        /* --detach: the engine spawned us as its child (vfork-cheap); one fork of this small
+         * process leaves us to nobody, so we outlive the engine, and the engine reaps the parent. */
+        if (o.detach) {
+                pid_t pid = fork();
+                if (pid < 0)
+                        return 1;
+                if (pid > 0)
+                        _exit(0);
+        }
         int ready = fcntl(READY_FD, F_GETFD) >= 0 ? READY_FD : -1;
         if (ready >= 0)
                 fcntl(ready, F_SETFD, FD_CLOEXEC);

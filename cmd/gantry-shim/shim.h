@@ -15,6 +15,7 @@ struct shim_opts {
         const char *log_path;
         const char *exit_path;
         bool tty, open_stdin, stdin_once;
+        bool detach; /* fork once at start so the spawner's child exits at once */
         long log_max_size;
         int log_max_files;
 };

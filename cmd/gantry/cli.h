@@ -45,7 +45,7 @@ struct cli_resp {
 /* Set from -H/--host or GANTRY_HOST; returns -1 with a message for unsupported forms. */
 int cli_set_host(const char *host);
 const char *cli_host(void);
-/* Performs one request on the process's curl handle. Returns 0 when a response came
+/* Performs one request on its own connection. Returns 0 when a response came
  * (whatever its status), -1 after printing a connection error. */
 int cli_do(const struct cli_req *req, struct cli_resp *resp);
 /* Shorthands: collect the body; json variants parse it (NULL on empty body). */
@@ -135,6 +135,11 @@ int cmd_rmi(int argc, char **argv);
 int cmd_image_inspect(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+/* cmd_observe.c */
+int cmd_events(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_system_df(int argc, char **argv);
 
 /* attach.c: attach to (and optionally start) a container, stream until it ends and return
  * its exit status the way docker run/start -a do. */

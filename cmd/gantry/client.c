@@ -1,6 +1,4 @@
-/* gantry CLI: Engine API client over the daemon's Unix socket (one libcurl handle, raw sockets
- * for hijacked streams), with the API version fallback of a daemon older than ours. */
-#include <curl/curl.h>
+/* gantry CLI: Engine API client over the daemon's Unix socket (HTTP/1.1 on raw sockets), with the API version fallback of a daemon older than ours. */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -11,12 +9,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/cleanup.h"
+#include "http_parse.h"
 
 static char host_buf[512] = CLI_DEFAULT_HOST;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)] = "/run/gantry/gantry.sock";
 static char api_version[16] = CLI_API_VERSION;
 static bool version_settled;
-static CURL *curl;
 
 int cli_set_host(const char *host)
 {
@@ -80,33 +79,6 @@ static bool collect(struct xfer *x, const char *buf, size_t len)
         return true;
 }
 
-static size_t on_write(char *buf, size_t size, size_t nmemb, void *ud)
-{
-        struct xfer *x = ud;
-        size_t len = size * nmemb;
-        long code = 0;
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-        /* Errors are collected whatever the request, so their message can be shown. */
-        if (x->req->sink != NULL && code < 300) {
-                if (!x->req->sink(buf, len, x->req->sink_ud)) {
-                        x->aborted = true;
-                        return 0;
-                }
-                return len;
-        }
-        return collect(x, buf, len) ? len : 0;
-}
-
-static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
-{
-        const struct cli_req *req = ud;
-        ssize_t n;
-        do
-                n = read(req->upload_fd, buf, size * nmemb);
-        while (n < 0 && errno == EINTR);
-        return n < 0 ? CURL_READFUNC_ABORT : (size_t)n;
-}
-
 /* "client version 1.44 is too new. Maximum supported API version is 1.41" */
 static bool parse_version_error(struct cli_resp *resp)
 {
@@ -123,70 +95,124 @@ static bool parse_version_error(struct cli_resp *resp)
         return true;
 }
 
-static int do_once(const struct cli_req *req, struct cli_resp *resp)
+static bool on_body(const char *buf, size_t len, void *ud)
 {
-        char url[4096];
-        struct xfer x = {.req = req, .resp = resp};
-        struct curl_slist *hdrs = NULL;
-        CURLcode rc;
-        char ctype[256];
+        struct xfer *x = ud;
+        /* Errors are collected whatever the request, so their message can be shown. */
+        if (x->req->sink != NULL && x->resp->status < 300) {
+                if (!x->req->sink(buf, len, x->req->sink_ud)) {
+                        x->aborted = true;
+                        return false;
+                }
+                return true;
+        }
+        return collect(x, buf, len);
+}
 
-        if (curl == NULL) {
-                curl_global_init(CURL_GLOBAL_NOTHING);
-                curl = curl_easy_init();
-                if (curl == NULL) {
-                        fprintf(stderr, "gantry: cannot initialize libcurl\n");
-                        return -1;
-                }
-        } else {
-                curl_easy_reset(curl); /* keeps the live connection */
-        }
-        snprintf(url, sizeof(url), "http://docker/v%s%s", api_version, req->path);
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, sock_path);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        hdrs = curl_slist_append(hdrs, "Expect:");
-        hdrs = curl_slist_append(hdrs, "User-Agent: gantry-cli/" CLI_VERSION);
-        if (strcmp(req->method, "GET") == 0) {
-                curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-        } else {
-                if (strcmp(req->method, "POST") == 0)
-                        curl_easy_setopt(curl, CURLOPT_POST, 1L);
-                else
-                        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
-                if (req->upload_fd >= 0) {
-                        curl_easy_setopt(curl, CURLOPT_POST, 1L);
-                        if (strcmp(req->method, "POST") != 0)
-                                curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
-                        curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
-                        curl_easy_setopt(curl, CURLOPT_READDATA, req);
-                        hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
-                } else if (req->body != NULL || strcmp(req->method, "POST") == 0) {
-                        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-                        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                                         (curl_off_t)(req->body ? req->body_len : 0));
-                }
-                if (req->body != NULL || req->upload_fd >= 0) {
-                        snprintf(ctype, sizeof(ctype), "Content-Type: %s",
-                                 req->ctype ? req->ctype : "application/json");
-                        hdrs = curl_slist_append(hdrs, ctype);
-                }
-        }
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-        rc = curl_easy_perform(curl);
-        curl_slist_free_all(hdrs);
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
-        if (rc != CURLE_OK && !(x.aborted && rc == CURLE_WRITE_ERROR)) {
-                if (rc == CURLE_COULDNT_CONNECT)
-                        print_connect_error();
-                else
-                        fprintf(stderr, "gantry: request to %s: %s\n", host_buf,
-                                curl_easy_strerror(rc));
+static int send_chunk(int fd, const char *data, size_t len)
+{
+        char size[32];
+        int n = snprintf(size, sizeof(size), "%zx\r\n", len);
+        if (cli_write_all(fd, size, (size_t)n) < 0 || cli_write_all(fd, data, len) < 0 ||
+            cli_write_all(fd, "\r\n", 2) < 0)
+                return -1;
+        return 0;
+}
+
+static int send_request(int fd, const struct cli_req *req)
+{
+        char head[8192];
+        bool has_body = req->body != NULL || req->upload_fd >= 0;
+        char ctype[300] = "", length[64] = "";
+        if (has_body)
+                snprintf(ctype, sizeof(ctype), "Content-Type: %s\r\n",
+                         req->ctype ? req->ctype : "application/json");
+        if (req->upload_fd >= 0)
+                snprintf(length, sizeof(length), "Transfer-Encoding: chunked\r\n");
+        else
+                snprintf(length, sizeof(length), "Content-Length: %zu\r\n",
+                         req->body ? req->body_len : 0);
+        int n = snprintf(head, sizeof(head),
+                         "%s /v%s%s HTTP/1.1\r\nHost: docker\r\nUser-Agent: gantry-cli/" CLI_VERSION
+                         "\r\nConnection: close\r\n%s%s\r\n",
+                         req->method, api_version, req->path, ctype, length);
+        if (n < 0 || (size_t)n >= sizeof(head)) {
+                fprintf(stderr, "gantry: request too long: %s\n", req->path);
                 return -1;
         }
-        return 0;
+        if (cli_write_all(fd, head, (size_t)n) < 0)
+                return -1;
+        if (req->upload_fd < 0)
+                return req->body && req->body_len ? cli_write_all(fd, req->body, req->body_len) : 0;
+        static char buf[65536];
+        for (;;) {
+                ssize_t r = read(req->upload_fd, buf, sizeof(buf));
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0) {
+                        perror("gantry: read upload");
+                        return -1;
+                }
+                if (r == 0)
+                        return cli_write_all(fd, "0\r\n\r\n", 5);
+                if (send_chunk(fd, buf, (size_t)r) < 0)
+                        return -1;
+        }
+}
+
+/* One request on a new connection (Connection: close). The daemon may answer before it took
+ * the whole upload (an error): what it said is still read and shown. */
+static int do_once(const struct cli_req *req, struct cli_resp *resp)
+{
+        struct xfer x = {.req = req, .resp = resp};
+        _cleanup_close_ int fd = cli_raw_connect();
+        if (fd < 0)
+                return -1;
+        int sent = send_request(fd, req);
+        static struct http_parser p;
+        http_parser_init(&p);
+        static char buf[65536];
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        fprintf(stderr, "gantry: read from %s: %s\n", host_buf, strerror(errno));
+                        return -1;
+                }
+                if (n == 0) {
+                        if (http_parser_eof(&p) < 0) {
+                                if (sent < 0 && p.state == HTTP_HEAD)
+                                        fprintf(stderr, "gantry: request to %s failed\n",
+                                                host_buf);
+                                else
+                                        fprintf(stderr,
+                                                "gantry: the response from %s ended early\n",
+                                                host_buf);
+                                return -1;
+                        }
+                        return 0;
+                }
+                size_t off = 0;
+                while (off < (size_t)n) {
+                        size_t used = 0;
+                        int r = http_parser_feed(&p, buf + off, (size_t)n - off, &used, on_body,
+                                                 &x);
+                        off += used;
+                        if (r == -2)
+                                return 0; /* the sink stopped: the caller has what it wanted */
+                        if (r < 0) {
+                                fprintf(stderr, "gantry: malformed response from %s\n",
+                                        host_buf);
+                                return -1;
+                        }
+                        resp->status = p.status;
+                        if (p.state == HTTP_DONE)
+                                return 0;
+                        if (used == 0)
+                                break;
+                }
+        }
 }
 
 int cli_do(const struct cli_req *req, struct cli_resp *resp)

@@ -28,13 +28,16 @@ static const struct verb {
         {"rmi", cmd_rmi, "Remove one or more images"},
         {"version", cmd_version, "Show the gantry version information"},
         {"info", cmd_info, "Display system-wide information"},
+        {"events", cmd_events, "Get real time events from the server"},
+        {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
+        {"top", cmd_top, "Display the running processes of a container"},
 };
 
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
-        "exec", "attach", "pull", "push", "build", "commit", "cp", "diff", "events", "export",
+        "exec", "attach", "pull", "push", "build", "commit", "cp", "diff", "export",
         "history", "login", "logout", "network", "pause", "port", "rename", "restart", "save",
-        "search", "stats", "top", "unpause", "update", "volume", "system", "compose", "service",
+        "search", "unpause", "update", "volume", "compose", "service",
         "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context", "plugin",
         "trust", "manifest",
 };
@@ -53,6 +56,9 @@ static const struct {
         {"image", "remove", "rmi"},        {"image", "load", "load"},
         {"image", "import", "import"},     {"image", "tag", "tag"},
         {"image", "inspect", "image-inspect"},
+        {"container", "stats", "stats"},   {"container", "top", "top"},
+        {"system", "df", "system-df"},     {"system", "info", "info"},
+        {"system", "events", "events"},
 };
 
 static void usage(FILE *f)
@@ -71,6 +77,8 @@ static int dispatch(const char *name, int argc, char **argv)
 {
         if (strcmp(name, "image-inspect") == 0)
                 return cmd_image_inspect(argc, argv);
+        if (strcmp(name, "system-df") == 0)
+                return cmd_system_df(argc, argv);
         for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
                 if (strcmp(name, verbs[i].name) == 0)
                         return verbs[i].fn(argc, argv);
@@ -121,7 +129,8 @@ int main(int argc, char **argv)
         const char *name = argv[i];
         argc -= i;
         argv += i;
-        if (strcmp(name, "container") == 0 || strcmp(name, "image") == 0) {
+        if (strcmp(name, "container") == 0 || strcmp(name, "image") == 0 ||
+            strcmp(name, "system") == 0) {
                 if (argc < 2) {
                         fprintf(stderr, "Usage:  gantry %s COMMAND\n", name);
                         return 1;

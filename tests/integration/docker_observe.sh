@@ -76,6 +76,30 @@ container die 137
 container destroy  " "stop/start/kill/rm -f"
 }
 
+test_events_images() {
+	local t0 t1 out id
+	id=$(dk image inspect -f '{{.Id}}' "$IMG")
+	sleep 1
+	t0=$(date +%s)
+	dk tag "$IMG" obs:1
+	dk rmi obs:1 >/dev/null
+	dk save "$IMG" -o "$E2E_TMP/save.tar"
+	dk rmi "$IMG" >/dev/null
+	dk load -i "$bbtar" >/dev/null
+	sleep 1
+	t1=$(date +%s)
+	out=$(dk events --since "$t0" --until "$t1" --filter type=image \
+		--format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}')
+	assert_eq "$out" "tag $id obs:1
+untag $id $id
+save $id $id
+untag $id $id
+delete $id $id
+load $id $id" "image events"
+	out=$(dk events --since "$t0" --until "$t1" --filter image=obs:1 --format '{{.Action}}')
+	assert_eq "$out" "tag" "image filter on the tag's name"
+}
+
 # A live `docker events` sees what happens after it starts, then ends at --until.
 test_events_follow() {
 	local out pid until
@@ -154,6 +178,33 @@ test_df_info() {
 	assert_eq "$out" "" "port of a container without published ports"
 }
 
+# The gantry CLI prints what the docker CLI prints for the same daemon.
+test_gantry_cli() {
+	local t0 out want
+	dk run -d --name obs_g -m 32m --label k=v busybox sleep 62 >/dev/null
+	sleep 1
+	t0=$(date +%s)
+	dk stop -t 0 obs_g >/dev/null
+	dk start obs_g >/dev/null
+	sleep 1
+	out=$(g stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.PIDs}}' obs_g)
+	assert_match "$out" '^obs_g [0-9.]+[KM]iB / 32MiB 1$' "gantry stats --format"
+	out=$(g stats --no-stream)
+	assert_match "$(head -1 <<<"$out")" '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS$' "gantry stats header"
+	assert_match "$(tail -1 <<<"$out")" ' obs_g +[0-9.]+% +[0-9.]+[KM]iB / 32MiB +[0-9.]+% +0B / 0B ' "gantry stats row"
+	assert_eq "$(g top obs_g)" "$(dk top obs_g)" "gantry top = docker top"
+	assert_eq "$(g top obs_g -o pid,args)" "$(dk top obs_g -o pid,args)" "gantry top with ps args"
+	assert_eq "$(g system df)" "$(dk system df)" "gantry system df = docker system df"
+	want=$(dk events --since "$t0" --until "$(($(date +%s) + 1))" --filter container=obs_g)
+	out=$(g events --since "$t0" --until "$(($(date +%s) + 1))" --filter container=obs_g)
+	assert_eq "$out" "$want" "gantry events = docker events"
+	assert_contains "$out" "container die " "events show the die"
+	assert_contains "$out" "exitCode=137, image=busybox, k=v, name=obs_g" "sorted attributes"
+	out=$(g events --since "$t0" --until "$(($(date +%s) + 1))" -f event=start --format '{{.Actor.Attributes.name}}')
+	assert_eq "$out" "obs_g" "gantry events --format"
+	assert_eq "$(g info | sed -n 2p)" " Containers: 1" "gantry info"
+}
+
 scenario() { # NAME FN
 	[[ -z ${SCENARIOS:-} || " $SCENARIOS " == *" $1 "* ]] || return 0
 	t_run "$TARGET:observe_$1" "$2"
@@ -168,8 +219,13 @@ scenario() { # NAME FN
 scenario events_lifecycle test_events_lifecycle
 scenario events_stop_kill test_events_stop_kill
 scenario events_follow test_events_follow
+scenario events_images test_events_images
 scenario stats test_stats
 scenario top test_top
 scenario df_info test_df_info
+if [[ -x ${GANTRY:-} ]]; then
+	g() { timeout 60 "$GANTRY" -H "$DOCKER_HOST" "$@"; }
+	scenario gantry_cli test_gantry_cli
+fi
 stop_daemon
 t_summary

@@ -232,11 +232,14 @@ def stats_one():
     check(b["read"] > a["read"], "streamed samples advance")
     eq(b["preread"], a["read"], "preread is the previous read")
     it.close()
+    c2 = client.containers.run("busybox", "sh -c 'head -c 100000 /dev/zero > /big'", detach=True)
+    c2.wait()
     df = client.df()
-    eq([i["Containers"] for i in df["Images"]], [1], "df: the image is used once")
-    eq(len(df["Containers"]), 1, "df containers")
-    check("SizeRw" in df["Containers"][0], "SizeRw")
+    eq([i["Containers"] for i in df["Images"]], [2], "df: the image is used twice")
+    sizes = {x["Id"]: x.get("SizeRw", 0) for x in df["Containers"]}
+    check(sizes.get(c2.id, 0) >= 100000, "SizeRw of the writer: %r" % sizes)
     c.remove(force=True)
+    c2.remove()
 
 
 client.close()
