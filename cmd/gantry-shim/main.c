@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cmd/gantry-shim/shim.h"
@@ -237,10 +238,27 @@ static int setup(const struct shim_opts *o, struct shim_setup *s, struct jsonlog
         return r;
 }
 
+/* posix_spawn leaves glibc's two internal signals (32, 33) ignored in a child of a threaded
+ * spawner; the container must start with every signal at its default, as dockerd's do. The
+ * libc wrapper refuses those numbers: the raw system call does not. */
+static void default_signals(void)
+{
+        struct {
+                void *handler;
+                unsigned long flags;
+                void *restorer;
+                unsigned long mask;
+        } dfl = {.handler = SIG_DFL};
+        for (int sig = 1; sig <= 64; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+}
+
 int main(int argc, char **argv)
 {
         struct shim_opts o;
         parse_args(argc, argv, &o);
+        default_signals();
         /* --detach: the engine spawned us as its child (vfork-cheap); one fork of this small
          * process leaves us to nobody, so we outlive the engine, and the engine reaps the parent. */
         if (o.detach) {
