@@ -128,6 +128,10 @@ enum MHD_Result api_image_inspect(struct api_req *r);
 enum MHD_Result api_image_history(struct api_req *r);
 enum MHD_Result api_image_tag(struct api_req *r);
 enum MHD_Result api_image_delete(struct api_req *r);
+/* container_ops.c */
+enum MHD_Result api_container_pause(struct api_req *r);
+enum MHD_Result api_container_unpause(struct api_req *r);
+enum MHD_Result api_container_rename(struct api_req *r);
 /* exec.c, and exec start in io.c */
 enum MHD_Result api_exec_create(struct api_req *r);
 enum MHD_Result api_exec_start(struct api_req *r);

@@ -627,11 +627,20 @@ int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **er
                 snprintf(id, sizeof(id), "%s", c->id);
                 eng_event_ctr_signal(e, c, sig ? sig : SIGKILL);
         }
+        if (r < 0) {
+                eng_ctr_unref(c);
+                pthread_mutex_unlock(&e->lock);
+                return r;
+        }
+        pthread_mutex_unlock(&e->lock);
+        r = eng_shim_kill(e->exec_root, id, sig ? sig : SIGKILL, err);
+        pthread_mutex_lock(&e->lock);
+        /* A frozen container takes the signal once thawed, as dockerd lets it. */
+        if (r >= 0)
+                eng_ctr_thaw_locked(e, c);
         eng_ctr_unref(c);
         pthread_mutex_unlock(&e->lock);
-        if (r < 0)
-                return r;
-        return eng_shim_kill(e->exec_root, id, sig ? sig : SIGKILL, err);
+        return r;
 }
 
 int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr **err)
@@ -661,6 +670,9 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
 
         if (timeout != 0)
                 eng_shim_kill(e->exec_root, id, sig, NULL);
+        pthread_mutex_lock(&e->lock);
+        eng_ctr_thaw_locked(e, c);
+        pthread_mutex_unlock(&e->lock);
         struct timespec deadline;
         clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += timeout > 0 ? timeout : 0;
@@ -732,6 +744,7 @@ int eng_container_remove(struct eng *e, const char *ref, bool force, bool volume
                 pthread_mutex_unlock(&e->lock);
                 eng_shim_kill(e->exec_root, id, SIGKILL, NULL);
                 pthread_mutex_lock(&e->lock);
+                eng_ctr_thaw_locked(e, c);
         }
         while (c->waiter)
                 pthread_cond_wait(&e->cond, &e->lock);

@@ -148,6 +148,17 @@ int eng_store_save_state(struct eng *e, const struct eng_ctr *c, struct gerr **e
         return db_step_done(e->db, st, err);
 }
 
+int eng_store_rename(struct eng *e, const char *id, const char *name, struct gerr **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(e->db, "UPDATE containers SET name = ? WHERE id = ?", &st, err);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+        return db_step_done(e->db, st, err);
+}
+
 int eng_store_delete(struct eng *e, const char *id, struct gerr **err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;

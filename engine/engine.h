@@ -70,6 +70,12 @@ int eng_container_attach(struct eng *e, const char *ref, const struct eng_attach
 int eng_container_resize(struct eng *e, const char *ref, unsigned h, unsigned w,
                          struct gerr **err);
 
+/* ---- pause, unpause, rename (engine/container_ops.c) ---- */
+/* EBUSY with dockerd's messages when not running, already paused or not paused. */
+int eng_container_pause(struct eng *e, const char *ref, bool pause, struct gerr **err);
+/* EEXIST when another container has the name, EINVAL for an invalid one. */
+int eng_container_rename(struct eng *e, const char *ref, const char *name, struct gerr **err);
+
 /* ---- exec (engine/exec.c) ---- */
 /* body: POST /containers/{id}/exec (Cmd, Env, User, WorkingDir, Tty, AttachStdin/out/err,
  * Privileged). EBUSY when the container is not running. */

@@ -63,6 +63,7 @@ int eng_store_load(struct eng *e, struct gerr **err);
 int eng_store_insert(struct eng *e, const struct eng_ctr *c, struct gerr **err);
 int eng_store_save_state(struct eng *e, const struct eng_ctr *c, struct gerr **err);
 int eng_store_delete(struct eng *e, const char *id, struct gerr **err);
+int eng_store_rename(struct eng *e, const char *id, const char *name, struct gerr **err);
 json_t *eng_ctr_state_json(const struct eng_ctr *c);
 void eng_gen_id(char out[65]);
 /* A Docker-style adjective_surname not used by any container in e->ctrs; caller frees. */
@@ -102,6 +103,10 @@ int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **
 void eng_lifecycle_adopt(struct eng *e);
 char *eng_ctr_dir(struct eng *e, const char *id);
 char *eng_ctr_log_path(struct eng *e, const char *id);
+
+/* ---- container_ops.c ---- */
+/* Thaw c if paused (caller holds e->lock), so that a signal just sent reaches it. */
+void eng_ctr_thaw_locked(struct eng *e, struct eng_ctr *c);
 
 /* The exit code dockerd records for a start (or exec) that failed with msg: 127, 126, 128. */
 int eng_start_error_code(const char *msg);

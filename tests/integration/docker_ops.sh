@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# pause, unpause and rename through the real docker CLI against gantryd (TARGET=dockerd: the same against a private dockerd).
+# Test functions are called through t_run (SC2317); $(...) in single quotes is for the container shell (SC2016).
+# shellcheck disable=SC2317,SC2016
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$here/../lib.sh"
+# shellcheck source=tests/gantryd_lib.sh
+. "$here/../gantryd_lib.sh"
+T_TIMEOUT=${T_TIMEOUT:-120}
+
+start_daemon
+dk load -i "$(e2e_busybox_tar)" >/dev/null
+
+rc_out() {
+	local rc=0 out
+	out=$("$@" 2>&1) || rc=$?
+	printf 'rc=%s\n%s\n' "$rc" "$out"
+}
+
+counter() { dk exec "$1" cat /tmp/count; }
+
+test_pause_unpause() {
+	dk run -d --name ticker busybox sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done' >/dev/null
+	sleep 0.5
+	dk pause ticker >/dev/null
+	assert_eq "$(dk inspect -f '{{.State.Status}} {{.State.Paused}}' ticker)" "paused true" "inspect shows paused"
+	assert_match "$(dk ps --format '{{.Status}}' -f name=ticker)" 'Up .* \(Paused\)' "ps shows (Paused)"
+	local cg freezer
+	cg=$(e2e_cgroup_dir freezer "$(dk inspect -f '{{.Id}}' ticker)")
+	freezer=$(cat "$cg/freezer.state" 2>/dev/null || cat "$cg/cgroup.freeze")
+	assert_match "$freezer" '^(FROZEN|1)$' "the host's freezer holds the container"
+	assert_contains "$(rc_out dk pause ticker)" "is already paused" "pause twice: conflict"
+	assert_contains "$(rc_out dk exec ticker true)" "is paused" "no exec while paused"
+	dk unpause ticker >/dev/null
+	local a b
+	a=$(counter ticker)
+	sleep 0.5
+	b=$(counter ticker)
+	assert_ne "$a" "$b" "the process runs again after unpause"
+	assert_contains "$(rc_out dk unpause ticker)" "is not paused" "unpause of a running container: conflict"
+	dk pause ticker >/dev/null
+	dk kill ticker >/dev/null
+	assert_eq "$(dk wait ticker)" 137 "kill of a paused container ends it"
+	assert_contains "$(rc_out dk pause ticker)" "is not running" "pause of a stopped container: conflict"
+	dk rm ticker >/dev/null
+}
+
+test_rename() {
+	dk run -d --name before busybox sleep 1000 >/dev/null
+	dk run -d --name other busybox sleep 1000 >/dev/null
+	dk rename before after
+	assert_eq "$(dk ps --format '{{.Names}}' -f name=after)" after "ps shows the new name"
+	assert_eq "$(dk inspect -f '{{.Name}}' after)" /after "inspect shows the new name"
+	assert_contains "$(rc_out dk inspect before)" "No such object: before" "the old name is gone"
+	assert_contains "$(rc_out dk rename after other)" "is already in use" "rename onto a used name: conflict"
+	assert_contains "$(rc_out dk rename after 'bad name')" "Invalid container name" "invalid name"
+	dk rm -f after other >/dev/null
+}
+
+t_run "$TARGET:ops_pause_unpause" test_pause_unpause
+t_run "$TARGET:ops_rename" test_rename
+stop_daemon
+t_summary
