@@ -135,6 +135,11 @@ int cmd_rmi(int argc, char **argv);
 int cmd_image_inspect(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+/* cmd_exec.c */
+int cmd_exec(int argc, char **argv);
 /* cmd_observe.c */
 int cmd_events(int argc, char **argv);
 int cmd_stats(int argc, char **argv);

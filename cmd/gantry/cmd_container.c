@@ -347,3 +347,47 @@ int cmd_image_inspect(int argc, char **argv)
 {
         return cli_inspect_objects("image inspect", argc, argv, "image");
 }
+
+int cmd_pause(int argc, char **argv)
+{
+        int st = 0, first = cli_getopts("pause", argc, argv, "", NULL, each_opt, NULL, &st);
+        if (first < 0)
+                return st;
+        if (cli_need_args("pause", argc, first, "CONTAINER [CONTAINER...]") < 0)
+                return 1;
+        return for_each("pause", argc, argv, first, "POST", "/containers/%s/pause", NULL);
+}
+
+int cmd_unpause(int argc, char **argv)
+{
+        int st = 0, first = cli_getopts("unpause", argc, argv, "", NULL, each_opt, NULL, &st);
+        if (first < 0)
+                return st;
+        if (cli_need_args("unpause", argc, first, "CONTAINER [CONTAINER...]") < 0)
+                return 1;
+        return for_each("unpause", argc, argv, first, "POST", "/containers/%s/unpause", NULL);
+}
+
+int cmd_rename(int argc, char **argv)
+{
+        int st = 0, first = cli_getopts("rename", argc, argv, "", NULL, each_opt, NULL, &st);
+        if (first < 0)
+                return st;
+        if (argc - first != 2) {
+                fprintf(stderr, "\"gantry rename\" requires exactly 2 arguments.\n"
+                                "See 'gantry rename --help'.\n\n"
+                                "Usage:  gantry rename CONTAINER NEW_NAME\n");
+                return 1;
+        }
+        _cleanup_free_ char *c = cli_escape(argv[first]), *n = cli_escape(argv[first + 1]);
+        _cleanup_free_ char *path = NULL;
+        cli_appendf(&path, "/containers/%s/rename?name=%s", c, n);
+        struct cli_resp r;
+        if (cli_call("POST", path, NULL, &r) < 0)
+                return 1;
+        int rc = r.status >= 300;
+        if (rc)
+                cli_print_daemon_error(NULL, &r);
+        cli_resp_free(&r);
+        return rc;
+}

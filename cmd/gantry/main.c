@@ -31,15 +31,18 @@ static const struct verb {
         {"events", cmd_events, "Get real time events from the server"},
         {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
         {"top", cmd_top, "Display the running processes of a container"},
+        {"exec", cmd_exec, "Execute a command in a running container"},
+        {"pause", cmd_pause, "Pause all processes within one or more containers"},
+        {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+        {"rename", cmd_rename, "Rename a container"},
 };
 
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
-        "exec", "attach", "pull", "push", "build", "commit", "cp", "diff", "export",
-        "history", "login", "logout", "network", "pause", "port", "rename", "restart", "save",
-        "search", "unpause", "update", "volume", "compose", "service",
-        "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context", "plugin",
-        "trust", "manifest",
+        "attach", "pull", "push", "build", "commit", "cp", "diff", "export", "history", "login",
+        "logout", "network", "port", "restart", "save", "search", "update", "volume", "compose",
+        "service", "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context",
+        "plugin", "trust", "manifest",
 };
 
 static const struct {

@@ -254,6 +254,29 @@ test_images_tag_load_rmi() {
 	assert_contains "$out" "Error response from daemon:"
 }
 
+test_exec_pause_rename() {
+	local rc=0 out cmd
+	g run -d "${NET[@]}" --name gx busybox sleep 1000 >/dev/null
+	out=$(g exec gx sh -c 'echo out; echo err >&2; exit 5' 2>"$tmp/err") || rc=$?
+	assert_eq "$out:$(cat "$tmp/err"):$rc" "out:err:5" "exec: stdout, stderr, exit code"
+	assert_eq "$(echo piped | g exec -i gx cat)" piped "exec -i passes stdin"
+	assert_eq "$(g exec -u nobody -w /tmp -e A=b gx sh -c 'echo $(id -un) $PWD $A')" "nobody /tmp b" "exec -u -w -e"
+	printf -v cmd '%q ' "$GANTRY" exec -it gx sh -c 'tty'
+	assert_contains "$(SHELL=/bin/bash timeout 30 script -qec "$cmd" /dev/null </dev/null)" /dev/pts/ "exec -it gives a tty"
+	g exec -d gx touch /tmp/detached
+	sleep 0.3
+	assert_eq "$(g exec gx ls /tmp/detached)" /tmp/detached "exec -d runs in the background"
+	rc=0
+	g exec gx /etc/passwd 2>/dev/null || rc=$?
+	assert_eq "$rc" 126 "exec of a file that is not executable"
+	g pause gx >/dev/null
+	assert_match "$(g ps --format '{{.Status}}' -f name=gx)" '\(Paused\)' "pause shows in ps"
+	g unpause gx >/dev/null
+	g rename gx gy
+	assert_eq "$(g ps --format '{{.Names}}' -f name=gy)" gy "rename"
+	g rm -f gy >/dev/null
+}
+
 test_no_leftovers() {
 	assert_eq "$(g ps -a --format '{{.Names}} {{.Status}}')" "" "no containers left"
 }
@@ -266,5 +289,6 @@ t_run "${TARGET}_cli_detached_lifecycle" test_detached_lifecycle
 t_run "${TARGET}_cli_ps_format" test_ps_format
 t_run "${TARGET}_cli_inspect_format" test_inspect_format
 t_run "${TARGET}_cli_images_tag_load_rmi" test_images_tag_load_rmi
+t_run "${TARGET}_cli_exec_pause_rename" test_exec_pause_rename
 t_run "${TARGET}_cli_no_leftovers" test_no_leftovers
 t_summary
