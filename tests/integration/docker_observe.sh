@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Observing containers with the real docker CLI: events, stats, top, system df, info, port (TARGET=dockerd: the same against dockerd).
-# Test functions are called through t_run (SC2317).
-# shellcheck disable=SC2317
+# Test functions are called through t_run (SC2317); $(...) in single quotes is for the container shell (SC2016).
+# shellcheck disable=SC2317,SC2016
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -567,6 +567,8 @@ static void test_bad_digest(void **state)
         assert_int_equal(count_dir("root/blobs/sha256"), 0);
 }
 
+#define DIGEST_HEX "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 static void test_normalize(void **state)
 {
         const char *in[] = {"busybox",
@@ -574,17 +576,15 @@ static void test_normalize(void **state)
                             "user/x",
                             "localhost:5000/x",
                             "quay.io/a/b:c",
-                            "busybox@sha256:"
-                            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
+                            ("busybox@sha256:" DIGEST_HEX)};
         const char *out[] = {"docker.io/library/busybox:latest",
                              "docker.io/library/busybox:1.36",
                              "docker.io/user/x:latest",
                              "localhost:5000/x:latest",
                              "quay.io/a/b:c",
-                             "docker.io/library/busybox@sha256:"
-                             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
+                             ("docker.io/library/busybox@sha256:" DIGEST_HEX)};
         for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
-                _cleanup_free_ char *n = NULL, *f = NULL;
+                _cleanup_free_ char *n = NULL;
                 assert_int_equal(img_normalize(in[i], &n, NULL), 0);
                 assert_string_equal(n, out[i]);
         }
