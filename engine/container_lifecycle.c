@@ -193,7 +193,8 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
         snprintf(c->status, sizeof(c->status), "created");
         c->image_id = strdup(image_id);
         c->image_ref = strdup(ref);
-        if ((r = eng_spec_merge(body, icfg, c->id, ref, &c->config, err)) < 0) {
+        if ((r = eng_spec_merge(body, icfg, c->id, ref, &c->config, err)) < 0 ||
+            (r = eng_restart_validate(json_object_get(c->config, "HostConfig"), err)) < 0) {
                 eng_ctr_free(c);
                 return r;
         }
@@ -331,12 +332,16 @@ static void *waiter_main(void *p)
         autoremove = autoremove && !c->removed && !c->removing;
         if (autoremove)
                 c->removing = true;
+        unsigned delay = 0;
+        bool restart = !autoremove && eng_restart_due(e, c, &delay);
         pthread_cond_broadcast(&e->cond);
         pthread_mutex_unlock(&e->lock);
         if (autoremove) {
                 remove_files_and_row(e, c);
                 log_debug("container %.12s: removed", c->id);
         }
+        if (restart)
+                eng_restart_run(e, c, delay);
         pthread_mutex_lock(&e->lock);
         e->waiters--;
         eng_ctr_unref(c);
@@ -462,13 +467,20 @@ static void start_failed(struct eng *e, struct eng_ctr *c, struct gerr **err)
                 eng_container_remove(e, id, true, false, NULL);
 }
 
-int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
+/* by_policy: a restart by the restart policy, which keeps its count; a user's start resets
+ * it and ends a manual stop, as dockerd's ResetRestartManager does. */
+static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **err)
 {
         struct eng_ctr *c = NULL;
         pthread_mutex_lock(&e->lock);
         int r = eng_ctr_find(e, ref, &c, err);
         if (r >= 0 && c->removing)
                 r = eng_err(err, EBUSY, "container is marked for removal and cannot be started");
+        if (r >= 0 && !by_policy) {
+                c->manual_stop = false;
+                c->restart_count = 0;
+                c->restart_delay_ms = 0;
+        }
         if (r < 0 || c->running || c->starting) {
                 /* Already running: dockerd answers 304, which is not an error. */
                 eng_ctr_unref(c);
@@ -556,6 +568,9 @@ int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
         c->start_gen++;
         if (r >= 0) {
                 c->running = true;
+                struct timespec mono;
+                clock_gettime(CLOCK_MONOTONIC, &mono);
+                c->running_since = (long long)mono.tv_sec;
                 snprintf(c->status, sizeof(c->status), "running");
                 timefmt_now(c->started_at);
                 c->exit_code = 0;
@@ -579,6 +594,16 @@ int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
         eng_ctr_unref(c);
         pthread_mutex_unlock(&e->lock);
         return r < 0 ? gerr_wrap(err, "start container %s", id) : 0;
+}
+
+int eng_container_start(struct eng *e, const char *ref, struct gerr **err)
+{
+        return start(e, ref, false, err);
+}
+
+int eng_container_start_policy(struct eng *e, const char *ref, struct gerr **err)
+{
+        return start(e, ref, true, err);
 }
 
 /* ---- wait, kill, stop, remove ---- */
@@ -625,6 +650,7 @@ int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **er
         char id[65] = "";
         if (r >= 0) {
                 snprintf(id, sizeof(id), "%s", c->id);
+                c->manual_stop = true; /* dockerd: a kill by a user ends the restart policy */
                 eng_event_ctr_signal(e, c, sig ? sig : SIGKILL);
         }
         if (r < 0) {
@@ -648,6 +674,11 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
         struct eng_ctr *c = NULL;
         pthread_mutex_lock(&e->lock);
         int r = eng_ctr_find(e, ref, &c, err);
+        if (r >= 0) {
+                /* No restart by policy after a stop, also of one waiting to restart. */
+                c->manual_stop = true;
+                pthread_cond_broadcast(&e->cond);
+        }
         if (r < 0 || !c->running) {
                 eng_ctr_unref(c);
                 pthread_mutex_unlock(&e->lock);

@@ -53,6 +53,7 @@ static void state_from_json(struct eng_ctr *c, json_t *st)
         c->shim_pid = (pid_t)json_integer_value(json_object_get(st, "ShimPid"));
         c->exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
         c->restart_count = (int)json_integer_value(json_object_get(st, "RestartCount"));
+        c->manual_stop = json_is_true(json_object_get(st, "ManuallyStopped"));
         copy_str(c->started_at, sizeof(c->started_at),
                  json_string_value(json_object_get(st, "StartedAt")));
         copy_str(c->finished_at, sizeof(c->finished_at),
@@ -63,7 +64,7 @@ static void state_from_json(struct eng_ctr *c, json_t *st)
 
 json_t *eng_ctr_state_json(const struct eng_ctr *c)
 {
-        return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:i, s:s, s:s, s:s, s:i}",
+        return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:i, s:s, s:s, s:s, s:i, s:b}",
                          "Status", c->status, "Running", c->running, "Paused", c->paused,
                          "Restarting", c->restarting, "OOMKilled", c->oom_killed, "Dead",
                          c->dead, "Pid", (int)c->pid, "ShimPid", (int)c->shim_pid, "ExitCode",
@@ -71,7 +72,7 @@ json_t *eng_ctr_state_json(const struct eng_ctr *c)
                          c->started_at[0] ? c->started_at : "0001-01-01T00:00:00Z",
                          "FinishedAt",
                          c->finished_at[0] ? c->finished_at : "0001-01-01T00:00:00Z",
-                         "RestartCount", c->restart_count);
+                         "RestartCount", c->restart_count, "ManuallyStopped", c->manual_stop);
 }
 
 int eng_store_load(struct eng *e, struct gerr **err)

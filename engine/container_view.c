@@ -26,6 +26,8 @@ static const char *status_of(const struct eng_ctr *c)
                 return "paused";
         if (c->running)
                 return "running";
+        if (c->restarting)
+                return "restarting";
         return c->status;
 }
 
@@ -195,6 +197,9 @@ static void status_text(const struct eng_ctr *c, char *buf, size_t n)
         } else if (c->running) {
                 human_duration(now - parse_time(c->started_at), d, sizeof(d));
                 snprintf(buf, n, "Up %s%s", d, c->paused ? " (Paused)" : "");
+        } else if (c->restarting) {
+                human_duration(now - parse_time(c->finished_at), d, sizeof(d));
+                snprintf(buf, n, "Restarting (%d) %s ago", c->exit_code, d);
         } else if (strcmp(c->status, "exited") == 0) {
                 human_duration(now - parse_time(c->finished_at), d, sizeof(d));
                 snprintf(buf, n, "Exited (%d) %s ago", c->exit_code, d);

@@ -28,6 +28,8 @@ struct eng_ctr {
         int exit_code;
         char started_at[TIMEFMT_RFC3339_LEN], finished_at[TIMEFMT_RFC3339_LEN];
         int restart_count;
+        bool manual_stop;         /* stopped or killed by a user: no restart by policy */
+        bool boot_tried;          /* restart.c tried it at daemon start */
         char *error;
         /* runtime coordination, never stored */
         bool starting;         /* a start is between mount and Running */
@@ -37,6 +39,8 @@ struct eng_ctr {
         bool waiter;           /* a waiter thread watches the shim */
         unsigned exit_gen;     /* bumped at every exit */
         unsigned start_gen;    /* bumped at every start attempt */
+        unsigned restart_delay_ms; /* the restart policy's backoff (restart.c) */
+        long long running_since;   /* CLOCK_MONOTONIC seconds of the last start */
         int pending_attaches;  /* attachers registered before the shim came up */
         struct eng_ctr *next;
 };
@@ -103,6 +107,22 @@ int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **
 void eng_lifecycle_adopt(struct eng *e);
 char *eng_ctr_dir(struct eng *e, const char *id);
 char *eng_ctr_log_path(struct eng *e, const char *id);
+
+/* A start by the restart policy: keeps RestartCount and the manual-stop mark. */
+int eng_container_start_policy(struct eng *e, const char *ref, struct gerr **err);
+
+/* ---- restart.c ---- */
+/* After an exit (caller holds e->lock): whether the restart policy restarts c; sets
+ * c->restarting and the delay. */
+bool eng_restart_due(struct eng *e, struct eng_ctr *c, unsigned *delay_ms);
+/* HostConfig.RestartPolicy at create: a known name, a count only for on-failure, not with
+ * AutoRemove (dockerd's messages). */
+int eng_restart_validate(json_t *hc, struct gerr **err);
+/* Wait the delay (a stop or a removal cancels it), then start c again. No lock held. */
+void eng_restart_run(struct eng *e, struct eng_ctr *c, unsigned delay_ms);
+/* At daemon start: start the containers whose policy brings them back (always, and
+ * unless-stopped when not stopped by hand). */
+void eng_restart_at_boot(struct eng *e);
 
 /* ---- container_ops.c ---- */
 /* Thaw c if paused (caller holds e->lock), so that a signal just sent reaches it. */

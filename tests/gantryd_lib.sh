@@ -91,6 +91,18 @@ start_gantryd() {
 	e2e_wait_ping
 }
 
+# Crash and restart (gantryd only; call in the main shell, not inside t_run): SIGKILL to the
+# daemon we started, then the same daemon again on the same roots and socket.
+e2e_crash_restart() {
+	kill -KILL "$E2E_PID" 2>/dev/null
+	wait "$E2E_PID" 2>/dev/null
+	"$GANTRYD" --host "unix://$E2E_SOCK" --root "$E2E_TMP/root" --exec-root "$E2E_TMP/x" \
+		--pidfile "$E2E_TMP/daemon.pid" --log-level "${GANTRYD_LOG_LEVEL:-debug}" \
+		>> "$E2E_LOG" 2>&1 </dev/null &
+	E2E_PID=$!
+	e2e_wait_ping
+}
+
 start_dockerd() {
 	e2e_mktmp
 	E2E_CGROUP_PARENT_REL=gantry-e2e-dockerd-$$
