@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -278,8 +279,11 @@ static bool has_all(json_t *list)
 static int caps_build(json_t *hc, json_t **out, struct gerr **err)
 {
         uint64_t all = 0, set = 0;
+        /* "ALL" is what we hold: as dockerd, only the capabilities in our own bounding set
+         * (one we lack would make the runtime's capset fail). */
         for (int c = 0; c <= rt_cap_last() && c < 64; c++)
-                all |= 1ULL << c;
+                if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+                        all |= 1ULL << c;
         json_t *add = json_object_get(hc, "CapAdd"), *drop = json_object_get(hc, "CapDrop");
         if (json_is_true(json_object_get(hc, "Privileged")) || has_all(add)) {
                 set = all;
@@ -594,9 +598,7 @@ static int security_opts(json_t *hc, bool *nnp, struct gerr **err)
                         const char *val = s[17] ? s + 18 : "true";
                         *nnp = strcmp(val, "true") == 0;
                 } else if (strncmp(s, "seccomp", 7) == 0 && (s[7] == '=' || s[7] == ':')) {
-                        if (strcmp(s + 8, "unconfined") != 0)
-                                return eng_err(err, ENOTSUP,
-                                               "seccomp profiles are not supported yet");
+                        /* eng_seccomp_build reads it */
                 } else if (strncmp(s, "apparmor", 8) && strncmp(s, "label", 5) &&
                            strncmp(s, "systempaths", 11)) {
                         return eng_err(err, EINVAL, "invalid --security-opt: \"%s\"", s);
@@ -724,6 +726,15 @@ int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err
         }
         if (json_object_size(json_object_get(hc, "Sysctls")))
                 json_object_set(linux, "sysctl", json_object_get(hc, "Sysctls"));
+        json_t *seccomp = NULL;
+        if ((r = eng_seccomp_build(hc, json_object_get(caps, "bounding"), privileged, &seccomp,
+                                   err)) < 0) {
+                json_decref(process);
+                json_decref(linux);
+                return r;
+        }
+        if (seccomp != NULL)
+                json_object_set_new(linux, "seccomp", seccomp);
 
         json_t *spec = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:O, s:o}", "ociVersion", "1.1.0",
                                  "process", process, "root", "path", "rootfs", "readonly",

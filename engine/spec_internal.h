@@ -1,7 +1,8 @@
-/* Helpers of container_spec.c that live in container_etc.c: users, /etc files. */
+/* Helpers of container_spec.c in other files: users and /etc files (container_etc.c), seccomp (seccomp_profile.c). */
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "common/gerr.h"
@@ -13,6 +14,14 @@ struct eng_user {
         size_t n_gids;
         char home[256];
 };
+
+/* linux.seccomp for the container: Docker's default confinement (none when privileged or
+ * seccomp=unconfined), or the Docker-format profile given inline in SecurityOpt. caps: the
+ * container's capability names. *out NULL: no filter. */
+int eng_seccomp_build(json_t *hc, json_t *caps, bool privileged, json_t **out, struct gerr **err);
+/* A Docker seccomp profile (archMap, includes/excludes by caps, arches and minKernel) in OCI's
+ * linux.seccomp form. */
+int eng_seccomp_from_docker(const char *text, json_t *caps, json_t **out, struct gerr **err);
 
 /* Docker's User ("", "name", "uid", "name:group", "uid:gid") resolved against etc/passwd and
  * etc/group found in the first of dirs that has them (each dir taken as a root). */

@@ -384,11 +384,53 @@ static void test_build_security_opt(void **state)
         assert_true(json_is_true(
                 json_object_get(json_object_get(s, "process"), "noNewPrivileges")));
         assert_true(json_is_true(json_object_get(json_object_get(s, "root"), "readonly")));
+        /* unconfined: no filter at all. */
+        assert_null(json_object_get(json_object_get(s, "linux"), "seccomp"));
+
+        /* Docker's default confinement: mount and unshare refused without CAP_SYS_ADMIN. */
+        _cleanup_json_ json_t *d = build_ok("{\"Cmd\":[\"x\"]}", NULL);
+        json_t *sc = json_object_get(json_object_get(d, "linux"), "seccomp");
+        assert_string_equal(json_string_value(json_object_get(sc, "defaultAction")),
+                            "SCMP_ACT_ALLOW");
+        json_t *deny = json_object_get(json_array_get(json_object_get(sc, "syscalls"), 0), "names");
+        assert_true(str_in(deny, "mount"));
+        assert_true(str_in(deny, "unshare"));
+        assert_true(str_in(deny, "keyctl"));
+        /* ... and given back with the capability. */
+        _cleanup_json_ json_t *a = build_ok(
+                "{\"Cmd\":[\"x\"],\"HostConfig\":{\"CapAdd\":[\"SYS_ADMIN\"]}}", NULL);
+        deny = json_object_get(
+                json_array_get(json_object_get(json_object_get(json_object_get(a, "linux"),
+                                                               "seccomp"),
+                                               "syscalls"),
+                               0),
+                "names");
+        assert_false(str_in(deny, "mount"));
+        assert_true(str_in(deny, "keyctl"));
+        /* Privileged: none. */
+        _cleanup_json_ json_t *p = build_ok(
+                "{\"Cmd\":[\"x\"],\"HostConfig\":{\"Privileged\":true}}", NULL);
+        assert_null(json_object_get(json_object_get(p, "linux"), "seccomp"));
+
+        /* A Docker-format profile: archMap for this machine, includes by capability. */
+        _cleanup_json_ json_t *c = build_ok(
+                "{\"Cmd\":[\"x\"],\"HostConfig\":{\"SecurityOpt\":[\"seccomp={"
+                "\\\"defaultAction\\\":\\\"SCMP_ACT_ALLOW\\\",\\\"archMap\\\":[{"
+                "\\\"architecture\\\":\\\"SCMP_ARCH_X86_64\\\",\\\"subArchitectures\\\":"
+                "[\\\"SCMP_ARCH_X86\\\"]}],\\\"syscalls\\\":[{\\\"names\\\":[\\\"mkdir\\\"],"
+                "\\\"action\\\":\\\"SCMP_ACT_ERRNO\\\"},{\\\"names\\\":[\\\"bpf\\\"],"
+                "\\\"action\\\":\\\"SCMP_ACT_ALLOW\\\",\\\"includes\\\":{\\\"caps\\\":"
+                "[\\\"CAP_BPF\\\"]}}]}\"]}}",
+                NULL);
+        sc = json_object_get(json_object_get(c, "linux"), "seccomp");
+        assert_int_equal(json_array_size(json_object_get(sc, "syscalls")), 1);
+        assert_true(str_in(json_object_get(sc, "architectures"), "SCMP_ARCH_X86"));
+
         json_t *bad = NULL;
         assert_int_equal(build("{\"Cmd\":[\"x\"],\"HostConfig\":{\"SecurityOpt\":"
-                               "[\"seccomp={\\\"defaultAction\\\":\\\"SCMP_ACT_ALLOW\\\"}\"]}}",
+                               "[\"seccomp={nope\"]}}",
                                NULL, NULL, &bad),
-                         ENOTSUP);
+                         EINVAL);
 }
 
 static void test_write_etc(void **state)

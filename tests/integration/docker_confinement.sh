@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Docker's default confinement as the real docker CLI sees it: seccomp default and profiles, privileged (TARGET=dockerd: the same against a private dockerd).
+# Test functions are called through t_run (SC2317); $(...) in single quotes is for the container shell (SC2016).
+# shellcheck disable=SC2317,SC2016
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$here/../lib.sh"
+# shellcheck source=tests/gantryd_lib.sh
+. "$here/../gantryd_lib.sh"
+T_TIMEOUT=${T_TIMEOUT:-120}
+
+start_daemon
+dk load -i "$(e2e_busybox_tar)" >/dev/null
+
+rc_out() {
+	local rc=0 out
+	out=$("$@" 2>&1) || rc=$?
+	printf 'rc=%s\n%s\n' "$rc" "$out"
+}
+
+test_seccomp_default() {
+	assert_eq "$(dk run --rm busybox sh -c 'grep ^Seccomp: /proc/self/status')" $'Seccomp:\t2' "a filter is on by default"
+	assert_contains "$(rc_out dk run --rm busybox unshare -U true)" "Operation not permitted" "new namespaces refused by default"
+	assert_contains "$(rc_out dk run --rm --cap-add SYS_ADMIN busybox unshare -U true)" "rc=0" "given back with CAP_SYS_ADMIN"
+	assert_eq "$(dk run --rm --security-opt seccomp=unconfined busybox sh -c 'grep ^Seccomp: /proc/self/status')" $'Seccomp:\t0' "seccomp=unconfined"
+}
+
+test_seccomp_profile() {
+	printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}' > "$E2E_TMP/nomkdir.json"
+	assert_contains "$(rc_out dk run --rm --security-opt seccomp="$E2E_TMP/nomkdir.json" busybox mkdir /x)" "Operation not permitted" "a custom profile applies"
+	assert_eq "$(dk run --rm --security-opt seccomp="$E2E_TMP/nomkdir.json" busybox sh -c 'touch /y && echo ok')" ok "what it allows still works"
+}
+
+test_privileged() {
+	local host_bnd
+	host_bnd=$(awk '/^CapBnd/ {print $2}' /proc/self/status)
+	assert_eq "$(dk run --rm --privileged busybox sh -c 'grep ^CapEff /proc/self/status')" "CapEff:	$host_bnd" "privileged: every capability the daemon holds"
+	assert_eq "$(dk run --rm --privileged busybox sh -c 'grep ^Seccomp: /proc/self/status')" $'Seccomp:\t0' "privileged: no filter"
+	assert_eq "$(dk run --rm busybox sh -c 'grep ^CapEff /proc/self/status')" $'CapEff:\t00000000a80425fb' "the default capability set"
+}
+
+t_run "$TARGET:confine_seccomp_default" test_seccomp_default
+t_run "$TARGET:confine_seccomp_profile" test_seccomp_profile
+t_run "$TARGET:confine_privileged" test_privileged
+stop_daemon
+t_summary
