@@ -10,17 +10,6 @@
 #include "common/db.h"
 #include "engine/engine_internal.h"
 
-int eng_err(struct gerr **err, int errnum, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        gerr_setv(err, 0, fmt, ap);
-        va_end(ap);
-        if (err != NULL && *err != NULL && (*err)->errnum == 0)
-                (*err)->errnum = errnum;
-        return -errnum;
-}
-
 int eng_store_init(struct eng *e, struct gerr **err)
 {
         return db_exec(e->db,
