@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/sysmacros.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -489,6 +491,47 @@ static json_t *devices_default(bool privileged)
         return d;
 }
 
+/* HostConfig.Devices: the node in the container (linux.devices) and its cgroup allow rule. */
+static int devices_build(json_t *hc, json_t *allow, json_t **out, struct gerr **err)
+{
+        json_t *nodes = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach (json_object_get(hc, "Devices"), i, v) {
+                const char *host = json_string_value(json_object_get(v, "PathOnHost"));
+                const char *ctr = json_string_value(json_object_get(v, "PathInContainer"));
+                const char *perm = json_string_value(json_object_get(v, "CgroupPermissions"));
+                struct stat st;
+                if (host == NULL || *host == '\0' || stat(host, &st) < 0) {
+                        int e = host ? errno : EINVAL;
+                        json_decref(nodes);
+                        return eng_err(err, e == ENOENT ? EINVAL : e,
+                                       "error gathering device information while adding custom "
+                                       "device \"%s\": %s",
+                                       host ? host : "", strerror(e));
+                }
+                if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+                        json_decref(nodes);
+                        return eng_err(err, EINVAL,
+                                       "error gathering device information while adding custom "
+                                       "device \"%s\": not a device node",
+                                       host);
+                }
+                const char *type = S_ISCHR(st.st_mode) ? "c" : "b";
+                json_int_t maj = (json_int_t)major(st.st_rdev), min = (json_int_t)minor(st.st_rdev);
+                json_array_append_new(nodes, json_pack("{s:s, s:s, s:I, s:I, s:i, s:i, s:i}",
+                                                       "path", ctr && *ctr ? ctr : host, "type",
+                                                       type, "major", maj, "minor", min,
+                                                       "fileMode", (int)(st.st_mode & 07777),
+                                                       "uid", 0, "gid", 0));
+                json_array_append_new(allow, json_pack("{s:b, s:s, s:I, s:I, s:s}", "allow", 1,
+                                                       "type", type, "major", maj, "minor", min,
+                                                       "access", perm && *perm ? perm : "rwm"));
+        }
+        *out = nodes;
+        return 0;
+}
+
 static int resources_build(json_t *hc, json_t **out, struct gerr **err)
 {
         bool privileged = json_is_true(json_object_get(hc, "Privileged"));
@@ -726,6 +769,16 @@ int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err
         }
         if (json_object_size(json_object_get(hc, "Sysctls")))
                 json_object_set(linux, "sysctl", json_object_get(hc, "Sysctls"));
+        json_t *devices = NULL;
+        if ((r = devices_build(hc, json_object_get(resources, "devices"), &devices, err)) < 0) {
+                json_decref(process);
+                json_decref(linux);
+                return r;
+        }
+        if (json_array_size(devices) > 0)
+                json_object_set_new(linux, "devices", devices);
+        else
+                json_decref(devices);
         json_t *seccomp = NULL;
         if ((r = eng_seccomp_build(hc, json_object_get(caps, "bounding"), privileged, &seccomp,
                                    err)) < 0) {

@@ -1,6 +1,5 @@
 /* The containers table, the in-memory list mirroring it, ids, names and lookups. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

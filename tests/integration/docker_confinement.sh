@@ -41,8 +41,15 @@ test_privileged() {
 	assert_eq "$(dk run --rm busybox sh -c 'grep ^CapEff /proc/self/status')" $'CapEff:\t00000000a80425fb' "the default capability set"
 }
 
+test_devices() {
+	assert_eq "$(dk run --rm --device /dev/zero:/dev/myzero busybox sh -c 'head -c 3 /dev/myzero | od -An -tx1 | tr -d " "')" 000000 "--device maps a host device under a new name"
+	assert_contains "$(rc_out dk run --rm --device /etc/hostname busybox true)" "not a device node" "a file that is not a device"
+	assert_contains "$(rc_out dk run --rm busybox sh -c 'mknod /dev/x c 1 3 && cat /dev/x')" "Operation not permitted" "other devices stay out of reach"
+}
+
 t_run "$TARGET:confine_seccomp_default" test_seccomp_default
 t_run "$TARGET:confine_seccomp_profile" test_seccomp_profile
 t_run "$TARGET:confine_privileged" test_privileged
+t_run "$TARGET:confine_devices" test_devices
 stop_daemon
 t_summary
