@@ -571,6 +571,7 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
                 struct timespec mono;
                 clock_gettime(CLOCK_MONOTONIC, &mono);
                 c->running_since = (long long)mono.tv_sec;
+                eng_health_start(e, c);
                 snprintf(c->status, sizeof(c->status), "running");
                 timefmt_now(c->started_at);
                 c->exit_code = 0;

@@ -298,6 +298,7 @@ void eng_ctr_free(struct eng_ctr *c)
         free(c->image_id);
         free(c->image_ref);
         json_decref(c->config);
+        json_decref(c->health);
         free(c->error);
         free(c);
 }

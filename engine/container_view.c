@@ -93,6 +93,8 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c)
                 "ExitCode", c->exit_code, "Error", c->error ? c->error : "", "StartedAt",
                 c->started_at[0] ? c->started_at : "0001-01-01T00:00:00Z", "FinishedAt",
                 c->finished_at[0] ? c->finished_at : "0001-01-01T00:00:00Z");
+        if (c->health != NULL)
+                json_object_set(state, "Health", c->health);
         json_t *netset = json_pack(
                 "{s:s, s:s, s:s, s:{}, s:b, s:s, s:i, s:n, s:n, s:s, s:s, s:s, s:i, s:s, s:i, s:s,"
                 " s:s, s:{}}",
@@ -196,7 +198,13 @@ static void status_text(const struct eng_ctr *c, char *buf, size_t n)
                 snprintf(buf, n, "Removal In Progress");
         } else if (c->running) {
                 human_duration(now - parse_time(c->started_at), d, sizeof(d));
-                snprintf(buf, n, "Up %s%s", d, c->paused ? " (Paused)" : "");
+                const char *h = json_string_value(json_object_get(c->health, "Status"));
+                char hs[40] = "";
+                if (h != NULL && strcmp(h, "starting") == 0)
+                        snprintf(hs, sizeof(hs), " (health: starting)");
+                else if (h != NULL)
+                        snprintf(hs, sizeof(hs), " (%s)", h);
+                snprintf(buf, n, "Up %s%s", d, c->paused ? " (Paused)" : hs);
         } else if (c->restarting) {
                 human_duration(now - parse_time(c->finished_at), d, sizeof(d));
                 snprintf(buf, n, "Restarting (%d) %s ago", c->exit_code, d);

@@ -30,6 +30,8 @@ struct eng_ctr {
         int restart_count;
         bool manual_stop;         /* stopped or killed by a user: no restart by policy */
         bool boot_tried;          /* restart.c tried it at daemon start */
+        json_t *health;           /* State.Health while a Healthcheck is configured */
+        bool health_monitor;      /* health.c's thread runs for it */
         char *error;
         /* runtime coordination, never stored */
         bool starting;         /* a start is between mount and Running */
@@ -141,6 +143,15 @@ void eng_io_pump(int client, int shim, bool want_stdin);
 
 /* ---- exec.c ---- */
 void eng_exec_free_all(struct eng *e);
+/* Run cmd in the container, wait up to timeout_ms; *code and *output (4 KiB at most, both
+ * streams). ETIMEDOUT after killing it. For health probes. */
+int eng_exec_capture(struct eng *e, const char *ctr_id, json_t *cmd, long timeout_ms, int *code,
+                     char **output, struct gerr **err);
+
+/* ---- health.c ---- */
+/* Start the health monitor of c (caller holds e->lock) when its config has a Healthcheck; it
+ * ends with this run of the container. */
+void eng_health_start(struct eng *e, struct eng_ctr *c);
 
 /* ---- events.c ---- */
 int eng_events_init(struct eng *e);

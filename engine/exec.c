@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <time.h>
+#include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,4 +407,91 @@ int eng_exec_tty(struct eng *e, const char *ref, bool *tty, struct gerr **err)
                 *tty = cfg_bool(x->config, "Tty");
         pthread_mutex_unlock(&e->lock);
         return x != NULL ? 0 : -ENOENT;
+}
+
+/* Output kept from a probe, as dockerd keeps 4 KiB of it. */
+#define CAPTURE_MAX 4096
+
+int eng_exec_capture(struct eng *e, const char *ctr_id, json_t *cmd, long timeout_ms, int *code,
+                     char **output, struct gerr **err)
+{
+        _cleanup_json_ json_t *cfg = json_pack("{s:O}", "Cmd", cmd);
+        char xid[65];
+        eng_gen_id(xid);
+        _cleanup_free_ char *dir = eng_ctr_dir(e, ctr_id);
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/exec-%.12s.json", dir, xid);
+        struct eng_shim_exec_opts so = {.exec_id = xid, .process_file = path};
+        int sfd = -1;
+        pid_t pid = 0;
+        int r = build_process(e, ctr_id, cfg, path, err);
+        if (r >= 0)
+                r = eng_shim_exec(e->exec_root, ctr_id, &so, &sfd, &pid, err);
+        unlink(path);
+        if (r < 0)
+                return r;
+        /* The framed stream: 8-byte headers, stdout and stderr payloads alike kept. */
+        char *out = calloc(1, CAPTURE_MAX + 1);
+        size_t len = 0, frame_left = 0, hdr_len = 0;
+        unsigned char hdr[8];
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+        bool timed_out = false;
+        char buf[4096];
+        for (;;) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                long left = (deadline.tv_sec - now.tv_sec) * 1000 +
+                            (deadline.tv_nsec - now.tv_nsec) / 1000000;
+                struct pollfd p = {.fd = sfd, .events = POLLIN};
+                if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+                        timed_out = true;
+                        break;
+                }
+                ssize_t n = read(sfd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                for (ssize_t i = 0; i < n;) {
+                        if (frame_left == 0) {
+                                hdr[hdr_len++] = (unsigned char)buf[i++];
+                                if (hdr_len == 8) {
+                                        frame_left = (size_t)hdr[4] << 24 | (size_t)hdr[5] << 16 |
+                                                     (size_t)hdr[6] << 8 | hdr[7];
+                                        hdr_len = 0;
+                                }
+                                continue;
+                        }
+                        size_t take = (size_t)(n - i) < frame_left ? (size_t)(n - i) : frame_left;
+                        size_t room = CAPTURE_MAX - len;
+                        if (out != NULL && room > 0) {
+                                memcpy(out + len, buf + i, take < room ? take : room);
+                                len += take < room ? take : room;
+                        }
+                        i += (ssize_t)take;
+                        frame_left -= take;
+                }
+        }
+        close(sfd);
+        if (timed_out) {
+                /* dockerd kills a probe that outlives its timeout and counts a failure. */
+                if (pid > 0)
+                        kill(pid, SIGKILL);
+                free(out);
+                *output = NULL;
+                return eng_err(err, ETIMEDOUT, "Health check exceeded timeout (%ldms)",
+                               timeout_ms);
+        }
+        bool running = false;
+        int c = -1;
+        if (eng_shim_exec_status(e->exec_root, ctr_id, xid, &running, &c, err) < 0) {
+                free(out);
+                return -EIO;
+        }
+        *code = running ? -1 : c;
+        *output = out;
+        return 0;
 }

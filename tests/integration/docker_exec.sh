@@ -118,6 +118,37 @@ EOF
 	assert_eq "$out" $'9 py-42\n0 65534' "docker-py exec_run: exit code and output"
 }
 
+# Waits up to 15 s for `docker inspect -f FORMAT NAME` to print WANT; prints the last answer.
+wait_inspect() { # NAME FORMAT WANT
+	local i got
+	for ((i = 0; i < 150; i++)); do
+		got=$(dk inspect -f "$2" "$1" 2>/dev/null)
+		[[ $got == "$3" ]] && break
+		sleep 0.1
+	done
+	echo "$got"
+}
+
+test_health() {
+	local t0
+	t0=$(date +%s)
+	dk run -d --name hc --health-cmd 'test -f /tmp/ok' --health-interval 200ms --health-retries 2 \
+		--health-timeout 2s busybox sh -c 'touch /tmp/ok; sleep 1000' >/dev/null
+	assert_eq "$(wait_inspect hc '{{.State.Health.Status}}' healthy)" healthy "the probe passes: healthy"
+	assert_match "$(dk ps --format '{{.Status}}' -f name=hc)" '^Up .*\(healthy\)$' "ps shows (healthy)"
+	dk exec hc rm /tmp/ok
+	assert_eq "$(wait_inspect hc '{{.State.Health.Status}}' unhealthy)" unhealthy "two failures in a row: unhealthy"
+	assert_match "$(dk inspect -f '{{.State.Health.FailingStreak}}' hc)" '^[2-9]' "the failing streak is counted"
+	assert_match "$(dk inspect -f '{{range .State.Health.Log}}{{.ExitCode}}{{end}}' hc)" '^[01]*11$' "the log keeps the last probes' exit codes"
+	assert_contains "$(dk events --since "$t0" --until "$(($(date +%s) + 1))" --filter event=health_status --format '{{.Action}}')" \
+		"health_status: unhealthy" "health_status events"
+	dk rm -f hc >/dev/null
+	dk run -d --name nohc --health-cmd 'true' --no-healthcheck busybox sleep 100 >/dev/null 2>&1 ||
+		dk run -d --name nohc busybox sleep 100 >/dev/null
+	assert_eq "$(dk inspect -f '{{.State.Health}}' nohc)" "<nil>" "no health without a check"
+	dk rm -f nohc >/dev/null
+}
+
 t_run "$TARGET:exec_output_and_code" test_output_and_code
 t_run "$TARGET:exec_user_workdir_env" test_user_workdir_env
 t_run "$TARGET:exec_stdin" test_stdin
@@ -126,5 +157,6 @@ t_run "$TARGET:exec_detach" test_detach
 t_run "$TARGET:exec_errors" test_errors
 t_run "$TARGET:exec_inspect_api" test_inspect_api
 t_run "$TARGET:exec_docker_py" test_docker_py
+t_run "$TARGET:exec_health" test_health
 stop_daemon
 t_summary
