@@ -106,8 +106,12 @@ static int write_bundle(struct eng *e, const char *id, json_t *merged, char **la
                         const char *netns, json_t **spec_out, struct gerr **err)
 {
         _cleanup_free_ char *dir = eng_ctr_dir(e, id);
+        _cleanup_free_ char *init = NULL;
+        if (json_is_true(json_object_get(json_object_get(merged, "HostConfig"), "Init")))
+                init = eng_find_program("gantry-init", "GANTRY_INIT");
         struct eng_spec_in in = {.id = id, .config = merged, .container_dir = dir,
-                                 .rootfs_dirs = (const char *const *)layers, .netns_path = netns};
+                                 .rootfs_dirs = (const char *const *)layers, .netns_path = netns,
+                                 .init_path = init};
         _cleanup_json_ json_t *spec = NULL;
         int r = eng_spec_build(&in, &spec, err);
         if (r < 0)

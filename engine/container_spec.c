@@ -736,6 +736,17 @@ int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err
                                                     json_array_get(mounts, k), "destination"))))
                         json_array_remove(mounts, k);
         json_array_extend(mounts, umounts);
+        /* --init: our init as pid 1, where dockerd puts docker-init. */
+        if (json_is_true(json_object_get(hc, "Init"))) {
+                if (in->init_path == NULL)
+                        return eng_err(err, EINVAL, "--init: gantry-init is not installed");
+                json_array_append_new(mounts, mnt("/sbin/docker-init", "bind", in->init_path,
+                                                  json_pack("[sss]", "rbind", "ro", "rprivate")));
+                json_t *with_init = json_pack("[ss]", "/sbin/docker-init", "--");
+                json_array_extend(with_init, args);
+                json_decref(args);
+                args = with_init;
+        }
 
         _cleanup_json_ json_t *resources = NULL;
         if ((r = resources_build(hc, &resources, err)) < 0)

@@ -96,6 +96,7 @@ struct eng_spec_in {
         const char *const *rootfs_dirs; /* where etc/passwd and etc/group are looked up, top
                                          * first, NULL-terminated; NULL = names unresolvable */
         const char *netns_path;         /* NetworkMode container:<x>: /proc/<pid>/ns/net */
+        const char *init_path;          /* HostConfig.Init: gantry-init on the host */
 };
 /* The OCI config.json for the runtime. */
 int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err);

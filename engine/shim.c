@@ -31,10 +31,9 @@ char *eng_shim_socket_path(const char *exec_root, const char *id)
         return p;
 }
 
-/* GANTRY_SHIM, next to the running program, in a build tree, then the installed one. */
-static char *find_shim(void)
+char *eng_find_program(const char *name, const char *env_var)
 {
-        const char *env = getenv("GANTRY_SHIM");
+        const char *env = env_var ? getenv(env_var) : NULL;
         if (env != NULL && *env != '\0')
                 return strdup(env);
         char exe[PATH_MAX];
@@ -42,18 +41,24 @@ static char *find_shim(void)
         if (n > 0) {
                 exe[n] = '\0';
                 char *dir = dirname(exe);
-                static const char *const rel[] = {"gantry-shim", "../gantry-shim/gantry-shim",
-                                                  "../../cmd/gantry-shim/gantry-shim"};
+                static const char *const rel[] = {"%s/%s", "%s/../%s/%s", "%s/../../cmd/%s/%s"};
                 for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
                         char *p = NULL;
-                        if (asprintf(&p, "%s/%s", dir, rel[i]) < 0)
+                        if ((i == 0 ? asprintf(&p, rel[i], dir, name)
+                                    : asprintf(&p, rel[i], dir, name, name)) < 0)
                                 return NULL;
                         if (access(p, X_OK) == 0)
                                 return p;
                         free(p);
                 }
         }
-        return strdup("/usr/local/bin/gantry-shim");
+        char *p = NULL;
+        return asprintf(&p, "/usr/local/bin/%s", name) < 0 ? NULL : p;
+}
+
+static char *find_shim(void)
+{
+        return eng_find_program("gantry-shim", "GANTRY_SHIM");
 }
 
 /* An error whose message is already complete (no strerror), carrying code as its errno. */

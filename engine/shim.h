@@ -6,6 +6,10 @@
 
 #include "common/gerr.h"
 
+/* One of our programs: $env_var when set, next to the running program, in a build tree, then
+ * /usr/local/bin. */
+char *eng_find_program(const char *name, const char *env_var);
+
 /* Where the shim of container id listens: <exec_root>/shims/<id>.sock. */
 char *eng_shim_socket_path(const char *exec_root, const char *id);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pause, unpause and rename through the real docker CLI against gantryd (TARGET=dockerd: the same against a private dockerd).
+# pause, unpause, rename and --init through the real docker CLI against gantryd (TARGET=dockerd: the same against a private dockerd).
 # Test functions are called through t_run (SC2317); $(...) in single quotes is for the container shell (SC2016).
 # shellcheck disable=SC2317,SC2016
 set -uo pipefail
@@ -60,7 +60,30 @@ test_rename() {
 	dk rm -f after other >/dev/null
 }
 
+zombies() { dk exec "$1" sh -c 'ps -o stat | grep -c "^Z"' || true; }
+
+test_init() {
+	assert_eq "$(dk run --rm --init busybox sh -c 'cat /proc/1/comm')" docker-init "--init: the init is pid 1"
+	local rc=0
+	dk run --rm --init busybox sh -c 'exit 7' || rc=$?
+	assert_eq "$rc" 7 "--init passes the command's exit code on"
+	# An orphan whose parent (pid 1 without --init: sleep) never reaps stays a zombie.
+	dk run -d --name reaped --init busybox sh -c '(sleep 0.1 &); exec sleep 1000' >/dev/null
+	dk run -d --name unreaped busybox sh -c '(sleep 0.1 &); exec sleep 1000' >/dev/null
+	sleep 1
+	assert_eq "$(zombies reaped)" 0 "--init reaps orphans"
+	assert_eq "$(zombies unreaped)" 1 "without --init the zombie stays"
+	local t0 t1
+	t0=$(date +%s%N)
+	dk stop reaped >/dev/null
+	t1=$(date +%s%N)
+	assert_eq "$(dk inspect -f '{{.State.ExitCode}}' reaped)" 143 "SIGTERM reaches the command through the init"
+	(( (t1 - t0) / 1000000 < 5000 )) || t_fail "stop took $(( (t1 - t0) / 1000000 )) ms: the init did not forward SIGTERM"
+	dk rm -f reaped unreaped >/dev/null
+}
+
 t_run "$TARGET:ops_pause_unpause" test_pause_unpause
 t_run "$TARGET:ops_rename" test_rename
+t_run "$TARGET:ops_init" test_init
 stop_daemon
 t_summary
