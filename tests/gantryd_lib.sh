@@ -91,11 +91,14 @@ start_gantryd() {
 	e2e_wait_ping
 }
 
-# Crash and restart (gantryd only; call in the main shell, not inside t_run): SIGKILL to the
-# daemon we started, then the same daemon again on the same roots and socket.
-e2e_crash_restart() {
+# A crash of the daemon we started: SIGKILL, then its pid is reaped (main shell, gantryd only).
+e2e_crash() {
 	kill -KILL "$E2E_PID" 2>/dev/null
 	wait "$E2E_PID" 2>/dev/null
+}
+
+# The same gantryd again on the same roots and socket (main shell, not inside t_run).
+e2e_restart() {
 	"$GANTRYD" --host "unix://$E2E_SOCK" --root "$E2E_TMP/root" --exec-root "$E2E_TMP/x" \
 		--pidfile "$E2E_TMP/daemon.pid" --log-level "${GANTRYD_LOG_LEVEL:-debug}" \
 		>> "$E2E_LOG" 2>&1 </dev/null &

@@ -77,7 +77,8 @@ if [[ $TARGET == gantryd ]]; then
 	dk run -d --name al-stopped --restart always busybox sleep 1000 >/dev/null
 	dk run -d --name plain busybox sleep 1000 >/dev/null
 	dk stop -t 0 us-stopped al-stopped plain >/dev/null
-	e2e_crash_restart
+	e2e_crash
+	e2e_restart
 	t_run "$TARGET:restart_after_daemon_crash" test_after_crash
 fi
 stop_daemon
