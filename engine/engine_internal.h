@@ -54,7 +54,7 @@ struct eng {
         pthread_mutex_t lock;
         pthread_cond_t cond; /* broadcast on every state change */
         struct eng_ctr *ctrs;
-        int waiters; /* live waiter threads */
+        int waiters; /* live waiter and health threads: eng_close leaves e to them */
         struct eng_events *events; /* events.c: the ring and its subscribers */
         struct eng_exec *execs;    /* exec.c: exec instances, newest first */
 };

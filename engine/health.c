@@ -155,6 +155,8 @@ static void *health_main(void *p)
         }
         c->health_monitor = false;
         eng_ctr_unref(c);
+        e->waiters--; /* counted so that eng_close leaves e to us */
+        pthread_cond_broadcast(&e->cond);
         pthread_mutex_unlock(&e->lock);
         json_decref(cfg.cmd);
         free(a);
@@ -174,6 +176,7 @@ void eng_health_start(struct eng *e, struct eng_ctr *c)
                 return;
         *a = (struct health_arg){.e = e, .c = c, .gen = c->start_gen};
         c->refs++;
+        e->waiters++;
         c->health_monitor = true;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -185,6 +188,7 @@ void eng_health_start(struct eng *e, struct eng_ctr *c)
         if (r != 0) {
                 log_warn("container %s: health check thread: %s", c->id, strerror(r));
                 c->refs--;
+                e->waiters--;
                 c->health_monitor = false;
                 free(a);
         }
