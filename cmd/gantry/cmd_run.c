@@ -12,6 +12,8 @@ enum {
         O_CPUSET_CPUS, O_PIDS_LIMIT, O_CAP_ADD, O_CAP_DROP, O_PRIVILEGED, O_NETWORK,
         O_ENTRYPOINT, O_RESTART, O_INIT, O_STOP_SIGNAL, O_STOP_TIMEOUT, O_ULIMIT, O_SYSCTL,
         O_SECURITY_OPT, O_SHM_SIZE, O_GROUP_ADD, O_DEVICE, O_RUNTIME, O_HELP, O_SIG_PROXY,
+        O_HEALTH_CMD, O_HEALTH_INTERVAL, O_HEALTH_TIMEOUT, O_HEALTH_RETRIES, O_HEALTH_START_PERIOD,
+        O_HEALTH_START_INTERVAL, O_NO_HEALTHCHECK,
 };
 
 static const struct option run_opts[] = {
@@ -52,6 +54,13 @@ static const struct option run_opts[] = {
         {"device", required_argument, NULL, O_DEVICE},
         {"runtime", required_argument, NULL, O_RUNTIME},
         {"sig-proxy", optional_argument, NULL, O_SIG_PROXY},
+        {"health-cmd", required_argument, NULL, O_HEALTH_CMD},
+        {"health-interval", required_argument, NULL, O_HEALTH_INTERVAL},
+        {"health-timeout", required_argument, NULL, O_HEALTH_TIMEOUT},
+        {"health-retries", required_argument, NULL, O_HEALTH_RETRIES},
+        {"health-start-period", required_argument, NULL, O_HEALTH_START_PERIOD},
+        {"health-start-interval", required_argument, NULL, O_HEALTH_START_INTERVAL},
+        {"no-healthcheck", no_argument, NULL, O_NO_HEALTHCHECK},
         {"help", no_argument, NULL, O_HELP},
         {0},
 };
@@ -163,6 +172,50 @@ static int parse_device(const char *s, json_t *out)
         return 0;
 }
 
+/* Go's time.ParseDuration for the forms people write: "300ms", "2s", "1m30s", "1h"; ns. */
+static int parse_duration(const char *s, int64_t *out)
+{
+        double total = 0;
+        const char *p = s;
+        if (*p == '\0')
+                return -1;
+        while (*p != '\0') {
+                char *end;
+                double v = strtod(p, &end);
+                if (end == p || v < 0)
+                        return -1;
+                static const struct {
+                        const char *unit;
+                        double ns;
+                } units[] = {{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6},
+                             {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+                size_t best = 0, blen = 0;
+                for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+                        size_t l = strlen(units[i].unit);
+                        if (strncmp(end, units[i].unit, l) == 0 && l > blen) {
+                                best = i;
+                                blen = l;
+                        }
+                }
+                if (blen == 0)
+                        return v == 0 && *end == '\0' ? (*out = 0, 0) : -1;
+                total += v * units[best].ns;
+                p = end + blen;
+        }
+        *out = (int64_t)total;
+        return 0;
+}
+
+static json_t *healthcheck(json_t *body)
+{
+        json_t *h = json_object_get(body, "Healthcheck");
+        if (h == NULL) {
+                h = json_object();
+                json_object_set_new(body, "Healthcheck", h);
+        }
+        return h;
+}
+
 struct run_opts {
         bool detach, interactive, tty, rm;
         const char *name;
@@ -264,6 +317,41 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                         break;
                 }
                 case O_INIT: json_object_set_new(hc, "Init", json_true()); break;
+                case O_HEALTH_CMD:
+                        json_object_set_new(healthcheck(body), "Test",
+                                            json_pack("[ss]", "CMD-SHELL", optarg));
+                        break;
+                case O_NO_HEALTHCHECK:
+                        json_object_set_new(healthcheck(body), "Test", json_pack("[s]", "NONE"));
+                        break;
+                case O_HEALTH_RETRIES:
+                        json_object_set_new(healthcheck(body), "Retries",
+                                            json_integer(atoi(optarg)));
+                        break;
+                case O_HEALTH_INTERVAL:
+                case O_HEALTH_TIMEOUT:
+                case O_HEALTH_START_PERIOD:
+                case O_HEALTH_START_INTERVAL: {
+                        int64_t ns = 0;
+                        const char *key = c == O_HEALTH_INTERVAL       ? "Interval"
+                                          : c == O_HEALTH_TIMEOUT      ? "Timeout"
+                                          : c == O_HEALTH_START_PERIOD ? "StartPeriod"
+                                                                       : "StartInterval";
+                        const char *flag = c == O_HEALTH_INTERVAL       ? "health-interval"
+                                           : c == O_HEALTH_TIMEOUT      ? "health-timeout"
+                                           : c == O_HEALTH_START_PERIOD ? "health-start-period"
+                                                                        : "health-start-interval";
+                        if (parse_duration(optarg, &ns) < 0) {
+                                snprintf(msg, sizeof(msg),
+                                         "invalid argument \"%s\" for \"--%s\" flag: time: "
+                                         "invalid duration \"%s\"",
+                                         optarg, flag, optarg);
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
+                        }
+                        json_object_set_new(healthcheck(body), key, json_integer(ns));
+                        break;
+                }
                 case O_STOP_SIGNAL: json_object_set_new(body, "StopSignal", json_string(optarg)); break;
                 case O_ULIMIT:
                         if (parse_ulimit(optarg, arr(hc, "Ulimits")) < 0) {

@@ -275,6 +275,17 @@ test_exec_pause_rename() {
 	g rename gx gy
 	assert_eq "$(g ps --format '{{.Names}}' -f name=gy)" gy "rename"
 	g rm -f gy >/dev/null
+	g run -d "${NET[@]}" --name gh --health-cmd 'test -f /etc/passwd' --health-interval 200ms busybox sleep 1000 >/dev/null
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ $(g inspect -f '{{.State.Health.Status}}' gh) == healthy ]] && break
+		sleep 0.1
+	done
+	assert_match "$(g ps --format '{{.Status}}' -f name=gh)" '\(healthy\)' "run --health-cmd: healthy"
+	rc=0
+	g run --rm --health-interval 2parsecs busybox true 2>/dev/null || rc=$?
+	assert_eq "$rc" 125 "a bad duration is a usage error"
+	g rm -f gh >/dev/null
 }
 
 test_no_leftovers() {
