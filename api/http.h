@@ -132,6 +132,7 @@ enum MHD_Result api_image_delete(struct api_req *r);
 enum MHD_Result api_container_pause(struct api_req *r);
 enum MHD_Result api_container_unpause(struct api_req *r);
 enum MHD_Result api_container_rename(struct api_req *r);
+enum MHD_Result api_container_update(struct api_req *r);
 /* exec.c, and exec start in io.c */
 enum MHD_Result api_exec_create(struct api_req *r);
 enum MHD_Result api_exec_start(struct api_req *r);

@@ -42,6 +42,7 @@ static const struct api_route routes[] = {
         {"POST", "/containers/*/pause", api_container_pause, NULL},
         {"POST", "/containers/*/unpause", api_container_unpause, NULL},
         {"POST", "/containers/*/rename", api_container_rename, NULL},
+        {"POST", "/containers/*/update", api_container_update, NULL},
         {"POST", "/exec/*/start", api_exec_start, NULL},
         {"POST", "/exec/*/resize", api_exec_resize, NULL},
         {"GET", "/exec/*/json", api_exec_inspect, NULL},

@@ -124,6 +124,16 @@ static int write_bundle(struct eng *e, const char *id, json_t *merged, char **la
         return r;
 }
 
+int eng_ctr_rewrite_bundle(struct eng *e, const char *id, json_t *config, const char *image_id,
+                           struct gerr **err)
+{
+        _cleanup_strv_ char **layers = NULL;
+        int r = img_layer_dirs(e->images, image_id, &layers, err);
+        if (r < 0)
+                return r;
+        return write_bundle(e, id, config, layers, NULL, NULL, err);
+}
+
 /* dockerd creates a missing working directory, owned by the process's user, before start. */
 static int make_workdir(struct eng *e, const char *id, json_t *config, json_t *spec,
                         struct gerr **err)
@@ -504,6 +514,8 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
         char netns[64];
         _cleanup_json_ json_t *spec = NULL;
         r = resolve_netns(e, config, netns, sizeof(netns), err);
+        /* The bundle of create (or of the last update) is reused unless it names another
+         * container's netns, whose pid changes. */
         if (r > 0) {
                 _cleanup_strv_ char **layers = NULL;
                 r = img_layer_dirs(e->images, image_id, &layers, err);

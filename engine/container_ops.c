@@ -1,4 +1,4 @@
-/* Container operations beside the lifecycle: pause and unpause (the freezer), rename. */
+/* Container operations beside the lifecycle: pause and unpause (the freezer), rename, update. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "engine/engine_internal.h"
+#include "engine/spec_internal.h"
 #include "runtime/runtime.h"
 
 int eng_container_pause(struct eng *e, const char *ref, bool pause, struct gerr **err)
@@ -98,6 +99,74 @@ int eng_container_rename(struct eng *e, const char *ref, const char *name, struc
                         snprintf(prev, sizeof(prev), "/%s", old);
                         eng_event_ctr(e, c, "rename", json_pack("{s:s}", "oldName", prev));
                 }
+        }
+        eng_ctr_unref(c);
+        pthread_mutex_unlock(&e->lock);
+        return r;
+}
+
+/* The HostConfig fields `docker update` may change. */
+static const char *const updatable[] = {
+        "Memory",    "MemorySwap", "MemoryReservation", "NanoCpus",   "CpuShares",
+        "CpuQuota",  "CpuPeriod",  "CpusetCpus",        "CpusetMems", "PidsLimit",
+        "BlkioWeight", "CpuRealtimePeriod", "CpuRealtimeRuntime",
+};
+
+int eng_container_update(struct eng *e, const char *ref, json_t *body, struct gerr **err)
+{
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, ref, &c, err);
+        if (r < 0) {
+                pthread_mutex_unlock(&e->lock);
+                return r;
+        }
+        _cleanup_json_ json_t *hc = json_deep_copy(json_object_get(c->config, "HostConfig"));
+        if (hc == NULL)
+                hc = json_object();
+        for (size_t i = 0; i < ARRAY_SIZE(updatable); i++) {
+                json_t *v = json_object_get(body, updatable[i]);
+                if (v == NULL || json_is_null(v))
+                        continue;
+                /* 0 keeps the current value, as dockerd reads an absent field. */
+                if (json_is_integer(v) && json_integer_value(v) == 0 &&
+                    strcmp(updatable[i], "PidsLimit") != 0)
+                        continue;
+                json_object_set(hc, updatable[i], v);
+        }
+        json_t *policy = json_object_get(body, "RestartPolicy");
+        if (json_is_object(policy) && json_string_value(json_object_get(policy, "Name")) != NULL &&
+            *json_string_value(json_object_get(policy, "Name")) != '\0')
+                json_object_set(hc, "RestartPolicy", policy);
+        _cleanup_json_ json_t *resources = NULL;
+        json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
+        if (mem > 0 && mem < 6 * 1024 * 1024)
+                r = eng_err(err, EINVAL, "Minimum memory limit allowed is 6MB");
+        if (r >= 0)
+                r = eng_restart_validate(hc, err);
+        if (r >= 0)
+                r = eng_spec_resources(hc, &resources, err);
+        bool running = r >= 0 && c->running;
+        char id[65];
+        snprintf(id, sizeof(id), "%s", c->id);
+        pthread_mutex_unlock(&e->lock);
+        if (running) {
+                /* The running container's cgroup first: what fails there changes nothing. */
+                struct rt_context ctx = {.root = e->runtime_root};
+                json_object_del(resources, "devices");
+                r = rt_container_update(&ctx, id, resources, err);
+                if (r < 0)
+                        gerr_wrap(err, "Cannot update container %s", id);
+        }
+        pthread_mutex_lock(&e->lock);
+        if (r >= 0) {
+                json_object_set(c->config, "HostConfig", hc);
+                r = eng_store_save_config(e, c, err);
+                /* The next start takes these values from the bundle. */
+                if (r >= 0)
+                        r = eng_ctr_rewrite_bundle(e, c->id, c->config, c->image_id, err);
+                if (r >= 0)
+                        eng_event_ctr(e, c, "update", NULL);
         }
         eng_ctr_unref(c);
         pthread_mutex_unlock(&e->lock);

@@ -532,6 +532,13 @@ static int devices_build(json_t *hc, json_t *allow, json_t **out, struct gerr **
         return 0;
 }
 
+static int resources_build(json_t *hc, json_t **out, struct gerr **err);
+
+int eng_spec_resources(json_t *hc, json_t **out, struct gerr **err)
+{
+        return resources_build(hc, out, err);
+}
+
 static int resources_build(json_t *hc, json_t **out, struct gerr **err)
 {
         bool privileged = json_is_true(json_object_get(hc, "Privileged"));

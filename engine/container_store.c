@@ -137,6 +137,18 @@ int eng_store_save_state(struct eng *e, const struct eng_ctr *c, struct gerr **e
         return db_step_done(e->db, st, err);
 }
 
+int eng_store_save_config(struct eng *e, const struct eng_ctr *c, struct gerr **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(e->db, "UPDATE containers SET config = ? WHERE id = ?", &st, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *cj = json_dumps(c->config, JSON_COMPACT);
+        sqlite3_bind_text(st, 1, cj, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
+        return db_step_done(e->db, st, err);
+}
+
 int eng_store_rename(struct eng *e, const char *id, const char *name, struct gerr **err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;

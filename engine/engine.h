@@ -75,6 +75,9 @@ int eng_container_resize(struct eng *e, const char *ref, unsigned h, unsigned w,
 int eng_container_pause(struct eng *e, const char *ref, bool pause, struct gerr **err);
 /* EEXIST when another container has the name, EINVAL for an invalid one. */
 int eng_container_rename(struct eng *e, const char *ref, const char *name, struct gerr **err);
+/* POST /containers/{id}/update: resources (written to the running cgroup) and RestartPolicy,
+ * kept in the container's config. */
+int eng_container_update(struct eng *e, const char *ref, json_t *body, struct gerr **err);
 
 /* ---- exec (engine/exec.c) ---- */
 /* body: POST /containers/{id}/exec (Cmd, Env, User, WorkingDir, Tty, AttachStdin/out/err,

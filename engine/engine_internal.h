@@ -70,6 +70,11 @@ int eng_store_insert(struct eng *e, const struct eng_ctr *c, struct gerr **err);
 int eng_store_save_state(struct eng *e, const struct eng_ctr *c, struct gerr **err);
 int eng_store_delete(struct eng *e, const char *id, struct gerr **err);
 int eng_store_rename(struct eng *e, const char *id, const char *name, struct gerr **err);
+int eng_store_save_config(struct eng *e, const struct eng_ctr *c, struct gerr **err);
+
+/* config.json of the bundle again from config (after an update), for the next start. */
+int eng_ctr_rewrite_bundle(struct eng *e, const char *id, json_t *config, const char *image_id,
+                           struct gerr **err);
 json_t *eng_ctr_state_json(const struct eng_ctr *c);
 void eng_gen_id(char out[65]);
 /* A Docker-style adjective_surname not used by any container in e->ctrs; caller frees. */

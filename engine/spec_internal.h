@@ -23,6 +23,9 @@ int eng_seccomp_build(json_t *hc, json_t *caps, bool privileged, json_t **out, s
  * linux.seccomp form. */
 int eng_seccomp_from_docker(const char *text, json_t *caps, json_t **out, struct gerr **err);
 
+/* linux.resources for a HostConfig (memory, cpu, pids, blkio, the device rules): for update. */
+int eng_spec_resources(json_t *hc, json_t **out, struct gerr **err);
+
 /* Docker's User ("", "name", "uid", "name:group", "uid:gid") resolved against etc/passwd and
  * etc/group found in the first of dirs that has them (each dir taken as a root). */
 int eng_user_resolve(const char *user, json_t *group_add, const char *const *dirs,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pause, unpause, rename and --init through the real docker CLI against gantryd (TARGET=dockerd: the same against a private dockerd).
+# pause, unpause, rename, update and --init through the real docker CLI against gantryd (TARGET=dockerd: the same against a private dockerd).
 # Test functions are called through t_run (SC2317); $(...) in single quotes is for the container shell (SC2016).
 # shellcheck disable=SC2317,SC2016
 set -uo pipefail
@@ -82,8 +82,24 @@ test_init() {
 	dk rm -f reaped unreaped >/dev/null
 }
 
+test_update() {
+	dk run -d --name upd -m 64m busybox sleep 1000 >/dev/null
+	local id cg
+	id=$(dk inspect -f '{{.Id}}' upd)
+	dk update -m 128m --memory-swap 256m --pids-limit 50 --restart on-failure:2 upd >/dev/null
+	cg=$(e2e_cgroup_dir memory "$id")
+	assert_eq "$(cat "$cg/memory.limit_in_bytes" 2>/dev/null || cat "$cg/memory.max")" 134217728 "the running cgroup takes the new limit"
+	assert_eq "$(dk inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}' upd)" \
+		"134217728 50 on-failure" "inspect shows the update"
+	assert_contains "$(rc_out dk update -m 1k upd)" "Minimum memory limit allowed is 6MB" "too small a limit"
+	dk restart -t 0 upd >/dev/null
+	assert_eq "$(cat "$cg/memory.limit_in_bytes" 2>/dev/null || cat "$cg/memory.max")" 134217728 "a restart keeps the update"
+	dk rm -f upd >/dev/null
+}
+
 t_run "$TARGET:ops_pause_unpause" test_pause_unpause
 t_run "$TARGET:ops_rename" test_rename
 t_run "$TARGET:ops_init" test_init
+t_run "$TARGET:ops_update" test_update
 stop_daemon
 t_summary
