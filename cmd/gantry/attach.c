@@ -17,7 +17,7 @@
 static struct termios saved_tio;
 static bool tio_saved;
 
-static void restore_terminal(void)
+void cli_restore_terminal(void)
 {
         if (tio_saved) {
                 tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
@@ -25,7 +25,7 @@ static void restore_terminal(void)
         }
 }
 
-static void raw_terminal(void)
+void cli_raw_terminal(void)
 {
         struct termios t;
         if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio) < 0)
@@ -35,7 +35,7 @@ static void raw_terminal(void)
         t.c_oflag = saved_tio.c_oflag; /* keep output processing like docker's MakeRaw on stdin */
         if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
                 tio_saved = true;
-                atexit(restore_terminal);
+                atexit(cli_restore_terminal);
         }
 }
 
@@ -59,6 +59,55 @@ static void proxy_signal(const char *id, int sig)
         snprintf(path, sizeof(path), "/containers/%s/kill?signal=%d", id, sig);
         if (cli_call("POST", path, NULL, &r) == 0)
                 cli_resp_free(&r);
+}
+
+static void on_attach_signal(int sig, void *ud)
+{
+        const struct cli_attach_opts *o = ud;
+        if (sig != SIGWINCH)
+                proxy_signal(o->id, sig);
+        else if (o->tty)
+                resize(o->id);
+}
+
+void cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
+                     void (*on_signal)(int sig, void *ud), void *ud)
+{
+        bool in_open = stdin_open;
+        char buf[65536];
+        for (;;) {
+                struct pollfd p[3] = {{.fd = fd, .events = POLLIN},
+                                      {.fd = sfd, .events = POLLIN},
+                                      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
+                if (poll(p, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[0].revents) {
+                        ssize_t n = read(fd, buf, sizeof(buf));
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break;
+                        cli_demux_feed(dm, buf, (size_t)n);
+                }
+                if (p[1].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof(si)) == sizeof(si))
+                                on_signal((int)si.ssi_signo, ud);
+                }
+                if (in_open && p[2].revents) {
+                        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0 || cli_write_all(fd, buf, (size_t)n) < 0) {
+                                in_open = false;
+                                /* EOF on stdin: the other side's stdin closes. */
+                                shutdown(fd, SHUT_WR);
+                        }
+                }
+        }
 }
 
 int cli_start_error_status(const char *msg)
@@ -255,7 +304,7 @@ int cli_attach_run(const struct cli_attach_opts *o)
                 }
         }
         if (o->tty) {
-                raw_terminal();
+                cli_raw_terminal();
                 resize(o->id);
         }
 
@@ -263,48 +312,8 @@ int cli_attach_run(const struct cli_attach_opts *o)
         cli_demux_init(&dm, o->tty);
         if (alen > 0)
                 cli_demux_feed(&dm, abuf, alen);
-        bool in_open = o->stdin_open;
-        char buf[65536];
-        for (;;) {
-                struct pollfd p[3] = {{.fd = afd, .events = POLLIN},
-                                      {.fd = sfd, .events = POLLIN},
-                                      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
-                if (poll(p, 3, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        break;
-                }
-                if (p[0].revents) {
-                        ssize_t n = read(afd, buf, sizeof(buf));
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n <= 0)
-                                break;
-                        cli_demux_feed(&dm, buf, (size_t)n);
-                }
-                if (p[1].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-                                if (si.ssi_signo == SIGWINCH) {
-                                        if (o->tty)
-                                                resize(o->id);
-                                } else {
-                                        proxy_signal(o->id, (int)si.ssi_signo);
-                                }
-                        }
-                }
-                if (in_open && p[2].revents) {
-                        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n <= 0 || cli_write_all(afd, buf, (size_t)n) < 0) {
-                                in_open = false;
-                                /* EOF on stdin closes the container's stdin (StdinOnce). */
-                                shutdown(afd, SHUT_WR);
-                        }
-                }
-        }
-        restore_terminal();
+        cli_stream_loop(afd, sfd, &dm, o->stdin_open, on_attach_signal, (void *)o);
+        cli_restore_terminal();
 
         if (!wait_head) {
                 if (cli_raw_read_head(wfd, &status, head, sizeof(head), wbuf, &wlen) < 0) {

@@ -154,6 +154,13 @@ struct cli_attach_opts {
         bool tty, stdin_open, auto_remove, start;
 };
 int cli_attach_run(const struct cli_attach_opts *o);
+/* The terminal in raw mode (docker's MakeRaw on stdin), restored at exit or on demand. */
+void cli_raw_terminal(void);
+void cli_restore_terminal(void);
+/* A hijacked stream until it ends: fd's output through dm to stdout/stderr, stdin to fd while
+ * stdin_open (its EOF half-closes fd), signals read from sfd handed to on_signal. */
+void cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
+                     void (*on_signal)(int sig, void *ud), void *ud);
 /* Maps a start error message to docker run's exit status (125/126/127). */
 int cli_start_error_status(const char *msg);
 

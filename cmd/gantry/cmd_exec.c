@@ -34,29 +34,6 @@ static int exec_opt(int c, const char *arg, void *ud)
         return 0;
 }
 
-static struct termios saved_tio;
-static bool tio_saved;
-
-static void restore_terminal(void)
-{
-        if (tio_saved)
-                tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-        tio_saved = false;
-}
-
-static void raw_terminal(void)
-{
-        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio) < 0)
-                return;
-        struct termios t = saved_tio;
-        cfmakeraw(&t);
-        t.c_oflag = saved_tio.c_oflag;
-        if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
-                tio_saved = true;
-                atexit(restore_terminal);
-        }
-}
-
 static void resize_exec(const char *id)
 {
         struct winsize ws;
@@ -104,6 +81,12 @@ static int start_hijacked(const char *id, bool tty, char *leftover, size_t *left
         return fd;
 }
 
+static void on_exec_signal(int sig, void *ud)
+{
+        if (sig == SIGWINCH)
+                resize_exec(ud);
+}
+
 /* Streams the exec's output (and our stdin with -i) until it ends. */
 static void stream(int fd, const char *id, const struct exec_flags *f, const char *first,
                    size_t first_len)
@@ -115,48 +98,15 @@ static void stream(int fd, const char *id, const struct exec_flags *f, const cha
         int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
         signal(SIGPIPE, SIG_IGN);
         if (f->tty) {
-                raw_terminal();
+                cli_raw_terminal();
                 resize_exec(id);
         }
         struct cli_demux dm;
         cli_demux_init(&dm, f->tty);
         if (first_len > 0)
                 cli_demux_feed(&dm, first, first_len);
-        bool in_open = f->interactive;
-        char buf[65536];
-        for (;;) {
-                struct pollfd p[3] = {{.fd = fd, .events = POLLIN},
-                                      {.fd = sfd, .events = POLLIN},
-                                      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
-                if (poll(p, 3, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        break;
-                }
-                if (p[0].revents) {
-                        ssize_t n = read(fd, buf, sizeof(buf));
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n <= 0)
-                                break;
-                        cli_demux_feed(&dm, buf, (size_t)n);
-                }
-                if (p[1].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        if (read(sfd, &si, sizeof(si)) == sizeof(si) && f->tty)
-                                resize_exec(id);
-                }
-                if (in_open && p[2].revents) {
-                        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n <= 0 || cli_write_all(fd, buf, (size_t)n) < 0) {
-                                in_open = false;
-                                shutdown(fd, SHUT_WR); /* the process sees end of input */
-                        }
-                }
-        }
-        restore_terminal();
+        cli_stream_loop(fd, sfd, &dm, f->interactive, on_exec_signal, (void *)id);
+        cli_restore_terminal();
         if (sfd >= 0)
                 close(sfd);
         sigprocmask(SIG_SETMASK, &old, NULL);
