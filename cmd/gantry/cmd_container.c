@@ -348,24 +348,25 @@ int cmd_image_inspect(int argc, char **argv)
         return cli_inspect_objects("image inspect", argc, argv, "image");
 }
 
-int cmd_pause(int argc, char **argv)
+/* A verb without flags that POSTs to fmt for each container named. */
+static int plain_verb(const char *verb, int argc, char **argv, const char *fmt)
 {
-        int st = 0, first = cli_getopts("pause", argc, argv, "", NULL, each_opt, NULL, &st);
+        int st = 0, first = cli_getopts(verb, argc, argv, "", NULL, each_opt, NULL, &st);
         if (first < 0)
                 return st;
-        if (cli_need_args("pause", argc, first, "CONTAINER [CONTAINER...]") < 0)
+        if (cli_need_args(verb, argc, first, "CONTAINER [CONTAINER...]") < 0)
                 return 1;
-        return for_each("pause", argc, argv, first, "POST", "/containers/%s/pause", NULL);
+        return for_each(verb, argc, argv, first, "POST", fmt, NULL);
+}
+
+int cmd_pause(int argc, char **argv)
+{
+        return plain_verb("pause", argc, argv, "/containers/%s/pause");
 }
 
 int cmd_unpause(int argc, char **argv)
 {
-        int st = 0, first = cli_getopts("unpause", argc, argv, "", NULL, each_opt, NULL, &st);
-        if (first < 0)
-                return st;
-        if (cli_need_args("unpause", argc, first, "CONTAINER [CONTAINER...]") < 0)
-                return 1;
-        return for_each("unpause", argc, argv, first, "POST", "/containers/%s/unpause", NULL);
+        return plain_verb("unpause", argc, argv, "/containers/%s/unpause");
 }
 
 int cmd_rename(int argc, char **argv)
