@@ -80,6 +80,20 @@ static int parse_head(struct http_parser *p)
         return 0;
 }
 
+/* Hands out what buf holds of the remaining body or chunk; false when body() said stop. */
+static bool take(struct http_parser *p, const char *buf, size_t len, size_t *i, http_body_fn body,
+                 void *ud)
+{
+        size_t n = len - *i;
+        if ((long long)n > p->remaining)
+                n = (size_t)p->remaining;
+        if (n > 0 && !body(buf + *i, n, ud))
+                return false;
+        *i += n;
+        p->remaining -= (long long)n;
+        return true;
+}
+
 int http_parser_feed(struct http_parser *p, const char *buf, size_t len, size_t *used,
                      http_body_fn body, void *ud)
 {
@@ -101,18 +115,12 @@ int http_parser_feed(struct http_parser *p, const char *buf, size_t len, size_t 
                         }
                         break;
                 }
-                case HTTP_BODY: {
-                        size_t n = len - i;
-                        if ((long long)n > p->remaining)
-                                n = (size_t)p->remaining;
-                        if (n > 0 && !body(buf + i, n, ud))
+                case HTTP_BODY:
+                        if (!take(p, buf, len, &i, body, ud))
                                 return -2;
-                        i += n;
-                        p->remaining -= (long long)n;
                         if (p->remaining == 0)
                                 p->state = HTTP_DONE;
                         break;
-                }
                 case HTTP_BODY_EOF: {
                         if (!body(buf + i, len - i, ud))
                                 return -2;
@@ -145,18 +153,12 @@ int http_parser_feed(struct http_parser *p, const char *buf, size_t len, size_t 
                         }
                         break;
                 }
-                case HTTP_CHUNK_DATA: {
-                        size_t n = len - i;
-                        if ((long long)n > p->remaining)
-                                n = (size_t)p->remaining;
-                        if (n > 0 && !body(buf + i, n, ud))
+                case HTTP_CHUNK_DATA:
+                        if (!take(p, buf, len, &i, body, ud))
                                 return -2;
-                        i += n;
-                        p->remaining -= (long long)n;
                         if (p->remaining == 0)
                                 p->state = HTTP_CHUNK_END;
                         break;
-                }
                 case HTTP_CHUNK_END: {
                         char c = buf[i++];
                         if (c == '\n')
