@@ -1,5 +1,6 @@
 /* Container routes beside the lifecycle: pause, unpause, rename, update. */
 #include "api/http.h"
+#include "api/schema.h"
 
 #include "common/cleanup.h"
 #include "engine/engine.h"
@@ -25,7 +26,7 @@ enum MHD_Result api_container_unpause(struct api_req *r)
 enum MHD_Result api_container_update(struct api_req *r)
 {
         enum MHD_Result res = MHD_NO;
-        _cleanup_json_ json_t *body = api_body_json(r, false, &res);
+        _cleanup_json_ json_t *body = api_body_json_as(r, &api_schema_update, false, &res);
         if (body == NULL)
                 return res;
         _cleanup_gerr_ struct gerr *err = NULL;

@@ -1,5 +1,6 @@
 /* Container routes: create, start, stop, restart, kill, remove, list, inspect, resize, wait. */
 #include "api/http.h"
+#include "api/schema.h"
 
 #include <errno.h>
 #include <semaphore.h>
@@ -19,7 +20,7 @@ enum MHD_Result api_container_create(struct api_req *r)
                 return api_reply_error(r, MHD_HTTP_BAD_REQUEST,
                                        "config cannot be empty in order to create a container");
         enum MHD_Result res = MHD_NO;
-        _cleanup_json_ json_t *body = api_body_json(r, false, &res);
+        _cleanup_json_ json_t *body = api_body_json_as(r, &api_schema_create, false, &res);
         if (body == NULL)
                 return res;
         const char *name = api_query(r, "name");
@@ -136,6 +137,21 @@ enum MHD_Result api_containers_list(struct api_req *r)
         _cleanup_json_ json_t *filters = api_parse_filters(r, &res);
         if (filters == NULL)
                 return res;
+        /* dockerd's acceptedPsFilterTags: any other key is a 400. */
+        static const char *const known[] = {"ancestor", "before",  "exited",  "health",
+                                            "id",       "label",   "name",    "status",
+                                            "since",    "volume",  "network", "is-task",
+                                            "publish",  "expose",  "isolation"};
+        const char *key;
+        json_t *val;
+        json_object_foreach(filters, key, val) {
+                size_t i = 0;
+                while (i < sizeof(known) / sizeof(known[0]) && strcmp(known[i], key) != 0)
+                        i++;
+                if (i == sizeof(known) / sizeof(known[0]))
+                        return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid filter '%s'",
+                                               key);
+        }
         /* A limit counts stopped containers too (the n most recently created). */
         bool all = api_query_bool(r, "all") || limit > 0;
         json_t *list = NULL;

@@ -1,5 +1,6 @@
 /* Exec routes: create an exec instance, inspect it, resize its terminal (start is in io.c, beside attach). */
 #include "api/http.h"
+#include "api/schema.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 enum MHD_Result api_exec_create(struct api_req *r)
 {
         enum MHD_Result res = MHD_NO;
-        _cleanup_json_ json_t *body = api_body_json(r, false, &res);
+        _cleanup_json_ json_t *body = api_body_json_as(r, &api_schema_exec, false, &res);
         if (body == NULL)
                 return res;
         _cleanup_free_ char *id = NULL;

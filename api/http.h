@@ -94,6 +94,10 @@ const char **api_query_all(struct api_req *r, const char *key, size_t *n);
 /* Parse the accumulated body as a JSON object; on error replies 400 and returns NULL
  * (*result set to the MHD result to return). */
 json_t *api_body_json(struct api_req *r, bool allow_empty, enum MHD_Result *result);
+/* The same, then typed against Docker's shape of that body (api/schema.h): 400 on a mismatch. */
+struct api_schema;
+json_t *api_body_json_as(struct api_req *r, const struct api_schema *s, bool allow_empty,
+                         enum MHD_Result *result);
 
 /* ---- streams (stream.c) ---- */
 /* Answer status with a chunked body that fn(arg, fd) writes from a worker thread; the response
@@ -144,6 +148,10 @@ enum MHD_Result api_network_inspect(struct api_req *r);
 enum MHD_Result api_volumes_list(struct api_req *r);
 enum MHD_Result api_volume_inspect(struct api_req *r);
 enum MHD_Result api_plugin_inspect(struct api_req *r);
+enum MHD_Result api_plugins_list(struct api_req *r);
+enum MHD_Result api_network_delete(struct api_req *r);
+/* Swarm, nodes, services, tasks, secrets, configs: dockerd's 503 outside a swarm. */
+enum MHD_Result api_swarm_inactive(struct api_req *r);
 enum MHD_Result api_images_save(struct api_req *r);
 enum MHD_Result api_image_save(struct api_req *r);
 enum MHD_Result api_images_load_begin(struct api_req *r);

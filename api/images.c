@@ -223,9 +223,14 @@ static enum MHD_Result reply_lines(struct api_req *r, json_t *lines)
 enum MHD_Result api_images_load(struct api_req *r)
 {
         struct api_upload *u = r->up;
-        if (u->rc < 0)
-                return api_reply_gerr(r, u->err);
         _cleanup_json_ json_t *lines = json_array();
+        if (u->rc < 0) {
+                /* dockerd answers 200 and ends its stream with the error (FormatError). */
+                const char *m = u->err && u->err->msg ? u->err->msg : "load failed";
+                json_array_append_new(lines, json_pack("{s:{s:s}, s:s}", "errorDetail", "message",
+                                                       m, "error", m));
+                return reply_lines(r, lines);
+        }
         size_t i;
         json_t *l;
         json_array_foreach(u->result, i, l) {

@@ -1,5 +1,6 @@
 /* Container I/O routes: logs (chunked) and attach (hijacked raw socket, or chunked without). */
 #include "api/http.h"
+#include "api/schema.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -277,7 +278,7 @@ static enum MHD_Result hijack_reply(struct api_req *r, struct api_hijack *h, boo
 enum MHD_Result api_exec_start(struct api_req *r)
 {
         enum MHD_Result res = MHD_NO;
-        _cleanup_json_ json_t *body = api_body_json(r, true, &res);
+        _cleanup_json_ json_t *body = api_body_json_as(r, &api_schema_exec_start, true, &res);
         if (body == NULL)
                 return res;
         _cleanup_gerr_ struct gerr *err = NULL;

@@ -64,3 +64,17 @@ enum MHD_Result api_plugin_inspect(struct api_req *r)
 {
         return api_reply_error(r, MHD_HTTP_NOT_FOUND, "plugin \"%s\" not found", r->caps[0]);
 }
+
+enum MHD_Result api_network_delete(struct api_req *r)
+{
+        const struct builtin_net *n = net_find(r->caps[0]);
+        if (n == NULL)
+                return api_reply_error(r, MHD_HTTP_NOT_FOUND, "network %s not found", r->caps[0]);
+        return api_reply_error(r, MHD_HTTP_FORBIDDEN,
+                               "%s is a pre-defined network and cannot be removed", n->name);
+}
+
+enum MHD_Result api_plugins_list(struct api_req *r)
+{
+        return api_reply_json(r, MHD_HTTP_OK, json_array());
+}

@@ -1,12 +1,14 @@
 /* Responses in Docker's shapes: JSON bodies, {"message"} errors, status codes from errno. */
 #include "api/api.h"
 #include "api/http.h"
+#include "api/schema.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/cleanup.h"
 
@@ -204,8 +206,30 @@ const char **api_query_all(struct api_req *r, const char *key, size_t *n)
         return q.vals;
 }
 
-json_t *api_body_json(struct api_req *r, bool allow_empty, enum MHD_Result *result)
+/* dockerd's CheckForJSON: a body must come as application/json (parameters allowed). */
+static bool content_type_json(struct api_req *r)
 {
+        const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (ct == NULL)
+                return false;
+        ct += strspn(ct, " \t");
+        size_t n = strlen("application/json");
+        return strncasecmp(ct, "application/json", n) == 0 &&
+               (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
+}
+
+/* Any JSON value (api_body_json wants an object, api_body_json_as checks a schema). */
+static json_t *body_parse(struct api_req *r, bool allow_empty, enum MHD_Result *result)
+{
+        if (r->body_len > 0 && !content_type_json(r)) {
+                const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+                *result = api_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                                          "Content-Type specified (%s) must be 'application/json'",
+                                          ct ? ct : "");
+                return NULL;
+        }
         if (r->body_len == 0) {
                 if (allow_empty)
                         return json_object();
@@ -220,10 +244,29 @@ json_t *api_body_json(struct api_req *r, bool allow_empty, enum MHD_Result *resu
                                           jerr.line, jerr.column);
                 return NULL;
         }
-        if (!json_is_object(j)) {
+        return j;
+}
+
+json_t *api_body_json(struct api_req *r, bool allow_empty, enum MHD_Result *result)
+{
+        json_t *j = body_parse(r, allow_empty, result);
+        if (j != NULL && !json_is_object(j)) {
                 json_decref(j);
                 *result = api_reply_error(r, MHD_HTTP_BAD_REQUEST,
                                           "invalid JSON: the body must be an object");
+                return NULL;
+        }
+        return j;
+}
+
+json_t *api_body_json_as(struct api_req *r, const struct api_schema *s, bool allow_empty,
+                         enum MHD_Result *result)
+{
+        json_t *j = body_parse(r, allow_empty, result);
+        char msg[512];
+        if (j != NULL && api_schema_check(s, j, msg, sizeof(msg)) < 0) {
+                json_decref(j);
+                *result = api_reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid JSON: %s", msg);
                 return NULL;
         }
         return j;

@@ -17,6 +17,8 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/unixaddr.h"
+#include "engine/engine.h"
 
 /* Headers plus the read buffer of one connection: a 100 KiB header is refused (431) with this. */
 #define API_CONN_MEMORY (64u * 1024)
@@ -181,10 +183,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* A socket file someone still accepts on is a live daemon: never take it over. */
 static int listen_unix(const char *path, struct gerr **err)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return gerr_set(err, ENAMETOOLONG, "socket path %s", path);
-        strcpy(sa.sun_path, path);
+        _cleanup_(unix_addr_done) struct unix_addr ua = {.dirfd = -1};
+        int ur = unix_addr_init(&ua, path);
+        if (ur < 0)
+                return gerr_set(err, -ur, "socket path %s", path);
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return gerr_set(err, errno, "socket");
@@ -193,12 +195,12 @@ static int listen_unix(const char *path, struct gerr **err)
                 if (!S_ISSOCK(st.st_mode))
                         return gerr_set(err, EEXIST, "%s exists and is not a socket", path);
                 _cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+                if (probe >= 0 && connect(probe, (struct sockaddr *)&ua.sa, ua.len) == 0)
                         return gerr_set(err, EADDRINUSE, "a daemon already listens on %s", path);
                 if (unlink(path) < 0 && errno != ENOENT)
                         return gerr_set(err, errno, "remove stale socket %s", path);
         }
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        if (bind(fd, (struct sockaddr *)&ua.sa, ua.len) < 0)
                 return gerr_set(err, errno, "bind %s", path);
         if (chmod(path, 0660) < 0) {
                 int e = errno;
@@ -280,6 +282,7 @@ bool api_stop(struct api_server *s)
         uint64_t one = 1;
         if (write(s->stop_fd, &one, sizeof(one)) < 0)
                 log_warn("api: wake streams: %m");
+        eng_shutdown(s->eng);
         api_hijacks_shutdown(s);
 
         struct timespec deadline;

@@ -341,7 +341,7 @@ int eng_container_attach(struct eng *e, const char *ref, const struct eng_attach
                 unsigned gen = c->start_gen;
                 c->pending_attaches++;
                 registered = true;
-                while (!c->shim_up && c->start_gen == gen && !c->removed)
+                while (!c->shim_up && c->start_gen == gen && !c->removed && !e->closing)
                         pthread_cond_wait(&e->cond, &e->lock);
         }
         bool go = o->stream && c->shim_up;

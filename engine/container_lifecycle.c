@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/unixaddr.h"
 #include "engine/engine_internal.h"
 #include "engine/shim.h"
 #include "image/image.h"
@@ -394,12 +395,11 @@ static void start_waiter(struct eng *e, struct eng_ctr *c)
 static bool shim_answers(const char *exec_root, const char *id)
 {
         _cleanup_free_ char *path = eng_shim_socket_path(exec_root, id);
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (path == NULL || strlen(path) >= sizeof(sa.sun_path))
+        _cleanup_(unix_addr_done) struct unix_addr ua = {.dirfd = -1};
+        if (path == NULL || unix_addr_init(&ua, path) < 0)
                 return false;
-        strcpy(sa.sun_path, path);
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        return fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+        return fd >= 0 && connect(fd, (struct sockaddr *)&ua.sa, ua.len) == 0;
 }
 
 void eng_lifecycle_adopt(struct eng *e)
@@ -496,7 +496,9 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
                 c->restart_delay_ms = 0;
         }
         if (r < 0 || c->running || c->starting) {
-                /* Already running: dockerd answers 304, which is not an error. */
+                /* Already running: EALREADY, dockerd's 304 (a policy start just stops). */
+                if (r >= 0 && !by_policy)
+                        r = eng_err(err, EALREADY, "container %s is already started", c->id);
                 eng_ctr_unref(c);
                 pthread_mutex_unlock(&e->lock);
                 return r < 0 ? r : 0;
@@ -636,19 +638,23 @@ int eng_container_wait(struct eng *e, const char *ref, const char *condition, in
                 return r;
         }
         const char *cond = condition && *condition ? condition : "not-running";
+        bool met = true;
         if (strcmp(cond, "next-exit") == 0) {
                 unsigned gen = c->exit_gen;
-                while (c->exit_gen == gen && !c->removed)
+                while (!(met = c->exit_gen != gen || c->removed) && !e->closing)
                         pthread_cond_wait(&e->cond, &e->lock);
         } else if (strcmp(cond, "removed") == 0) {
-                while (!c->removed)
+                while (!(met = c->removed) && !e->closing)
                         pthread_cond_wait(&e->cond, &e->lock);
         } else if (strcmp(cond, "not-running") == 0) {
-                while ((c->running || c->starting) && !c->removed)
+                while (!(met = !(c->running || c->starting) || c->removed) && !e->closing)
                         pthread_cond_wait(&e->cond, &e->lock);
         } else {
                 r = eng_err(err, EINVAL, "invalid condition: \"%s\"", cond);
         }
+        /* The daemon stops, the container goes on: the wait ends without an exit code. */
+        if (r >= 0 && !met)
+                r = eng_err(err, ESHUTDOWN, "daemon is shutting down");
         if (r >= 0 && exit_code)
                 *exit_code = c->exit_code;
         eng_ctr_unref(c);
@@ -697,9 +703,12 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
                 pthread_cond_broadcast(&e->cond);
         }
         if (r < 0 || !c->running) {
+                /* EALREADY: dockerd's 304 for a stop of a stopped container. */
+                if (r >= 0)
+                        r = eng_err(err, EALREADY, "container %s is already stopped", c->id);
                 eng_ctr_unref(c);
                 pthread_mutex_unlock(&e->lock);
-                return r < 0 ? r : 0;
+                return r;
         }
         const char *ss = json_string_value(json_object_get(c->config, "StopSignal"));
         int sig = ss ? rt_signal_parse(ss) : SIGTERM;
@@ -750,6 +759,10 @@ static void remove_files_and_row(struct eng *e, struct eng_ctr *c)
         int r = fs_rm_rf(dir);
         if (r < 0)
                 log_warn("remove %s: %s", dir, strerror(-r));
+        /* The shim's own log stays after it exits when it had something to say. */
+        _cleanup_free_ char *shim_log = NULL;
+        if (asprintf(&shim_log, "%s/shims/%s.log", e->exec_root, c->id) >= 0)
+                unlink(shim_log);
         pthread_mutex_lock(&e->lock);
         struct gerr *err = NULL;
         if (eng_store_delete(e, c->id, &err) < 0) {

@@ -84,6 +84,14 @@ fail:
         return r;
 }
 
+void eng_shutdown(struct eng *e)
+{
+        pthread_mutex_lock(&e->lock);
+        e->closing = true;
+        pthread_cond_broadcast(&e->cond);
+        pthread_mutex_unlock(&e->lock);
+}
+
 void eng_close(struct eng *e)
 {
         if (e == NULL)

@@ -19,6 +19,8 @@ struct eng_config {
 struct eng;
 
 int eng_open(const struct eng_config *cfg, struct eng **out, struct gerr **err);
+/* The daemon stops: blocked waits (container wait, attach before start) return ESHUTDOWN. */
+void eng_shutdown(struct eng *e);
 void eng_close(struct eng *e);
 const char *eng_root(const struct eng *e);
 const char *eng_exec_root(const struct eng *e);
@@ -34,6 +36,7 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
                          json_t **warnings_out, struct gerr **err);
 /* ref: full id, unique id prefix or name (with or without leading '/'). */
 int eng_container_resolve(struct eng *e, const char *ref, char **id_out, struct gerr **err);
+/* EALREADY when it runs already (dockerd: 304); eng_container_stop likewise when stopped. */
 int eng_container_start(struct eng *e, const char *ref, struct gerr **err);
 /* Block until the condition: "not-running" (default), "next-exit", "removed". */
 int eng_container_wait(struct eng *e, const char *ref, const char *condition, int *exit_code,

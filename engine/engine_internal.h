@@ -57,6 +57,7 @@ struct eng {
         int waiters; /* live waiter and health threads: eng_close leaves e to them */
         struct eng_events *events; /* events.c: the ring and its subscribers */
         struct eng_exec *execs;    /* exec.c: exec instances, newest first */
+        bool closing;              /* eng_shutdown: blocked waits give up */
 };
 
 /* ---- container_store.c (callers hold e->lock unless noted) ---- */

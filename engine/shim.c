@@ -19,6 +19,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/unixaddr.h"
 
 /* How long a shim may take to create its container (hooks included) before we give up. */
 #define SPAWN_TIMEOUT_MS 60000
@@ -189,14 +190,18 @@ int eng_shim_spawn(const struct eng_shim_spawn_opts *o, pid_t *shim_pid, pid_t *
 static int shim_connect(const char *exec_root, const char *id, struct gerr **err)
 {
         _cleanup_free_ char *path = eng_shim_socket_path(exec_root, id);
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (path == NULL || strlen(path) >= sizeof(sa.sun_path))
-                return gerr_set(err, ENAMETOOLONG, "shim socket of %s", id);
-        strcpy(sa.sun_path, path);
+        if (path == NULL)
+                return gerr_set(err, ENOMEM, "shim socket of %s", id);
+        _cleanup_(unix_addr_done) struct unix_addr ua = {.dirfd = -1};
+        int r = unix_addr_init(&ua, path);
+        if (r == -ENOENT)
+                return not_running(err, id);
+        if (r < 0)
+                return gerr_set(err, -r, "shim socket %s", path);
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return gerr_set(err, errno, "socket");
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        if (connect(fd, (struct sockaddr *)&ua.sa, ua.len) < 0) {
                 if (errno == ENOENT || errno == ECONNREFUSED)
                         return not_running(err, id);
                 return gerr_set(err, errno, "connect %s", path);

@@ -19,6 +19,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/unixaddr.h"
 #include "runtime/state.h"
 #include "runtime/terminal.h"
 
@@ -103,15 +104,15 @@ static void parse_args(int argc, char **argv, struct shim_opts *o)
 
 static int listen_unix(const char *path, struct gerr **err)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return gerr_set(err, ENAMETOOLONG, "socket path %s", path);
-        strcpy(sa.sun_path, path);
+        _cleanup_(unix_addr_done) struct unix_addr ua = {.dirfd = -1};
+        int r = unix_addr_init(&ua, path);
+        if (r < 0)
+                return gerr_set(err, -r, "socket path %s", path);
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return gerr_set(err, errno, "socket");
         unlink(path);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        if (bind(fd, (struct sockaddr *)&ua.sa, ua.len) < 0)
                 return gerr_set(err, errno, "bind %s", path);
         if (listen(fd, 64) < 0)
                 return gerr_set(err, errno, "listen %s", path);

@@ -78,5 +78,30 @@ test_stop_rm() {
 t_run "$TARGET:crash_all_listed" test_listed
 t_run "$TARGET:crash_logs_continuous" test_logs_continuous
 t_run "$TARGET:crash_stop_rm" test_stop_rm
+
+# SIGTERM while clients block in wait, attach, logs -f and events: the daemon goes at once,
+# the container and its shim stay, the next daemon adopts them.
+dk run -d -i --name blocked busybox sh -c 'while true; do echo x; sleep 0.2; done' >/dev/null
+shim=$(t_pids_mentioning "$E2E_TMP/" | while read -r p; do [[ $(cat "/proc/$p/comm" 2>/dev/null) == gantry-shim ]] && echo "$p"; done | head -1)
+for w in "wait blocked" "attach blocked" "logs -f blocked" "events"; do
+	# shellcheck disable=SC2086
+	(dk $w >/dev/null 2>&1 &)
+done
+(curl -s --unix-socket "$E2E_SOCK" -X POST 'http://d/containers/blocked/wait?condition=removed' >/dev/null 2>&1 &)
+sleep 1
+t0=$(date +%s%N)
+kill -TERM "$E2E_PID"
+for ((i = 0; i < 100; i++)); do t_alive "$E2E_PID" || break; sleep 0.05; done
+wait "$E2E_PID" 2>/dev/null
+term_ms=$((($(date +%s%N) - t0) / 1000000))
+e2e_restart
+
+test_sigterm_blocked() {
+	(( term_ms < 2000 )) || t_fail "SIGTERM with blocked clients took ${term_ms} ms"
+	if [[ -z $shim ]] || ! t_alive "$shim"; then t_fail "the shim ($shim) did not outlive the daemon"; fi
+	assert_eq "$(dk inspect -f '{{.State.Status}}' blocked)" running "adopted by the next daemon"
+	dk rm -f blocked >/dev/null
+}
+t_run "$TARGET:sigterm_with_blocked_clients" test_sigterm_blocked
 stop_daemon
 t_summary

@@ -97,8 +97,10 @@ test_unknown_route() {
 	assert_contains "$out" "HTTP/1.1 404"
 	assert_contains "$out" "Content-Type: application/json"
 	assert_eq "$(c http://d/no/such/route)" '{"message":"page not found"}'
-	assert_eq "$(code http://d/v1.44/swarm)" 501 "later routes are 501"
-	assert_contains "$(c http://d/v1.44/swarm | jq -r .message)" "not implemented"
+	assert_eq "$(code -X POST http://d/v1.44/session)" 501 "dockerd's routes still to write are 501"
+	assert_contains "$(c -X POST http://d/v1.44/session | jq -r .message)" "not implemented"
+	assert_eq "$(code http://d/v1.44/containers/x/no-such-verb)" 404 "an unknown verb is 404"
+	assert_eq "$(code http://d/v1.44/swarm)" 503 "swarm routes: not a swarm manager (dockerd's 503)"
 }
 
 test_bad_json() {
