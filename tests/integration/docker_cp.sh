@@ -113,7 +113,8 @@ test_export() {
 	dk export run1 | tar -t > "$W/export.list"
 	grep -qx 'bin/busybox' "$W/export.list" || t_fail "export of a running container lacks bin/busybox"
 	dk export -o "$W/stop1.tar" stop1
-	tar -tf "$W/stop1.tar" | grep -qx 'root/in.txt' || t_fail "export of the stopped container lacks root/in.txt"
+	tar -tf "$W/stop1.tar" > "$W/stop1.list"
+	grep -qx 'root/in.txt' "$W/stop1.list" || t_fail "export of the stopped container lacks root/in.txt"
 	assert_contains "$(rc_out dk export nosuch)" "No such container: nosuch" "export of a missing container"
 }
 
@@ -181,6 +182,42 @@ test_escapes() {
 	assert_eq "$(cat "/tmp/$CANARY")" host "the host canary is untouched"
 }
 
+test_bind_mount() {
+	mkdir -p "$W/bind"
+	echo "on the host" > "$W/bind/host.txt"
+	dk run -d --name bind1 -v "$W/bind:/data" busybox sleep 1000 >/dev/null
+	echo "copied in" > "$W/in-bind.txt"
+	dk cp "$W/in-bind.txt" bind1:/data/in-bind.txt 2>/dev/null
+	assert_eq "$(cat "$W/bind/in-bind.txt")" "copied in" "a copy into a bind mount reaches its source"
+	assert_eq "$(dk cp bind1:/data/host.txt - | tar xO)" "on the host" "a copy out of a bind mount"
+	dk rm -f bind1 >/dev/null
+}
+
+# gantry's own CLI on the same daemon: tar streams both ways, export, docker's errors.
+test_gantry_cli() {
+	local g=${GANTRY:-/usr/local/bin/gantry}
+	g() { "$g" -H "$DOCKER_HOST" "$@"; }
+	mkdir -p "$W/gc"
+	echo "from gantry" > "$W/gc/g.txt"
+	tar -cf - -C "$W/gc" g.txt | g cp - run1:/tmp
+	assert_eq "$(dk exec run1 cat /tmp/g.txt)" "from gantry" "gantry cp - C:/dir"
+	assert_eq "$(g cp run1:/tmp/g.txt - | tar xO)" "from gantry" "gantry cp C:/file -"
+	tar -cf - -C "$W/gc" g.txt | g cp - stop1:/root
+	assert_eq "$(g container cp stop1:/root/g.txt - | tar xO)" "from gantry" "into and out of a stopped one"
+	g export -o "$W/g-export.tar" run1
+	tar -tf "$W/g-export.tar" > "$W/g-export.list"
+	grep -qx 'bin/busybox' "$W/g-export.list" || t_fail "gantry export -o lacks bin/busybox"
+	g export stop1 | tar -t > "$W/g-export2.list"
+	grep -qx 'root/g.txt' "$W/g-export2.list" || t_fail "gantry export to stdout lacks root/g.txt"
+	local out
+	out=$(rc_out g cp run1:/nope -)
+	assert_contains "$out" "rc=1" "missing path: exit 1"
+	assert_contains "$out" "Error response from daemon: Could not find the file /nope in container run1" "docker's message"
+	assert_contains "$(rc_out g cp run1:/a stop1:/b)" "copying between containers is not supported" "container to container"
+	assert_contains "$(rc_out g export nosuch)" "No such container: nosuch" "export of a missing container"
+	assert_contains "$(rc_out g cp one)" "requires exactly 2 arguments" "usage"
+}
+
 t_run "$TARGET:cp_file_in_and_out" test_file_in_and_out
 t_run "$TARGET:cp_dir_modes" test_dir_modes
 t_run "$TARGET:cp_stopped" test_stopped
@@ -190,6 +227,10 @@ t_run "$TARGET:cp_symlinks" test_symlinks
 t_run "$TARGET:cp_archive_owner" test_archive_owner
 t_run "$TARGET:cp_errors" test_errors
 t_run "$TARGET:cp_escapes" test_escapes
+t_run "$TARGET:cp_bind_mount" test_bind_mount
+if [[ $TARGET == gantryd ]]; then
+	t_run "$TARGET:cp_gantry_cli" test_gantry_cli
+fi
 dk rm -f run1 stop1 >/dev/null
 if findmnt -rn -o TARGET | grep -qF "$E2E_TMP/"; then
 	t_fail "$TARGET:cp_no_mounts_left" "$(findmnt -rn -o TARGET | grep -F "$E2E_TMP/")"
