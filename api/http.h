@@ -105,6 +105,11 @@ json_t *api_body_json_as(struct api_req *r, const struct api_schema *s, bool all
 enum MHD_Result api_reply_stream(struct api_req *r, unsigned status, const char *ctype,
                                  void (*fn)(struct api_server *srv, void *arg, int fd),
                                  void *arg, void (*free_arg)(void *));
+/* The same with extra headers: name, value pairs, NULL-terminated. */
+enum MHD_Result api_reply_stream_headers(struct api_req *r, unsigned status, const char *ctype,
+                                         const char *const *headers,
+                                         void (*fn)(struct api_server *srv, void *arg, int fd),
+                                         void *arg, void (*free_arg)(void *));
 /* Start streaming the request body into fn(r, rfd) in a worker thread (from a route's begin). */
 int api_upload_begin(struct api_req *r, int (*fn)(struct api_req *r, int rfd, struct gerr **err),
                      struct gerr **err);
@@ -178,5 +183,11 @@ enum MHD_Result api_system_df(struct api_req *r);
 /* Publish an image event (load, tag, untag, delete, import, save) for ref, named name or its id. */
 void api_image_event(struct eng *e, const char *action, const char *ref, const char *name);
 enum MHD_Result api_container_attach(struct api_req *r);
+/* archive.c: copy (HEAD, GET, PUT /containers/{id}/archive) and export */
+enum MHD_Result api_container_archive_head(struct api_req *r);
+enum MHD_Result api_container_archive_get(struct api_req *r);
+enum MHD_Result api_container_archive_put_begin(struct api_req *r);
+enum MHD_Result api_container_archive_put(struct api_req *r);
+enum MHD_Result api_container_export(struct api_req *r);
 /* Shut down every hijacked attach connection (api_stop). */
 void api_hijacks_shutdown(struct api_server *srv);

@@ -43,6 +43,11 @@ static const struct api_route routes[] = {
         {"POST", "/containers/*/unpause", api_container_unpause, NULL},
         {"POST", "/containers/*/rename", api_container_rename, NULL},
         {"POST", "/containers/*/update", api_container_update, NULL},
+        {"HEAD", "/containers/*/archive", api_container_archive_head, NULL},
+        {"GET", "/containers/*/archive", api_container_archive_get, NULL},
+        {"PUT", "/containers/*/archive", api_container_archive_put,
+         api_container_archive_put_begin},
+        {"GET", "/containers/*/export", api_container_export, NULL},
         {"POST", "/exec/*/start", api_exec_start, NULL},
         {"POST", "/exec/*/resize", api_exec_resize, NULL},
         {"GET", "/exec/*/json", api_exec_inspect, NULL},
@@ -62,11 +67,7 @@ static const struct api_route routes[] = {
         /* dockerd's routes still to write: 501. Any other path is dockerd's 404 "page not
          * found"; the swarm's answer dockerd's 503 of a node outside any swarm. */
         {"GET", "/containers/*/changes", api_not_implemented, NULL},
-        {"GET", "/containers/*/export", api_not_implemented, NULL},
         {"GET", "/containers/*/attach/ws", api_not_implemented, NULL},
-        {"GET", "/containers/*/archive", api_not_implemented, NULL},
-        {"HEAD", "/containers/*/archive", api_not_implemented, NULL},
-        {"PUT", "/containers/*/archive", api_not_implemented, NULL},
         {"POST", "/containers/prune", api_not_implemented, NULL},
         {"POST", "/commit", api_not_implemented, NULL},
         {"POST", "/auth", api_not_implemented, NULL},

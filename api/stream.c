@@ -118,6 +118,14 @@ enum MHD_Result api_reply_stream(struct api_req *r, unsigned status, const char 
                                  void (*fn)(struct api_server *srv, void *arg, int fd),
                                  void *arg, void (*free_arg)(void *))
 {
+        return api_reply_stream_headers(r, status, ctype, NULL, fn, arg, free_arg);
+}
+
+enum MHD_Result api_reply_stream_headers(struct api_req *r, unsigned status, const char *ctype,
+                                         const char *const *headers,
+                                         void (*fn)(struct api_server *srv, void *arg, int fd),
+                                         void *arg, void (*free_arg)(void *))
+{
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) < 0) {
                 if (free_arg != NULL)
@@ -166,6 +174,8 @@ enum MHD_Result api_reply_stream(struct api_req *r, unsigned status, const char 
         }
         if (ctype != NULL)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        for (size_t i = 0; headers != NULL && headers[i] != NULL && headers[i + 1] != NULL; i += 2)
+                MHD_add_response_header(resp, headers[i], headers[i + 1]);
         return api_queue(r, status, resp);
 }
 

@@ -53,6 +53,37 @@ static void unmount_rootfs(struct eng *e, const char *id)
                 log_warn("unmount %s: %m", rootfs);
 }
 
+int eng_overlay_options(struct eng *e, const char *id, const char *image_id, bool readonly,
+                        char **out, struct gerr **err)
+{
+        _cleanup_free_ char *dir = eng_ctr_dir(e, id);
+        _cleanup_strv_ char **layers = NULL;
+        int r = img_layer_dirs(e->images, image_id, &layers, err);
+        if (r < 0)
+                return r;
+        size_t len = 64 + 3 * strlen(dir);
+        for (char **l = layers; *l; l++)
+                len += strlen(*l) + 1;
+        _cleanup_free_ char *data = malloc(len);
+        if (data == NULL)
+                return gerr_set(err, ENOMEM, "mount rootfs");
+        /* Read-only: the upper dir is just the top lower one, and no work dir is locked. */
+        char *p = data + sprintf(data, "lowerdir=");
+        if (readonly)
+                p += sprintf(p, "%s/upper%s", dir, layers[0] ? ":" : "");
+        for (char **l = layers; *l; l++)
+                p += sprintf(p, "%s%s", l == layers ? "" : ":", *l);
+        if (layers[0] == NULL) { /* an image without layers: an empty lower dir */
+                p += sprintf(p, "%s%s/empty", readonly ? ":" : "", dir);
+                _cleanup_free_ char *empty = ctr_file(e, id, "empty");
+                mkdir(empty, 0755);
+        }
+        if (!readonly)
+                sprintf(p, ",upperdir=%s/upper,workdir=%s/work", dir, dir);
+        *out = TAKE_PTR(data);
+        return 0;
+}
+
 /* mount(2) directly: no helper process on the start path. */
 static int mount_rootfs(struct eng *e, const char *id, const char *image_id, struct gerr **err)
 {
@@ -60,26 +91,10 @@ static int mount_rootfs(struct eng *e, const char *id, const char *image_id, str
         _cleanup_free_ char *rootfs = ctr_file(e, id, "rootfs");
         if (is_mounted(dir, rootfs))
                 return 0;
-        _cleanup_strv_ char **layers = NULL;
-        int r = img_layer_dirs(e->images, image_id, &layers, err);
+        _cleanup_free_ char *data = NULL;
+        int r = eng_overlay_options(e, id, image_id, false, &data, err);
         if (r < 0)
                 return r;
-        size_t len = 64 + 2 * strlen(dir);
-        for (char **l = layers; *l; l++)
-                len += strlen(*l) + 1;
-        _cleanup_free_ char *data = malloc(len);
-        if (data == NULL)
-                return gerr_set(err, ENOMEM, "mount rootfs");
-        char *p = data + sprintf(data, "lowerdir=");
-        for (char **l = layers; *l; l++)
-                p += sprintf(p, "%s%s", l == layers ? "" : ":", *l);
-        if (layers[0] == NULL) /* an image without layers: an empty lower dir */
-                p += sprintf(p, "%s/empty", dir);
-        sprintf(p, ",upperdir=%s/upper,workdir=%s/work", dir, dir);
-        if (layers[0] == NULL) {
-                _cleanup_free_ char *empty = ctr_file(e, id, "empty");
-                mkdir(empty, 0755);
-        }
         if (mount("overlay", rootfs, "overlay", 0, data) < 0)
                 return gerr_set(err, errno, "mount overlay on %s", rootfs);
         return 0;
@@ -488,6 +503,9 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
         struct eng_ctr *c = NULL;
         pthread_mutex_lock(&e->lock);
         int r = eng_ctr_find(e, ref, &c, err);
+        /* A copy into the stopped container has its upper dir mounted: it finishes first. */
+        while (r >= 0 && c->archive_writers > 0 && !e->closing)
+                pthread_cond_wait(&e->cond, &e->lock);
         if (r >= 0 && c->removing)
                 r = eng_err(err, EBUSY, "container is marked for removal and cannot be started");
         if (r >= 0 && !by_policy) {

@@ -130,3 +130,35 @@ int eng_container_top(struct eng *e, const char *ref, const char *ps_args, json_
                       struct gerr **err);
 /* GET /system/df: LayersSize, Images, Containers (with SizeRw), Volumes, BuildCache. */
 int eng_system_df(struct eng *e, json_t **out, struct gerr **err);
+
+/* ---- copy and export (container_archive.c, container_extract.c) ---- */
+/* Running containers are seen as their processes see them (/proc/<pid>/root: bind mounts too),
+ * stopped ones through a private overlay mount that never outlives the call. Paths resolve as
+ * dockerd resolves them, never leaving the container's root. ENOENT: "Could not find the file
+ * <path> in container <ref>". */
+
+/* HEAD /containers/{id}/archive: Docker's ContainerPathStat {name, size, mode (Go's
+ * os.FileMode bits), mtime, linkTarget}. */
+int eng_container_stat_path(struct eng *e, const char *ref, const char *path, json_t **out,
+                            struct gerr **err);
+/* An open container filesystem and what of it goes into a tar. */
+struct eng_archive;
+/* GET /containers/{id}/archive: resolve and stat path now (*stat as above), tar it later. */
+int eng_container_archive_open(struct eng *e, const char *ref, const char *path,
+                               struct eng_archive **out, json_t **stat, struct gerr **err);
+/* GET /containers/{id}/export: the container's filesystem (the overlay, without volumes). */
+int eng_container_export_open(struct eng *e, const char *ref, struct eng_archive **out,
+                              struct gerr **err);
+/* Stream the tar to fd (streamed, never buffered whole). */
+int eng_archive_write(struct eng_archive *a, int fd, struct gerr **err);
+void eng_archive_close(struct eng_archive *a);
+
+struct eng_extract_opts {
+        bool no_overwrite_dir_non_dir; /* a directory never replaced by a non-directory */
+        bool copy_uid_gid;             /* owner: the container's User, not the tar's */
+};
+/* PUT /containers/{id}/archive: unpack the tar read from fd below the directory path. EINVAL
+ * "extraction point is not a directory", "container rootfs is marked read-only"; entries that
+ * would leave path are refused (EIO, dockerd's 500). */
+int eng_container_extract(struct eng *e, const char *ref, const char *path,
+                          const struct eng_extract_opts *o, int fd, struct gerr **err);

@@ -44,6 +44,7 @@ struct eng_ctr {
         unsigned restart_delay_ms; /* the restart policy's backoff (restart.c) */
         long long running_since;   /* CLOCK_MONOTONIC seconds of the last start */
         int pending_attaches;  /* attachers registered before the shim came up */
+        int archive_writers;   /* copies into the stopped container's own overlay (start waits) */
         struct eng_ctr *next;
 };
 
@@ -116,6 +117,10 @@ int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **
 void eng_lifecycle_adopt(struct eng *e);
 char *eng_ctr_dir(struct eng *e, const char *id);
 char *eng_ctr_log_path(struct eng *e, const char *id);
+/* overlay mount data for the container: its upper and work dirs over the image's layers, or
+ * (readonly) the upper dir as the top lower one, so that nothing is locked or written. */
+int eng_overlay_options(struct eng *e, const char *id, const char *image_id, bool readonly,
+                        char **out, struct gerr **err);
 
 /* A start by the restart policy: keeps RestartCount and the manual-stop mark. */
 int eng_container_start_policy(struct eng *e, const char *ref, struct gerr **err);
@@ -170,3 +175,36 @@ void eng_event_ctr(struct eng *e, const struct eng_ctr *c, const char *action, j
 void eng_event_ctr_signal(struct eng *e, const struct eng_ctr *c, int sig);
 /* Whether event ev passes Docker's filters object (type, event, container, image, label, ...). */
 bool eng_events_match(json_t *filters, json_t *ev);
+
+/* ---- container_fs.c ---- */
+enum eng_cfs_view {
+        ENG_CFS_READ,   /* what a process sees (bind mounts too); a stopped one: read-only */
+        ENG_CFS_WRITE,  /* the same, writable */
+        ENG_CFS_ROOTFS, /* the overlay alone, as dockerd exports it */
+};
+/* One open view of a container's filesystem. Nothing of it stays mounted: a stopped
+ * container's overlay is mounted, opened and detached at once, living on in rootfd alone. */
+struct eng_cfs {
+        int rootfd;
+        char id[65];
+        bool running;
+        bool writer; /* holds the container's archive_writers */
+        json_t *config; /* the container's merged config (a reference) */
+        struct eng *e;
+        struct eng_ctr *c;
+};
+/* EBUSY with dockerd's message when the container is being removed or dead. */
+int eng_cfs_open(struct eng *e, const char *ref, enum eng_cfs_view view, struct eng_cfs *out,
+                 struct gerr **err);
+void eng_cfs_close(struct eng_cfs *fs);
+
+/* ---- container_path.c: dockerd's path rules for copies ---- */
+/* Go's filepath.Clean of path taken as absolute ("/" in front). */
+char *eng_path_clean(const char *path);
+/* dockerd's absPath of a request: cleaned, keeping a trailing "/" or "/." the request had. */
+char *eng_path_abs(const char *path);
+/* Go's filepath.Base. */
+char *eng_path_base(const char *p);
+/* path with every symlink followed as if rootfd were "/" (FollowSymlinkInScope); components that
+ * do not exist are kept as written. A clean absolute path; negative errno. */
+int eng_path_resolve(int rootfd, const char *path, char **out);

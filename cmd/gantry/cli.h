@@ -138,6 +138,9 @@ int cmd_info(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
+/* cmd_cp.c */
+int cmd_cp(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 /* cmd_exec.c */
 int cmd_exec(int argc, char **argv);
 /* cmd_observe.c */

@@ -35,11 +35,13 @@ static const struct verb {
         {"pause", cmd_pause, "Pause all processes within one or more containers"},
         {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
         {"rename", cmd_rename, "Rename a container"},
+        {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
+        {"export", cmd_export, "Export a container's filesystem as a tar archive"},
 };
 
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
-        "attach", "pull", "push", "build", "commit", "cp", "diff", "export", "history", "login",
+        "attach", "pull", "push", "build", "commit", "diff", "history", "login",
         "logout", "network", "port", "restart", "save", "search", "update", "volume", "compose",
         "service", "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context",
         "plugin", "trust", "manifest",
@@ -62,6 +64,7 @@ static const struct {
         {"container", "stats", "stats"},   {"container", "top", "top"},
         {"system", "df", "system-df"},     {"system", "info", "info"},
         {"system", "events", "events"},
+        {"container", "cp", "cp"},         {"container", "export", "export"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,180 @@
+/* gantry cp and gantry export: container filesystems as tar streams, with docker's flags and exit
+ * codes. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static bool to_fd(const char *buf, size_t len, void *ud)
+{
+        return cli_write_all(*(int *)ud, buf, len) == 0;
+}
+
+/* A streamed GET: the body straight to fd (never held in memory); an error body is collected by
+ * the client and printed as docker does. 0, or 1. */
+static int stream_get(const char *path, int fd)
+{
+        struct cli_resp r;
+        struct cli_req req = {
+            .method = "GET", .path = path, .upload_fd = -1, .sink = to_fd, .sink_ud = &fd};
+        if (cli_do(&req, &r) < 0)
+                return 1;
+        int rc = 0;
+        if (r.status != 200) {
+                cli_print_daemon_error(NULL, &r);
+                rc = 1;
+        }
+        cli_resp_free(&r);
+        return rc;
+}
+
+static int usage_error(const char *verb, const char *what)
+{
+        fprintf(stderr, "\"gantry %s\" %s.\nSee 'gantry %s --help'.\n", verb, what, verb);
+        return 1;
+}
+
+struct export_flags {
+        const char *output;
+};
+
+static int export_opt(int c, const char *arg, void *ud)
+{
+        struct export_flags *f = ud;
+        if (c == 'o')
+                f->output = arg;
+        return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+        static const struct option lo[] = {{"output", required_argument, NULL, 'o'}, {0}};
+        struct export_flags f = {0};
+        int st = 0, first = cli_getopts("export", argc, argv, "o:", lo, export_opt, &f, &st);
+        if (first < 0)
+                return st;
+        if (argc - first != 1)
+                return usage_error("export", "requires exactly 1 argument");
+        int fd = STDOUT_FILENO;
+        if (f.output == NULL && isatty(STDOUT_FILENO)) {
+                fprintf(stderr, "cowardly refusing to save to a terminal. Use the -o flag or "
+                                "redirect\n");
+                return 1;
+        }
+        if (f.output != NULL) {
+                fd = open(f.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (fd < 0) {
+                        fprintf(stderr, "failed to export container: %s: %m\n", f.output);
+                        return 1;
+                }
+        }
+        _cleanup_free_ char *id = cli_escape(argv[first]);
+        char path[1024];
+        snprintf(path, sizeof(path), "/containers/%s/export", id ? id : "");
+        int rc = stream_get(path, fd);
+        if (fd != STDOUT_FILENO)
+                close(fd);
+        if (rc != 0 && f.output != NULL)
+                unlink(f.output);
+        return rc;
+}
+
+struct cp_flags {
+        bool archive, follow;
+};
+
+static int cp_opt(int c, const char *arg, void *ud)
+{
+        struct cp_flags *f = ud;
+        if (c == 'a')
+                f->archive = true;
+        else if (c == 'L')
+                f->follow = true;
+        return 0;
+}
+
+/* docker's splitCpArg: an absolute or "-" path is local, else "container:path". */
+static bool split_arg(char *arg, char **ctr, char **path)
+{
+        *ctr = NULL;
+        *path = arg;
+        if (arg[0] == '/' || strcmp(arg, "-") == 0)
+                return false;
+        char *colon = strchr(arg, ':');
+        if (colon == NULL || colon == arg)
+                return false;
+        *colon = '\0';
+        *ctr = arg;
+        *path = colon + 1;
+        return true;
+}
+
+static char *archive_path(const char *ctr, const char *p, const char *extra)
+{
+        _cleanup_free_ char *ec = cli_escape(ctr), *ep = cli_escape(p);
+        char *out = NULL;
+        if (ec == NULL || ep == NULL ||
+            asprintf(&out, "/containers/%s/archive?path=%s%s", ec, ep, extra) < 0)
+                return NULL;
+        return out;
+}
+
+int cmd_cp(int argc, char **argv)
+{
+        static const struct option lo[] = {{"archive", no_argument, NULL, 'a'},
+                                           {"follow-link", no_argument, NULL, 'L'},
+                                           {"quiet", no_argument, NULL, 'q'},
+                                           {0}};
+        struct cp_flags f = {0};
+        int st = 0, first = cli_getopts("cp", argc, argv, "aLq", lo, cp_opt, &f, &st);
+        if (first < 0)
+                return st;
+        if (argc - first != 2)
+                return usage_error("cp", "requires exactly 2 arguments");
+        char *sc, *sp, *dc, *dp;
+        bool src_ctr = split_arg(argv[first], &sc, &sp);
+        bool dst_ctr = split_arg(argv[first + 1], &dc, &dp);
+        if (src_ctr && dst_ctr) {
+                fprintf(stderr, "copying between containers is not supported\n");
+                return 1;
+        }
+        if (!src_ctr && !dst_ctr) {
+                fprintf(stderr, "must specify at least one container source\n");
+                return 1;
+        }
+        if ((src_ctr && strcmp(dp, "-") != 0) || (dst_ctr && strcmp(sp, "-") != 0)) {
+                fprintf(stderr, "gantry cp: local paths are not supported yet: use - for a tar "
+                                "stream (gantry cp C:/path - | tar x)\n");
+                return 1;
+        }
+        if (src_ctr) {
+                if (f.follow) {
+                        fprintf(stderr, "gantry cp: -L is not supported with - yet\n");
+                        return 1;
+                }
+                _cleanup_free_ char *path = archive_path(sc, sp, "");
+                return path ? stream_get(path, STDOUT_FILENO) : 1;
+        }
+        _cleanup_free_ char *path =
+            archive_path(dc, dp,
+                         f.archive ? "&noOverwriteDirNonDir=true&copyUIDGID=true"
+                                   : "&noOverwriteDirNonDir=true");
+        if (path == NULL || cli_negotiate() < 0)
+                return 1;
+        struct cli_req req = {
+            .method = "PUT", .path = path, .ctype = "application/x-tar", .upload_fd = STDIN_FILENO};
+        struct cli_resp r;
+        if (cli_do(&req, &r) < 0)
+                return 1;
+        int rc = 0;
+        if (r.status != 200) {
+                cli_print_daemon_error(NULL, &r);
+                rc = 1;
+        }
+        cli_resp_free(&r);
+        return rc;
+}
