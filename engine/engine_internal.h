@@ -170,3 +170,22 @@ void eng_event_ctr(struct eng *e, const struct eng_ctr *c, const char *action, j
 void eng_event_ctr_signal(struct eng *e, const struct eng_ctr *c, int sig);
 /* Whether event ev passes Docker's filters object (type, event, container, image, label, ...). */
 bool eng_events_match(json_t *filters, json_t *ev);
+
+/* ---- container_stats.c ---- */
+/* Bytes of the container's upper dir (dockerd's SizeRw). */
+long long eng_ctr_size_rw(struct eng *e, const char *id);
+
+/* ---- container_changes.c, layer_tar.c, commit_changes.c ---- */
+/* The change list of upper against lowers (topmost first, NULL-terminated). */
+int eng_changes_compute(const char *upper, char *const *lowers, json_t **out, struct gerr **err);
+/* id, image id, upper dir and the image's layer dirs of the container ref. */
+int eng_ctr_layers(struct eng *e, const char *ref, char id[65], char **image_id, char **upper,
+                   char ***lowers, struct gerr **err);
+/* The layer tar of upper to fd (not closed); empty: the tar of nothing. */
+int eng_layer_tar_write(const char *upper, char *const *lowers, bool empty, int fd,
+                        struct gerr **err);
+/* Apply `docker commit --change` instructions to a container Config; EINVAL with dockerd's
+ * messages ("run is not a valid change command"). */
+int eng_commit_changes(json_t *config, const char *const *changes, size_t n, struct gerr **err);
+/* dockerd's commit merge: what user (the new Config) leaves unset comes from ctr. */
+void eng_commit_merge(json_t *user, json_t *ctr);
