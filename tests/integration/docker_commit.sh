@@ -132,13 +132,13 @@ test_image_prune() {
 	assert_not_contains "$out" "$used" "a dangling image a container uses stays"
 	assert_not_contains "$out" "$tagged" "a tagged image stays"
 	assert_contains "$(rc_out dk image inspect "$dangling")" "No such image" "the dangling image is gone"
-	assert_ok dk image inspect prunetest:kept busybox "$used"
+	assert_ok dk image inspect prunetest:kept busybox "$used" >/dev/null
 	assert_eq "$(dk image prune -f)" "Total reclaimed space: 0B" "nothing left to prune"
 	# -a with a label filter: the unused tagged image with the label goes, busybox stays.
 	out=$(dk image prune -af --filter label=prunetest=1)
 	assert_contains "$out" "untagged: prunetest:kept" "-a: a tagged unused image is untagged"
 	assert_contains "$out" "deleted: $tagged" "-a: and deleted"
-	assert_ok dk image inspect busybox
+	assert_ok dk image inspect busybox >/dev/null
 	assert_contains "$(rc_out dk image prune -f --filter bogus=1)" "Invalid filter 'bogus'" "unknown filter"
 	dk rm -f ip user >/dev/null
 	dk rmi "$used" >/dev/null
