@@ -142,6 +142,11 @@ enum MHD_Result api_container_pause(struct api_req *r);
 enum MHD_Result api_container_unpause(struct api_req *r);
 enum MHD_Result api_container_rename(struct api_req *r);
 enum MHD_Result api_container_update(struct api_req *r);
+/* commit.c: diff, commit, container and image prune */
+enum MHD_Result api_container_changes(struct api_req *r);
+enum MHD_Result api_commit(struct api_req *r);
+enum MHD_Result api_containers_prune(struct api_req *r);
+enum MHD_Result api_images_prune(struct api_req *r);
 /* exec.c, and exec start in io.c */
 enum MHD_Result api_exec_create(struct api_req *r);
 enum MHD_Result api_exec_start(struct api_req *r);

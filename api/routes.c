@@ -16,7 +16,7 @@ static const struct api_route routes[] = {
         {"POST", "/images/load", api_images_load, api_images_load_begin},
         {"POST", "/images/create", api_images_create, api_images_create_begin},
         {"GET", "/images/search", api_not_implemented, NULL},
-        {"POST", "/images/prune", api_not_implemented, NULL},
+        {"POST", "/images/prune", api_images_prune, NULL},
         {"GET", "/images/**/json", api_image_inspect, NULL},
         {"GET", "/images/**/history", api_image_history, NULL},
         {"GET", "/images/**/get", api_image_save, NULL},
@@ -48,6 +48,9 @@ static const struct api_route routes[] = {
         {"PUT", "/containers/*/archive", api_container_archive_put,
          api_container_archive_put_begin},
         {"GET", "/containers/*/export", api_container_export, NULL},
+        {"GET", "/containers/*/changes", api_container_changes, NULL},
+        {"POST", "/containers/prune", api_containers_prune, NULL},
+        {"POST", "/commit", api_commit, NULL},
         {"POST", "/exec/*/start", api_exec_start, NULL},
         {"POST", "/exec/*/resize", api_exec_resize, NULL},
         {"GET", "/exec/*/json", api_exec_inspect, NULL},
@@ -66,10 +69,7 @@ static const struct api_route routes[] = {
 
         /* dockerd's routes still to write: 501. Any other path is dockerd's 404 "page not
          * found"; the swarm's answer dockerd's 503 of a node outside any swarm. */
-        {"GET", "/containers/*/changes", api_not_implemented, NULL},
         {"GET", "/containers/*/attach/ws", api_not_implemented, NULL},
-        {"POST", "/containers/prune", api_not_implemented, NULL},
-        {"POST", "/commit", api_not_implemented, NULL},
         {"POST", "/auth", api_not_implemented, NULL},
         {"POST", "/networks/create", api_not_implemented, NULL},
         {"POST", "/networks/prune", api_not_implemented, NULL},

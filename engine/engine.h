@@ -162,3 +162,26 @@ struct eng_extract_opts {
  * would leave path are refused (EIO, dockerd's 500). */
 int eng_container_extract(struct eng *e, const char *ref, const char *path,
                           const struct eng_extract_opts *o, int fd, struct gerr **err);
+/* ---- changes, commit, prune (container_changes.c, container_commit.c, prune.c) ---- */
+/* GET /containers/{id}/changes: [{"Path": "/etc", "Kind": 0|1|2}] (modified, added, deleted)
+ * from the container's upper dir, in dockerd's order (a walk, parents first). */
+int eng_container_changes(struct eng *e, const char *ref, json_t **out, struct gerr **err);
+
+struct eng_commit_opts {
+        const char *ref;
+        const char *repo, *tag;       /* repo NULL or "": untagged */
+        const char *author, *comment; /* may be NULL */
+        bool pause;                   /* freeze a running container meanwhile (dockerd's default) */
+        const char *const *changes;   /* Dockerfile instructions (CMD, ENV, LABEL, ...) */
+        size_t n_changes;
+        json_t *config; /* the request body (a container Config), or NULL: the container's */
+};
+/* POST /commit: the container's changes as a layer on its image; *id_out = "sha256:...". */
+int eng_container_commit(struct eng *e, const struct eng_commit_opts *o, char **id_out,
+                         struct gerr **err);
+/* POST /containers/prune: stopped containers matching filters (until, label, label!) go;
+ * *out = {"ContainersDeleted": [...] or null, "SpaceReclaimed": bytes}. */
+int eng_containers_prune(struct eng *e, json_t *filters, json_t **out, struct gerr **err);
+/* POST /images/prune: unused images (dangling ones unless filters say dangling=false);
+ * *out = {"ImagesDeleted": [{"Untagged"}|{"Deleted"}] or null, "SpaceReclaimed": bytes}. */
+int eng_images_prune(struct eng *e, json_t *filters, json_t **out, struct gerr **err);

@@ -208,3 +208,21 @@ char *eng_path_base(const char *p);
 /* path with every symlink followed as if rootfd were "/" (FollowSymlinkInScope); components that
  * do not exist are kept as written. A clean absolute path; negative errno. */
 int eng_path_resolve(int rootfd, const char *path, char **out);
+/* ---- container_stats.c ---- */
+/* Bytes of the container's upper dir (dockerd's SizeRw). */
+long long eng_ctr_size_rw(struct eng *e, const char *id);
+
+/* ---- container_changes.c, layer_tar.c, commit_changes.c ---- */
+/* The change list of upper against lowers (topmost first, NULL-terminated). */
+int eng_changes_compute(const char *upper, char *const *lowers, json_t **out, struct gerr **err);
+/* id, image id, upper dir and the image's layer dirs of the container ref. */
+int eng_ctr_layers(struct eng *e, const char *ref, char id[65], char **image_id, char **upper,
+                   char ***lowers, struct gerr **err);
+/* The layer tar of upper to fd (not closed); empty: the tar of nothing. */
+int eng_layer_tar_write(const char *upper, char *const *lowers, bool empty, int fd,
+                        struct gerr **err);
+/* Apply `docker commit --change` instructions to a container Config; EINVAL with dockerd's
+ * messages ("run is not a valid change command"). */
+int eng_commit_changes(json_t *config, const char *const *changes, size_t n, struct gerr **err);
+/* dockerd's commit merge: what user (the new Config) leaves unset comes from ctr. */
+void eng_commit_merge(json_t *user, json_t *ctr);

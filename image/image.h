@@ -53,5 +53,35 @@ typedef const char *(*img_user_fn)(const char *id, void *arg, bool *running);
  * running user cannot be forced past. *deleted gets [{"Untagged":..}, {"Deleted":..}]. */
 int img_remove(struct img_store *s, const char *ref, bool force, img_user_fn in_use, void *arg,
                json_t **deleted, struct gerr **err);
+/* docker commit: the layer tar read from layer_fd (the container's changes, whiteouts as .wh.
+ * entries) on top of parent_id; the config is the parent's with one more history entry, as
+ * dockerd's image.NewChildImage writes it. An empty tar adds no layer (empty_layer history). */
+struct img_commit_opts {
+        const char *parent_id;    /* "sha256:...", or NULL */
+        json_t *config;           /* the new image's Config */
+        json_t *container_config; /* the container's config at commit (ContainerConfig) */
+        const char *container_id;
+        const char *author, *comment; /* may be NULL */
+        const char *created_by;       /* the history entry's created_by */
+        const char *name;             /* normalized name to tag, or NULL */
+        /* Called once layer_fd is read to its end, before anything is registered: the writer's
+         * verdict (a cut stream is no layer). Negative aborts the commit. May be NULL. */
+        int (*stream_done)(void *arg, struct gerr **err);
+        void *arg;
+};
+int img_commit(struct img_store *s, const struct img_commit_opts *o, int layer_fd, char **id_out,
+               struct gerr **err);
+
+/* POST /images/prune: dangling_only (dockerd's default) removes the untagged images, otherwise
+ * every image; in both cases only those no container uses (in_use), created before until
+ * (unix seconds, 0 = any) and whose labels match filters' label/label! values. *deleted gets
+ * the Untagged/Deleted entries, *reclaimed the bytes of the layers that went. */
+struct img_prune_opts {
+        bool dangling_only;
+        double until;
+        json_t *filters; /* Docker's filters object (label, label!), or NULL */
+};
+int img_prune(struct img_store *s, const struct img_prune_opts *o, img_user_fn in_use, void *arg,
+              json_t **deleted, long long *reclaimed, struct gerr **err);
 /* Images, layers and bytes for /system/df and /info. */
 int img_count(struct img_store *s, long *images, struct gerr **err);

@@ -87,5 +87,8 @@ int img_tags_of(struct img_store *s, const char *id, char ***out, struct gerr **
 /* Remove layer dirs and blobs no image refers to any more; removed chain ids appended to
  * deleted (as {"Deleted": "sha256:..."}) when not NULL. Caller holds s->lock. */
 void img_gc(struct img_store *s, json_t *deleted);
+/* img_remove with s->lock held: Untagged/Deleted entries appended to deleted. */
+int img_remove_locked(struct img_store *s, const char *ref, bool force, img_user_fn in_use,
+                      void *arg, json_t *deleted, struct gerr **err);
 /* Unix seconds of an RFC 3339 time ("2024-01-02T03:04:05.123Z"), 0 if unparsable. */
 int64_t img_parse_time(const char *s);

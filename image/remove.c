@@ -116,9 +116,8 @@ static size_t repo_len(const char *name)
         return n;
 }
 
-static int remove_locked(struct img_store *s, const char *ref, bool force,
-                         img_user_fn in_use, void *arg, json_t *deleted,
-                         struct gerr **err)
+int img_remove_locked(struct img_store *s, const char *ref, bool force, img_user_fn in_use,
+                      void *arg, json_t *deleted, struct gerr **err)
 {
         _cleanup_free_ char *id = NULL;
         bool by_name = false;
@@ -206,7 +205,7 @@ int img_remove(struct img_store *s, const char *ref, bool force, img_user_fn in_
 {
         _cleanup_json_ json_t *out = json_array();
         pthread_mutex_lock(&s->lock);
-        int r = remove_locked(s, ref, force, in_use, arg, out, err);
+        int r = img_remove_locked(s, ref, force, in_use, arg, out, err);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;

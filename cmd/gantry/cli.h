@@ -141,6 +141,11 @@ int cmd_rename(int argc, char **argv);
 /* cmd_cp.c */
 int cmd_cp(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+/* cmd_commit.c */
+int cmd_diff(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_container_prune(int argc, char **argv);
+int cmd_image_prune(int argc, char **argv);
 /* cmd_exec.c */
 int cmd_exec(int argc, char **argv);
 /* cmd_observe.c */

@@ -37,11 +37,13 @@ static const struct verb {
         {"rename", cmd_rename, "Rename a container"},
         {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
         {"export", cmd_export, "Export a container's filesystem as a tar archive"},
+        {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
+        {"commit", cmd_commit, "Create a new image from a container's changes"},
 };
 
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
-        "attach", "pull", "push", "build", "commit", "diff", "history", "login",
+        "attach", "pull", "push", "build", "history", "login",
         "logout", "network", "port", "restart", "save", "search", "update", "volume", "compose",
         "service", "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context",
         "plugin", "trust", "manifest",
@@ -65,6 +67,8 @@ static const struct {
         {"system", "df", "system-df"},     {"system", "info", "info"},
         {"system", "events", "events"},
         {"container", "cp", "cp"},         {"container", "export", "export"},
+        {"container", "diff", "diff"},     {"container", "commit", "commit"},
+        {"container", "prune", "container-prune"}, {"image", "prune", "image-prune"},
 };
 
 static void usage(FILE *f)
@@ -75,8 +79,8 @@ static void usage(FILE *f)
                    "Commands:\n", CLI_DEFAULT_HOST);
         for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
                 fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].help);
-        fprintf(f, "\nManagement commands: container (run create start ls logs stop kill rm wait inspect),\n"
-                   "image (ls rm load import tag inspect)\n");
+        fprintf(f, "\nManagement commands: container (run create start ls logs stop kill rm wait inspect\n"
+                   "diff commit prune), image (ls rm load import tag inspect prune)\n");
 }
 
 static int dispatch(const char *name, int argc, char **argv)
@@ -85,6 +89,10 @@ static int dispatch(const char *name, int argc, char **argv)
                 return cmd_image_inspect(argc, argv);
         if (strcmp(name, "system-df") == 0)
                 return cmd_system_df(argc, argv);
+        if (strcmp(name, "container-prune") == 0)
+                return cmd_container_prune(argc, argv);
+        if (strcmp(name, "image-prune") == 0)
+                return cmd_image_prune(argc, argv);
         for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
                 if (strcmp(name, verbs[i].name) == 0)
                         return verbs[i].fn(argc, argv);

@@ -242,6 +242,29 @@ def stats_one():
     c2.remove()
 
 
+@scenario
+def diff_commit_prune():
+    c = client.containers.run("busybox", "sh -c 'echo new > /tmp/new; rm /bin/ls'", detach=True)
+    c.wait()
+    eq(sorted((d["Kind"], d["Path"]) for d in c.diff()),
+       [(0, "/bin"), (0, "/tmp"), (1, "/tmp/new"), (2, "/bin/ls")], "diff")
+    img = c.commit(repository="pycommit", tag="v1", message="from py",
+                   changes=['CMD ["cat", "/tmp/new"]'], conf={"Env": ["FROM_PY=1"]})
+    eq(client.containers.run("pycommit:v1", remove=True), b"new\n", "the committed CMD and file")
+    env = img.attrs["Config"]["Env"]
+    check("FROM_PY=1" in env and any(e.startswith("PATH=") for e in env), "conf merged: %r" % env)
+    eq(img.attrs["Comment"], "from py", "comment")
+    rep = client.containers.prune()
+    eq(rep["ContainersDeleted"], [c.id], "containers prune")
+    dangling = c2 = None
+    c2 = client.containers.create("busybox", "true")
+    dangling = c2.commit()
+    c2.remove()
+    rep = client.images.prune()
+    check({"Deleted": dangling.id} in rep["ImagesDeleted"], "images prune: %r" % rep)
+    client.images.remove("pycommit:v1")
+
+
 client.close()
 print("%d passed, %d failed" % (results.count(True), results.count(False)), file=sys.stderr)
 sys.exit(0 if all(results) else 1)
