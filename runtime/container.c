@@ -403,7 +403,9 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
 
         _cleanup_free_ char *state_json = NULL;
         if (spec_has_hooks(s))
-                state_json = rt_state_json_string(c->st, RT_CREATING);
+                /* The create hooks run after the environment is made (lifecycle step 2), when
+                 * the spec's state says "created", not "creating". */
+                state_json = rt_state_json_string(c->st, RT_CREATED);
         log_debug("create %s: cgroup ready", o->id);
         if (rt_sync_send(c->sync_fd, RT_SYNC_GO, state_json,
                          state_json ? strlen(state_json) : 0) < 0)

@@ -261,6 +261,12 @@ HOOK
 	assert_eq "$(tr '\n' ' ' < "$h/order")" "prestart createRuntime createContainer startContainer poststart poststop "
 	assert_eq "$(jq -r .id "$h/createRuntime.json")" hooks1
 	assert_eq "$(jq -r .status "$h/poststop.json")" stopped
+	# The create hooks run after the environment is made: the state says "created" (runtime.md
+	# "state", lifecycle step 2), poststart after the user process started.
+	for k in prestart createRuntime createContainer startContainer; do
+		assert_eq "$(jq -r .status "$h/$k.json")" created "$k state"
+	done
+	assert_eq "$(jq -r .status "$h/poststart.json")" running
 	# The same through create, start and delete.
 	rm -f "$h/order"
 	assert_ok rt create --bundle "$b" hooks1b
