@@ -271,6 +271,34 @@ static int ensure_sealed(const struct rt_context *ctx, const struct rt_spec *s)
         return rt_sealed_exe_ensure(ctx->argv, ctx->envp);
 }
 
+/* Host id that container id 0 maps to, or -1 when the mappings have none. */
+static long long host_root_id(const struct rt_idmap *m, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (m[i].container_id == 0 && m[i].size > 0)
+                        return m[i].host_id;
+        return -1;
+}
+
+/* The init reopens the fifo for writing after it entered its user namespace, where our uid 0
+ * is nobody: like runc, the fifo is 0622 whatever the umask and belongs to the container's
+ * root. */
+static int exec_fifo_own(const char *fifo, const struct rt_spec *s, struct gerr **err)
+{
+        if (chmod(fifo, 0622) < 0)
+                return gerr_set(err, errno, "chmod %s", fifo);
+        const struct rt_namespace *user = rt_spec_namespace(s, CLONE_NEWUSER);
+        if (user == NULL || user->path != NULL)
+                return 0;
+        long long uid = host_root_id(s->linux.uid_mappings, s->linux.n_uid_mappings);
+        long long gid = host_root_id(s->linux.gid_mappings, s->linux.n_gid_mappings);
+        if (uid < 0 && gid < 0)
+                return 0;
+        if (chown(fifo, uid < 0 ? (uid_t)-1 : (uid_t)uid, gid < 0 ? (gid_t)-1 : (gid_t)gid) < 0)
+                return gerr_set(err, errno, "chown %s", fifo);
+        return 0;
+}
+
 /* create proper: on return 0 the init waits for start (fifo, or RT_SYNC_START if !use_fifo). */
 static int do_create(const struct rt_context *ctx, const struct rt_create_opts *o, bool use_fifo,
                      bool foreground, struct creation *c, struct gerr **err)
@@ -331,6 +359,9 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
                         return gerr_set(err, ENOMEM, "create");
                 if (mkfifo(fifo, 0622) < 0)
                         return gerr_set(err, errno, "mkfifo %s", fifo);
+                r = exec_fifo_own(fifo, s, err);
+                if (r < 0)
+                        return r;
         }
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

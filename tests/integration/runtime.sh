@@ -301,6 +301,15 @@ test_user_namespace() {
 	out=$(rt run --bundle "$b" userns1)
 	assert_contains "$out" "0"
 	assert_match "$out" "0[[:space:]]+100000[[:space:]]+65536"
+	# Through create and start: the init reopens the exec fifo as the mapped root (runc's
+	# 0622 fifo owned by the container's root), so start must get through.
+	b=$(new_bundle userns2 '.linux.namespaces += [{"type":"user"}] | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}] | .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]' \
+		/bin/sh -c 'id -u > /tmp/userns2.out')
+	assert_ok rt create --bundle "$b" userns2
+	assert_ok rt start userns2
+	for _ in $(seq 50); do [[ $(rt state userns2 | jq -r .status) == stopped ]] && break; sleep 0.05; done
+	assert_eq "$(rt state userns2 | jq -r .status)" stopped
+	assert_ok rt delete userns2
 }
 
 test_console_socket() {
