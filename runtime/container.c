@@ -120,19 +120,40 @@ static int write_time_offsets(const struct rt_spec *s, struct gerr **err)
         return fs_write_file("/proc/self/timens_offsets", buf, (size_t)n, err);
 }
 
-/* The pid and time namespaces only take effect for children: the parent enters them for the
- * clone and goes back right after, so that the hooks it runs stay in the runtime's own. */
+/* Namespaces joined by path that the init can inherit rather than join itself: the parent
+ * enters them for the clone and goes back right after, so that the hooks it runs stay in the
+ * runtime's own. pid and time only take effect for children anyway; net, ipc and uts are joined
+ * here rather than in the init because a init in a fresh user namespace has no CAP_SYS_ADMIN
+ * over namespaces the host's user namespace owns (setns would fail with EPERM), which is why
+ * runc joins every path before it unshares. */
+static const struct {
+        int type;
+        const char *self;
+} parent_joined[] = {
+        {CLONE_NEWNET, "/proc/self/ns/net"},
+        {CLONE_NEWIPC, "/proc/self/ns/ipc"},
+        {CLONE_NEWUTS, "/proc/self/ns/uts"},
+        {CLONE_NEWPID, "/proc/self/ns/pid"},
+};
+
 struct parent_ns {
-        int saved_pid, saved_time;
+        int saved[ARRAY_SIZE(parent_joined)];
+        int saved_time;
 };
 
 static int parent_ns_enter(const struct rt_spec *s, struct parent_ns *pn, struct gerr **err)
 {
-        pn->saved_pid = pn->saved_time = -1;
-        const struct rt_namespace *pid = rt_spec_namespace(s, CLONE_NEWPID);
-        if (pid != NULL && pid->path != NULL) {
-                pn->saved_pid = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-                int r = rt_setns_path(pid->path, CLONE_NEWPID, err);
+        for (size_t i = 0; i < ARRAY_SIZE(parent_joined); i++)
+                pn->saved[i] = -1;
+        pn->saved_time = -1;
+        for (size_t i = 0; i < ARRAY_SIZE(parent_joined); i++) {
+                const struct rt_namespace *ns = rt_spec_namespace(s, parent_joined[i].type);
+                if (ns == NULL || ns->path == NULL)
+                        continue;
+                pn->saved[i] = open(parent_joined[i].self, O_RDONLY | O_CLOEXEC);
+                if (pn->saved[i] < 0)
+                        return gerr_set(err, errno, "open %s", parent_joined[i].self);
+                int r = rt_setns_path(ns->path, parent_joined[i].type, err);
                 if (r < 0)
                         return r;
         }
@@ -151,15 +172,18 @@ static int parent_ns_enter(const struct rt_spec *s, struct parent_ns *pn, struct
 
 static void parent_ns_leave(struct parent_ns *pn)
 {
-        if (pn->saved_pid >= 0) {
-                setns(pn->saved_pid, CLONE_NEWPID);
-                close(pn->saved_pid);
+        for (size_t i = 0; i < ARRAY_SIZE(parent_joined); i++) {
+                if (pn->saved[i] < 0)
+                        continue;
+                setns(pn->saved[i], parent_joined[i].type);
+                close(pn->saved[i]);
+                pn->saved[i] = -1;
         }
         if (pn->saved_time >= 0) {
                 setns(pn->saved_time, CLONE_NEWTIME);
                 close(pn->saved_time);
         }
-        pn->saved_pid = pn->saved_time = -1;
+        pn->saved_time = -1;
 }
 
 static int namespace_flags(const struct rt_spec *s, int *clone_flags, int *unshare_flags,
@@ -247,6 +271,34 @@ static int ensure_sealed(const struct rt_context *ctx, const struct rt_spec *s)
         return rt_sealed_exe_ensure(ctx->argv, ctx->envp);
 }
 
+/* Host id that container id 0 maps to, or -1 when the mappings have none. */
+static long long host_root_id(const struct rt_idmap *m, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (m[i].container_id == 0 && m[i].size > 0)
+                        return m[i].host_id;
+        return -1;
+}
+
+/* The init reopens the fifo for writing after it entered its user namespace, where our uid 0
+ * is nobody: like runc, the fifo is 0622 whatever the umask and belongs to the container's
+ * root. */
+static int exec_fifo_own(const char *fifo, const struct rt_spec *s, struct gerr **err)
+{
+        if (chmod(fifo, 0622) < 0)
+                return gerr_set(err, errno, "chmod %s", fifo);
+        const struct rt_namespace *user = rt_spec_namespace(s, CLONE_NEWUSER);
+        if (user == NULL || user->path != NULL)
+                return 0;
+        long long uid = host_root_id(s->linux.uid_mappings, s->linux.n_uid_mappings);
+        long long gid = host_root_id(s->linux.gid_mappings, s->linux.n_gid_mappings);
+        if (uid < 0 && gid < 0)
+                return 0;
+        if (chown(fifo, uid < 0 ? (uid_t)-1 : (uid_t)uid, gid < 0 ? (gid_t)-1 : (gid_t)gid) < 0)
+                return gerr_set(err, errno, "chown %s", fifo);
+        return 0;
+}
+
 /* create proper: on return 0 the init waits for start (fifo, or RT_SYNC_START if !use_fifo). */
 static int do_create(const struct rt_context *ctx, const struct rt_create_opts *o, bool use_fifo,
                      bool foreground, struct creation *c, struct gerr **err)
@@ -307,6 +359,9 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
                         return gerr_set(err, ENOMEM, "create");
                 if (mkfifo(fifo, 0622) < 0)
                         return gerr_set(err, errno, "mkfifo %s", fifo);
+                r = exec_fifo_own(fifo, s, err);
+                if (r < 0)
+                        return r;
         }
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -379,7 +434,9 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
 
         _cleanup_free_ char *state_json = NULL;
         if (spec_has_hooks(s))
-                state_json = rt_state_json_string(c->st, RT_CREATING);
+                /* The create hooks run after the environment is made (lifecycle step 2), when
+                 * the spec's state says "created", not "creating". */
+                state_json = rt_state_json_string(c->st, RT_CREATED);
         log_debug("create %s: cgroup ready", o->id);
         if (rt_sync_send(c->sync_fd, RT_SYNC_GO, state_json,
                          state_json ? strlen(state_json) : 0) < 0)
@@ -728,7 +785,9 @@ int rt_container_delete(const struct rt_context *ctx, const char *id, bool force
                 return r;
         }
         enum rt_status status = rt_state_status(st);
-        if ((status == RT_RUNNING || status == RT_PAUSED) && !force) {
+        /* runtime-spec runtime.md "delete": deleting a container that is not stopped MUST
+         * generate an error, and a created one is not stopped (runc kills it; crun refuses). */
+        if ((status == RT_CREATED || status == RT_RUNNING || status == RT_PAUSED) && !force) {
                 r = gerr_set(err, 0, "cannot delete container %s that is not stopped: %s", id,
                              rt_status_name(status));
                 rt_state_free(st);

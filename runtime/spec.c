@@ -651,6 +651,55 @@ static int root_cb(struct sp_ctx *c, json_t *o, void *arg)
         return r;
 }
 
+/* A SemVer 2.0.0 numeric identifier: digits, no leading zero. */
+static const char *semver_number(const char *p)
+{
+        if (*p < '0' || *p > '9')
+                return NULL;
+        if (*p == '0' && p[1] >= '0' && p[1] <= '9')
+                return NULL;
+        while (*p >= '0' && *p <= '9')
+                p++;
+        return p;
+}
+
+/* Dot-separated identifiers of [0-9A-Za-z-], none empty (pre-release or build metadata). */
+static const char *semver_idents(const char *p)
+{
+        for (;;) {
+                const char *q = p;
+                while ((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'z') ||
+                       (*q >= 'A' && *q <= 'Z') || *q == '-')
+                        q++;
+                if (q == p)
+                        return NULL;
+                if (*q != '.')
+                        return q;
+                p = q + 1;
+        }
+}
+
+/* config.md: ociVersion MUST be SemVer 2.0.0, and a runtime MUST generate an error for an
+ * invalid or unsupported value; this runtime implements the 1.x series. */
+static int check_oci_version(struct sp_ctx *c, const char *v)
+{
+        const char *p = semver_number(v);
+        for (int i = 0; p != NULL && i < 2; i++)
+                p = *p == '.' ? semver_number(p + 1) : NULL;
+        if (p != NULL && *p == '-')
+                p = semver_idents(p + 1);
+        if (p != NULL && *p == '+')
+                p = semver_idents(p + 1);
+        int r = 0;
+        size_t old = sp_jp_push(c, "ociVersion");
+        if (p == NULL || *p != '\0')
+                r = sp_perr(c, "\"%s\" is not a SemVer 2.0.0 version", v);
+        else if (v[0] != '1' || v[1] != '.')
+                r = sp_perr(c, "version %s is not supported (1.x is)", v);
+        sp_jp_pop(c, old);
+        return r;
+}
+
 int rt_spec_parse(const char *json_text, size_t len, const char *bundle_dir, struct rt_spec **out,
                   struct gerr **err)
 {
@@ -673,7 +722,8 @@ int rt_spec_parse(const char *json_text, size_t len, const char *bundle_dir, str
                 return sp_oom(&c);
         int r;
         json_t *v;
-        if ((r = sp_get_str(&c, root, "ociVersion", true, &s->oci_version)) < 0)
+        if ((r = sp_get_str(&c, root, "ociVersion", true, &s->oci_version)) < 0 ||
+            (r = check_oci_version(&c, s->oci_version)) < 0)
                 return r;
         if ((r = sp_sub_obj(&c, root, "process", &s->process, process_cb)) < 0)
                 return r;

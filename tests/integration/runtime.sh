@@ -90,7 +90,60 @@ test_sealed_when_pid_ns_shared() {
 	pid=$(rt state shared1 | jq -r .pid)
 	# Host processes see this init: it runs from a sealed memfd copy of the runtime.
 	assert_contains "$(readlink /proc/"$pid"/exe)" "memfd:gantry-runtime"
-	assert_ok rt delete shared1
+	assert_ok rt delete --force shared1
+}
+
+# runtime-spec runtime.md "delete": a container that is not stopped, created included, MUST
+# NOT be deleted (an error, and no effect); --force kills and deletes it.
+test_delete_created_needs_force() {
+	local b pid msg
+	b=$(new_bundle created . /bin/true)
+	assert_ok rt create --bundle "$b" created1
+	pid=$(rt state created1 | jq -r .pid)
+	msg=$(rt delete created1 2>&1) && t_fail "delete of a created container must fail"
+	assert_contains "$msg" "cannot delete container created1 that is not stopped: created"
+	assert_eq "$(rt state created1 | jq -r .status)" created "no effect on the container"
+	assert_ok t_alive "$pid"
+	assert_ok rt delete --force created1
+	assert_fails rt state created1
+	assert_eq "$(cgroup_leftovers created1)" ""
+}
+
+# namespaces[].path for net, ipc and uts: the init joins them (config-linux.md "namespaces"),
+# also when it gets a fresh user namespace, where joining from inside would fail with EPERM.
+test_join_namespaces_by_path() {
+	local holder b pid ns
+	unshare --net --ipc --uts sleep 1000 </dev/null >/dev/null 2>&1 &
+	holder=$!
+	t_defer "kill $holder 2>/dev/null || true"
+	for _ in $(seq 50); do
+		[[ $(readlink /proc/$holder/ns/net) != "$(readlink /proc/self/ns/net)" ]] && break
+		sleep 0.02
+	done
+	local filter='.linux.namespaces |= map(select(.type != "network" and .type != "ipc" and .type != "uts"))'
+	filter="$filter | .linux.namespaces += [{\"type\":\"network\",\"path\":\"/proc/$holder/ns/net\"},"
+	filter="$filter {\"type\":\"ipc\",\"path\":\"/proc/$holder/ns/ipc\"},"
+	filter="$filter {\"type\":\"uts\",\"path\":\"/proc/$holder/ns/uts\"}]"
+	b=$(new_bundle nspath "$filter" /bin/true)
+	assert_ok rt create --bundle "$b" nspath1
+	pid=$(rt state nspath1 | jq -r .pid)
+	for ns in net ipc uts; do
+		assert_eq "$(readlink /proc/"$pid"/ns/$ns)" "$(readlink /proc/$holder/ns/$ns)" "$ns joined"
+	done
+	assert_eq "$(readlink /proc/self/ns/net)" "$(readlink /proc/$$/ns/net)"
+	assert_ok rt delete --force nspath1
+	# In a new user namespace only net: mqueue and sethostname need to own ipc and uts.
+	filter='.linux.namespaces |= map(select(.type != "network"))'
+	filter="$filter | .linux.namespaces += [{\"type\":\"network\",\"path\":\"/proc/$holder/ns/net\"}]"
+	b=$(new_bundle nspathuser "$filter"' | .linux.namespaces += [{"type":"user"}]
+		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]' /bin/true)
+	assert_ok rt create --bundle "$b" nspath2
+	pid=$(rt state nspath2 | jq -r .pid)
+	assert_eq "$(readlink /proc/"$pid"/ns/net)" "$(readlink /proc/$holder/ns/net)" "net joined from a new user namespace"
+	assert_ne "$(readlink /proc/"$pid"/ns/user)" "$(readlink /proc/self/ns/user)"
+	assert_ok rt delete --force nspath2
+	kill "$holder"
 }
 
 test_delete_force_and_kill_all() {
@@ -208,6 +261,12 @@ HOOK
 	assert_eq "$(tr '\n' ' ' < "$h/order")" "prestart createRuntime createContainer startContainer poststart poststop "
 	assert_eq "$(jq -r .id "$h/createRuntime.json")" hooks1
 	assert_eq "$(jq -r .status "$h/poststop.json")" stopped
+	# The create hooks run after the environment is made: the state says "created" (runtime.md
+	# "state", lifecycle step 2), poststart after the user process started.
+	for k in prestart createRuntime createContainer startContainer; do
+		assert_eq "$(jq -r .status "$h/$k.json")" created "$k state"
+	done
+	assert_eq "$(jq -r .status "$h/poststart.json")" running
 	# The same through create, start and delete.
 	rm -f "$h/order"
 	assert_ok rt create --bundle "$b" hooks1b
@@ -242,6 +301,15 @@ test_user_namespace() {
 	out=$(rt run --bundle "$b" userns1)
 	assert_contains "$out" "0"
 	assert_match "$out" "0[[:space:]]+100000[[:space:]]+65536"
+	# Through create and start: the init reopens the exec fifo as the mapped root (runc's
+	# 0622 fifo owned by the container's root), so start must get through.
+	b=$(new_bundle userns2 '.linux.namespaces += [{"type":"user"}] | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}] | .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]' \
+		/bin/sh -c 'id -u > /tmp/userns2.out')
+	assert_ok rt create --bundle "$b" userns2
+	assert_ok rt start userns2
+	for _ in $(seq 50); do [[ $(rt state userns2 | jq -r .status) == stopped ]] && break; sleep 0.05; done
+	assert_eq "$(rt state userns2 | jq -r .status)" stopped
+	assert_ok rt delete userns2
 }
 
 test_console_socket() {
@@ -300,7 +368,7 @@ test_bad_input() {
 	assert_ok rt create --bundle "$b" dup1
 	msg=$(rt create --bundle "$b" dup1 2>&1) && t_fail "duplicate id must fail"
 	assert_contains "$msg" "already exists"
-	assert_ok rt delete dup1
+	assert_ok rt delete --force dup1
 }
 
 test_features_and_spec() {
@@ -318,6 +386,8 @@ t_run output_and_environment test_output_and_environment
 t_run lifecycle_states test_lifecycle_states
 t_run sealed_when_pid_ns_shared test_sealed_when_pid_ns_shared
 t_run delete_force_and_kill_all test_delete_force_and_kill_all
+t_run delete_created_needs_force test_delete_created_needs_force
+t_run join_namespaces_by_path test_join_namespaces_by_path
 t_run memory_pids_cpu_limits test_memory_pids_cpu_limits
 t_run tiny_memory_limit_512k test_tiny_memory_limit
 t_run capabilities test_capabilities
