@@ -14,11 +14,6 @@ PKGS=(
 	libmicrohttpd-dev libsqlite3-dev libarchive-dev libssl-dev
 	# The engine's end-to-end tests: curl on the socket, docker-py for /usr/bin/python3.
 	curl python3-docker
-	# tests/compat/runtime_tools.sh: Go and the runtime-tools libraries its validation programs
-	# build against (GOPATH mode; uuid and yaml.v3 are imported by them and by the TAP stand-in).
-	golang-go golang-github-opencontainers-runtime-tools-dev golang-github-google-uuid-dev
-	golang-github-hashicorp-go-multierror-dev golang-gopkg-yaml.v3-dev golang-golang-x-sys-dev
-	golang-gocapability-dev
 )
 
 # One dpkg-query for all: it prints only the known packages, so absent ones are

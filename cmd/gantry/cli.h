@@ -31,15 +31,20 @@ struct cli_req {
         const char *ctype; /* body Content-Type, NULL = application/json */
         const char *body;  /* request body (NULL = none) */
         size_t body_len;
-        int upload_fd;     /* >= 0: stream the body from this fd (chunked) instead */
-        cli_sink_fn sink;  /* NULL: the body is collected in resp_body */
+        int upload_fd;    /* >= 0: stream the body from this fd (chunked) instead */
+        cli_sink_fn sink; /* NULL: the body is collected in resp_body */
         void *sink_ud;
+        /* At the upload's EOF, before the last chunk: < 0 aborts the request (the daemon
+         * sees the body cut short). */
+        int (*upload_end)(void *ud);
+        void *upload_ud;
 };
 
 struct cli_resp {
         long status;
         char *body; /* NUL-terminated; NULL when streamed to a sink */
         size_t len;
+        char *head; /* the response head, set before the first body byte reaches a sink */
 };
 
 /* Set from -H/--host or GANTRY_HOST; returns -1 with a message for unsupported forms. */
@@ -51,6 +56,8 @@ int cli_do(const struct cli_req *req, struct cli_resp *resp);
 /* Shorthands: collect the body; json variants parse it (NULL on empty body). */
 int cli_call(const char *method, const char *path, json_t *body, struct cli_resp *resp);
 void cli_resp_free(struct cli_resp *resp);
+/* A response header's value (a new string), NULL when absent. */
+char *cli_resp_header(const struct cli_resp *resp, const char *name);
 /* The daemon's error message of a non-2xx response ({"message": ...} or the raw body). */
 const char *cli_resp_message(struct cli_resp *resp);
 /* Prints "Error response from daemon: MSG" (with prefix, e.g. "gantry: ") to stderr. */
@@ -73,11 +80,11 @@ char *cli_escape(const char *s);
 /* ---- stream.c: the 8-byte framed stdout/stderr stream ---- */
 
 struct cli_demux {
-        bool raw;           /* tty: no framing */
+        bool raw; /* tty: no framing */
         unsigned char hdr[8];
         size_t hdr_len;
-        size_t remaining;   /* payload bytes left in the current frame */
-        int fd;             /* where the current frame goes */
+        size_t remaining; /* payload bytes left in the current frame */
+        int fd;           /* where the current frame goes */
         bool timestamps_ok;
 };
 

@@ -1,4 +1,5 @@
-/* gantry CLI: Engine API client over the daemon's Unix socket (HTTP/1.1 on raw sockets), with the API version fallback of a daemon older than ours. */
+/* gantry CLI: Engine API client over the daemon's Unix socket (HTTP/1.1 on raw sockets), with the
+ * API version fallback of a daemon older than ours. */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -25,7 +26,8 @@ int cli_set_host(const char *host)
         else if (host[0] == '/')
                 path = host;
         else {
-                fprintf(stderr, "gantry: unsupported host %s: only unix:// sockets for now\n", host);
+                fprintf(stderr, "gantry: unsupported host %s: only unix:// sockets for now\n",
+                        host);
                 return -1;
         }
         if (strlen(path) >= sizeof(sock_path) || strlen(host) >= sizeof(host_buf)) {
@@ -153,8 +155,11 @@ static int send_request(int fd, const struct cli_req *req)
                         perror("gantry: read upload");
                         return -1;
                 }
-                if (r == 0)
+                if (r == 0) {
+                        if (req->upload_end != NULL && req->upload_end(req->upload_ud) < 0)
+                                return -2;
                         return cli_write_all(fd, "0\r\n\r\n", 5);
+                }
                 if (send_chunk(fd, buf, (size_t)r) < 0)
                         return -1;
         }
@@ -169,8 +174,11 @@ static int do_once(const struct cli_req *req, struct cli_resp *resp)
         if (fd < 0)
                 return -1;
         int sent = send_request(fd, req);
+        if (sent == -2)
+                return -1; /* the upload's producer failed and said why */
         static struct http_parser p;
         http_parser_init(&p);
+        p.head_only = strcmp(req->method, "HEAD") == 0;
         static char buf[65536];
         for (;;) {
                 ssize_t n = read(fd, buf, sizeof(buf));
@@ -183,8 +191,7 @@ static int do_once(const struct cli_req *req, struct cli_resp *resp)
                 if (n == 0) {
                         if (http_parser_eof(&p) < 0) {
                                 if (sent < 0 && p.state == HTTP_HEAD)
-                                        fprintf(stderr, "gantry: request to %s failed\n",
-                                                host_buf);
+                                        fprintf(stderr, "gantry: request to %s failed\n", host_buf);
                                 else
                                         fprintf(stderr,
                                                 "gantry: the response from %s ended early\n",
@@ -196,17 +203,19 @@ static int do_once(const struct cli_req *req, struct cli_resp *resp)
                 size_t off = 0;
                 while (off < (size_t)n) {
                         size_t used = 0;
-                        int r = http_parser_feed(&p, buf + off, (size_t)n - off, &used, on_body,
-                                                 &x);
+                        int r =
+                            http_parser_feed(&p, buf + off, (size_t)n - off, &used, on_body, &x);
                         off += used;
                         if (r == -2)
                                 return 0; /* the sink stopped: the caller has what it wanted */
                         if (r < 0) {
-                                fprintf(stderr, "gantry: malformed response from %s\n",
-                                        host_buf);
+                                fprintf(stderr, "gantry: malformed response from %s\n", host_buf);
                                 return -1;
                         }
                         resp->status = p.status;
+                        if (p.state != HTTP_HEAD && resp->head == NULL &&
+                            (resp->head = strdup(p.head)) == NULL)
+                                return -1;
                         if (p.state == HTTP_DONE)
                                 return 0;
                         if (used == 0)
@@ -245,16 +254,28 @@ int cli_negotiate(void)
 int cli_call(const char *method, const char *path, json_t *body, struct cli_resp *resp)
 {
         _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-        struct cli_req req = {.method = method, .path = path, .body = text,
-                              .body_len = text ? strlen(text) : 0, .upload_fd = -1};
+        struct cli_req req = {.method = method,
+                              .path = path,
+                              .body = text,
+                              .body_len = text ? strlen(text) : 0,
+                              .upload_fd = -1};
         return cli_do(&req, resp);
 }
 
 void cli_resp_free(struct cli_resp *resp)
 {
         free(resp->body);
+        free(resp->head);
         resp->body = NULL;
+        resp->head = NULL;
         resp->len = 0;
+}
+
+char *cli_resp_header(const struct cli_resp *resp, const char *name)
+{
+        size_t n = 0;
+        const char *v = resp->head ? http_header_value(resp->head, name, &n) : NULL;
+        return v ? strndup(v, n) : NULL;
 }
 
 const char *cli_resp_message(struct cli_resp *resp)

@@ -1,5 +1,5 @@
-/* gantry cp and gantry export: container filesystems as tar streams, with docker's flags and exit
- * codes. */
+/* gantry cp and gantry export: their flags, arguments and docker's usage errors; the copies
+ * themselves are in cp_local.c. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cp.h"
 
 static bool to_fd(const char *buf, size_t len, void *ud)
 {
@@ -97,7 +98,8 @@ static int cp_opt(int c, const char *arg, void *ud)
         return 0;
 }
 
-/* docker's splitCpArg: an absolute or "-" path is local, else "container:path". */
+/* docker's splitCpArg: an absolute path, one without ':' or one starting with '.' ("./a:b") is
+ * local, else "container:path". */
 static bool split_arg(char *arg, char **ctr, char **path)
 {
         *ctr = NULL;
@@ -105,22 +107,12 @@ static bool split_arg(char *arg, char **ctr, char **path)
         if (arg[0] == '/' || strcmp(arg, "-") == 0)
                 return false;
         char *colon = strchr(arg, ':');
-        if (colon == NULL || colon == arg)
+        if (colon == NULL || colon == arg || arg[0] == '.')
                 return false;
         *colon = '\0';
         *ctr = arg;
         *path = colon + 1;
         return true;
-}
-
-static char *archive_path(const char *ctr, const char *p, const char *extra)
-{
-        _cleanup_free_ char *ec = cli_escape(ctr), *ep = cli_escape(p);
-        char *out = NULL;
-        if (ec == NULL || ep == NULL ||
-            asprintf(&out, "/containers/%s/archive?path=%s%s", ec, ep, extra) < 0)
-                return NULL;
-        return out;
 }
 
 int cmd_cp(int argc, char **argv)
@@ -135,6 +127,11 @@ int cmd_cp(int argc, char **argv)
                 return st;
         if (argc - first != 2)
                 return usage_error("cp", "requires exactly 2 arguments");
+        if (argv[first][0] == '\0' || argv[first + 1][0] == '\0') {
+                fprintf(stderr, "%s can not be empty\n",
+                        argv[first][0] == '\0' ? "source" : "destination");
+                return 1;
+        }
         char *sc, *sp, *dc, *dp;
         bool src_ctr = split_arg(argv[first], &sc, &sp);
         bool dst_ctr = split_arg(argv[first + 1], &dc, &dp);
@@ -146,35 +143,6 @@ int cmd_cp(int argc, char **argv)
                 fprintf(stderr, "must specify at least one container source\n");
                 return 1;
         }
-        if ((src_ctr && strcmp(dp, "-") != 0) || (dst_ctr && strcmp(sp, "-") != 0)) {
-                fprintf(stderr, "gantry cp: local paths are not supported yet: use - for a tar "
-                                "stream (gantry cp C:/path - | tar x)\n");
-                return 1;
-        }
-        if (src_ctr) {
-                if (f.follow) {
-                        fprintf(stderr, "gantry cp: -L is not supported with - yet\n");
-                        return 1;
-                }
-                _cleanup_free_ char *path = archive_path(sc, sp, "");
-                return path ? stream_get(path, STDOUT_FILENO) : 1;
-        }
-        _cleanup_free_ char *path =
-            archive_path(dc, dp,
-                         f.archive ? "&noOverwriteDirNonDir=true&copyUIDGID=true"
-                                   : "&noOverwriteDirNonDir=true");
-        if (path == NULL || cli_negotiate() < 0)
-                return 1;
-        struct cli_req req = {
-            .method = "PUT", .path = path, .ctype = "application/x-tar", .upload_fd = STDIN_FILENO};
-        struct cli_resp r;
-        if (cli_do(&req, &r) < 0)
-                return 1;
-        int rc = 0;
-        if (r.status != 200) {
-                cli_print_daemon_error(NULL, &r);
-                rc = 1;
-        }
-        cli_resp_free(&r);
-        return rc;
+        struct cp_opts o = {.follow = f.follow, .copy_uid_gid = f.archive};
+        return src_ctr ? cp_from_container(sc, sp, dp, &o) : cp_to_container(sp, dc, dp, &o);
 }

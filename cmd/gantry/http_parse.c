@@ -1,4 +1,5 @@
-/* gantry CLI: a push parser for HTTP/1.1 response heads and bodies (Content-Length, chunked, to EOF). */
+/* gantry CLI: a push parser for HTTP/1.1 response heads and bodies (Content-Length, chunked, to
+ * EOF). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@ void http_parser_init(struct http_parser *p)
 }
 
 /* The value of header name in the head, or NULL; the head's lines end in "\r\n". */
-static const char *header_value(const char *head, const char *name, size_t *vlen)
+const char *http_header_value(const char *head, const char *name, size_t *vlen)
 {
         size_t nlen = strlen(name);
         for (const char *l = strstr(head, "\r\n"); l != NULL && l[2] != '\0';
@@ -50,14 +51,18 @@ static int parse_head(struct http_parser *p)
         if (p->head[12] != ' ' && p->head[12] != '\r')
                 return -1;
         p->status = status;
+        if (p->head_only) {
+                p->state = HTTP_DONE;
+                return 0;
+        }
         size_t vlen = 0;
-        const char *te = header_value(p->head, "Transfer-Encoding", &vlen);
+        const char *te = http_header_value(p->head, "Transfer-Encoding", &vlen);
         if (te != NULL && vlen >= 7 && strncasecmp(te + vlen - 7, "chunked", 7) == 0) {
                 p->chunked = true;
                 p->state = HTTP_CHUNK_SIZE;
                 return 0;
         }
-        const char *cl = header_value(p->head, "Content-Length", &vlen);
+        const char *cl = http_header_value(p->head, "Content-Length", &vlen);
         if (cl != NULL) {
                 long long n = 0;
                 if (vlen == 0 || vlen > 18)
@@ -144,8 +149,9 @@ int http_parser_feed(struct http_parser *p, const char *buf, size_t len, size_t 
                         } else if (isxdigit((unsigned char)c)) {
                                 if (p->remaining > (1LL << 40))
                                         return -1;
-                                int d = isdigit((unsigned char)c) ? c - '0'
-                                                                  : (tolower((unsigned char)c) - 'a' + 10);
+                                int d = isdigit((unsigned char)c)
+                                            ? c - '0'
+                                            : (tolower((unsigned char)c) - 'a' + 10);
                                 p->remaining = p->remaining * 16 + d;
                                 p->size_seen = true;
                         } else {

@@ -6,8 +6,8 @@
 
 enum http_state {
         HTTP_HEAD,
-        HTTP_BODY,      /* Content-Length bytes */
-        HTTP_BODY_EOF,  /* no length: until the connection closes */
+        HTTP_BODY,     /* Content-Length bytes */
+        HTTP_BODY_EOF, /* no length: until the connection closes */
         HTTP_CHUNK_SIZE,
         HTTP_CHUNK_DATA,
         HTTP_CHUNK_END, /* the CRLF after a chunk's data */
@@ -19,6 +19,7 @@ struct http_parser {
         enum http_state state;
         int status;
         bool chunked, size_seen, in_ext;
+        bool head_only;           /* the answer to a HEAD: no body whatever Content-Length says */
         long long content_length; /* -1: none */
         long long remaining;      /* of the body or the current chunk */
         size_t line_len;
@@ -35,5 +36,7 @@ void http_parser_init(struct http_parser *p);
  * -2 when body() said stop. */
 int http_parser_feed(struct http_parser *p, const char *buf, size_t len, size_t *used,
                      http_body_fn body, void *ud);
+/* The value of header name in a response head ("\r\n" lines), *vlen its length; NULL if absent. */
+const char *http_header_value(const char *head, const char *name, size_t *vlen);
 /* The connection closed: 0 if that completes the response, -1 if it was cut short. */
 int http_parser_eof(struct http_parser *p);

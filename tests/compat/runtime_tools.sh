@@ -28,24 +28,35 @@ if [[ $(id -u) -ne 0 ]]; then
 	t_skip runtime_tools "needs root"
 	t_summary
 fi
-if ! command -v go >/dev/null; then
-	t_fail runtime_tools "go not installed (scripts/install-deps.sh: golang-go)"
-	t_summary
-fi
-if [[ ! -d $debian_src/generate ]]; then
-	t_fail runtime_tools "$debian_src missing (scripts/install-deps.sh: golang-github-opencontainers-runtime-tools-dev)"
-	t_summary
-fi
-if [[ ! -x $RUNTIME ]]; then
-	t_fail runtime_tools "runtime $RUNTIME not found or not executable"
-	t_summary
-fi
 src=${RUNTIME_TOOLS_SRC:-}
 if [[ -z $src && -d $debian_src/validation/util ]]; then
 	src=$debian_src
 fi
 if [[ -z $src || ! -d $src/validation/util ]]; then
 	t_skip runtime_tools "no validation/ sources: Debian 12 ships runtime-tools' libraries only; set RUNTIME_TOOLS_SRC to a runtime-tools tree"
+	t_summary
+fi
+# Go and the runtime-tools libraries the programs build against (GOPATH mode; uuid and yaml.v3
+# are imported by them and by the TAP stand-in), installed only when there is something to build.
+go_pkgs=(golang-go golang-github-opencontainers-runtime-tools-dev golang-github-google-uuid-dev
+	golang-github-hashicorp-go-multierror-dev golang-gopkg-yaml.v3-dev golang-golang-x-sys-dev
+	golang-gocapability-dev)
+have=$(dpkg-query -W -f='${db:Status-Abbrev}\n' "${go_pkgs[@]}" 2>/dev/null | grep -c '^ii')
+if [[ $have -ne ${#go_pkgs[@]} ]] &&
+	! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${go_pkgs[@]}" >/dev/null; then
+	t_fail runtime_tools "apt-get install ${go_pkgs[*]} failed"
+	t_summary
+fi
+if ! command -v go >/dev/null; then
+	t_fail runtime_tools "go not installed (golang-go)"
+	t_summary
+fi
+if [[ ! -d $debian_src/generate ]]; then
+	t_fail runtime_tools "$debian_src missing (golang-github-opencontainers-runtime-tools-dev)"
+	t_summary
+fi
+if [[ ! -x $RUNTIME ]]; then
+	t_fail runtime_tools "runtime $RUNTIME not found or not executable"
 	t_summary
 fi
 
