@@ -14,6 +14,12 @@ PKGS=(
 	libmicrohttpd-dev libsqlite3-dev libarchive-dev libssl-dev
 	# The engine's end-to-end tests: curl on the socket, docker-py for /usr/bin/python3.
 	curl python3-docker
+	# Registries (issue 4): the HTTP client, a real registry, skopeo, bcrypt for htpasswd, TLS, codecs.
+	libcurl4-openssl-dev docker-registry skopeo python3-bcrypt openssl libzstd-dev libisal-dev
+	# Networks (issue 5): netlink, nftables, and iperf3 for bench/net.sh.
+	libnl-3-dev libnl-route-3-dev libnftables-dev nftables iperf3 dnsutils
+	# The daemon's lean build: nettle for SHA-256 (see DESIGN.md), static archives.
+	nettle-dev
 )
 
 # One dpkg-query for all: it prints only the known packages, so absent ones are
