@@ -27,7 +27,7 @@ static const char *skip_ws(const char *p)
 
 static bool is_token_char(char c)
 {
-        return isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+        return c != '\0' && (isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* auth-param = token "=" ( token / quoted-string ); *p is left after it. NULL on bad syntax. */

@@ -483,7 +483,6 @@ int img_push(struct img_store *s, const struct img_push_opts *o, struct gerr **e
         pthread_mutex_init(&p.slot_lock, NULL);
         pthread_cond_init(&p.slot_cond, NULL);
         int r = reg_ref_parse(o->ref, &p.ref, err);
-        _cleanup_strv_ char **tags = NULL;
         _cleanup_free_ char *id = NULL;
         if (r >= 0 && p.ref.digest != NULL)
                 r = img_errf(err, EINVAL, "cannot push a digest reference");

@@ -536,7 +536,6 @@ int cmd_push(int argc, char **argv)
         }
         if (tag == NULL && !f.quiet)
                 printf("Using default tag: latest\n");
-        _cleanup_free_ char *en = cli_escape(name);
         _cleanup_free_ char *et = cli_escape(tag ? tag : "latest");
         _cleanup_free_ char *path = NULL;
         cli_appendf(&path, "/images/%s/push?tag=%s", name, et);

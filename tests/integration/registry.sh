@@ -268,6 +268,74 @@ test_token() {
 	grep -q 'scope=repository' "$RT/token.log" || { t__fail_msg "the token server saw no scoped request"; return 1; }
 }
 
+# ---- a hostile registry ----
+"$PY" "$here/registry_hostile.py" "$RT/outside/escaped" "$RT/hostile.port" "$RT/hostile.log" 2> "$RT/hostile.err" &
+hostile_pid=$!
+t_defer "t_kill_pid $hostile_pid 10"
+mkdir -p "$RT/outside"
+for ((i = 0; i < 100; i++)); do [[ -s $RT/hostile.port ]] && break; sleep 0.1; done
+H=127.0.0.1:$(cat "$RT/hostile.port" 2>/dev/null)
+
+# No temp blob or half-unpacked layer is left in the store, nothing appeared outside.
+assert_store_clean() {
+	local left
+	left=$(find "$E2E_TMP/root/blobs" "$E2E_TMP/root/layers" -maxdepth 2 -name '.tmp-*' 2>/dev/null)
+	assert_eq "$left" "" "no temp files in the store ($1)"
+	assert_eq "$(ls -A "$RT/outside")" "" "nothing written outside the layer ($1)"
+}
+
+hostile_pull() { # REPO WANT...
+	local repo=$1 out w
+	shift
+	out=$(rc_out g pull "$H/$repo")
+	assert_contains "$out" "rc=1" "$repo: refused"
+	for w in "$@"; do
+		assert_contains "$out" "$w" "$repo: the message says what was wrong"
+	done
+	assert_store_clean "$repo"
+}
+
+blob_gets() { grep -c "^GET /v2/$1/blobs/" "$RT/hostile.log" || true; }
+manifest_gets() { grep -c "^GET /v2/$1/manifests/" "$RT/hostile.log" || true; }
+
+test_hostile_content() {
+	hostile_pull wrongdigest/img "filesystem layer verification failed for digest sha256:"
+	local bad
+	bad=$(grep -o 'sha256:[0-9a-f]*' <<<"$(rc_out g pull "$H/wrongdigest/img")" | head -1)
+	[[ ! -e $E2E_TMP/root/blobs/sha256/${bad#sha256:} ]] || { t__fail_msg "the bad blob is in the store"; return 1; }
+	hostile_pull truncated/img "unexpected EOF"
+	[[ $(blob_gets truncated/img) -ge 4 ]] || { t__fail_msg "a cut layer is retried ($(blob_gets truncated/img) GETs)"; return 1; }
+	hostile_pull bigmanifest/img "too large"
+	hostile_pull badtype/img "unsupported manifest media type application/x-strange"
+	hostile_pull schema1/img "schema 1 support has been removed"
+}
+
+test_hostile_status() {
+	hostile_pull s401/img "unauthorized: authentication required"
+	hostile_pull s403/img "denied: requested access to the resource is denied"
+	hostile_pull s404/img "manifest for $H/s404/img:latest not found: manifest unknown"
+	hostile_pull s503/img "service unavailable"
+	[[ $(manifest_gets s503/img) -ge 4 ]] || { t__fail_msg "503 is retried ($(manifest_gets s503/img) GETs)"; return 1; }
+	[[ $(manifest_gets s404/img) -eq 1 ]] || { t__fail_msg "404 is not retried"; return 1; }
+	local out
+	out=$(g pull "$H/s429/img")
+	assert_contains "$out" "Pull complete" "429 twice, then served: the retries get it"
+	[[ $(manifest_gets s429/img) -eq 3 ]] || { t__fail_msg "429: $(manifest_gets s429/img) GETs, want 3"; return 1; }
+	assert_contains "$(g pull "$H/s500/img")" "Status: " "500 twice, then served"
+}
+
+test_hostile_tar() {
+	hostile_pull dotdot/img "escapes the layer"
+	hostile_pull abslink/img "refused"
+	hostile_pull hardlink/img "escapes the layer"
+	# The next pull works, and its file is what the registry served.
+	g pull "$H/good/img" >/dev/null
+	dk create --name hgood "$H/good/img" >/dev/null
+	assert_eq "$(dk cp hgood:/hello - | tar -xO)" "hello from the good image" "a good pull after the bad ones"
+	dk rm hgood >/dev/null
+	assert_store_clean good
+}
+
 t_run registry_push_pull_run test_push_pull_run
 t_run registry_pull_by_digest test_pull_by_digest
 t_run registry_mount_and_errors test_mount_and_errors
@@ -275,6 +343,9 @@ t_run registry_docker_cli test_docker_cli
 t_run registry_skopeo_interop test_skopeo_interop
 t_run registry_basic_auth_tls test_basic_tls
 t_run registry_token_auth test_token
+t_run registry_hostile_content test_hostile_content
+t_run registry_hostile_status test_hostile_status
+t_run registry_hostile_tar test_hostile_tar
 
 stop_daemon
 t_summary
