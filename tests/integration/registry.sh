@@ -119,7 +119,8 @@ auth:
     rootcertbundle: $RT/pki/token.crt" || ok=0
 if [[ $ok -eq 1 && -n $P_TOKSRV ]]; then t_ok registries_start; else t_fail registries_start "a registry did not start (log above)"; t_summary; fi
 
-GANTRYD_ARGS="--certs-dir $CERTS" start_daemon
+# docker.io goes to the open registry, as a mirror (no test reaches the real Docker Hub).
+GANTRYD_ARGS="--certs-dir $CERTS --registry-mirror http://127.0.0.1:$P_OPEN" start_daemon
 dk load -i "$(e2e_busybox_tar)" >/dev/null
 export GANTRY_HOST=$DOCKER_HOST
 g() { timeout -k 5 60 "$GANTRY" "$@"; }
@@ -336,6 +337,73 @@ test_hostile_tar() {
 	assert_store_clean good
 }
 
+# An OCI layout with an index of two images (arm64 and amd64, the same layer), for skopeo --all.
+make_multiarch() {
+	skopeo copy -q "docker-archive:$(e2e_busybox_tar)" "oci:$RT/ml:base"
+	"$PY" "$here/registry_multiarch.py" "$RT/ml" multi
+}
+
+test_multiarch() {
+	make_multiarch
+	skopeo copy -q --all --dest-tls-verify=false "oci:$RT/ml:multi" "docker://$O/ml/bb:1"
+	assert_eq "$(skopeo inspect --raw --tls-verify=false "docker://$O/ml/bb:1" | jq -r '.manifests | length')" \
+		"2" "the registry holds an index of two"
+	local out
+	out=$(g pull "$O/ml/bb:1")
+	assert_contains "$out" "Digest: sha256:" "the index is pulled"
+	assert_eq "$(dk inspect -f '{{.Architecture}}' "$O/ml/bb:1")" "amd64" "resolved to amd64"
+	assert_eq "$(g run --rm "$O/ml/bb:1" echo multi-ok)" "multi-ok" "and it runs"
+	g pull --platform linux/arm64 "$O/ml/bb:1" >/dev/null
+	assert_eq "$(dk inspect -f '{{.Architecture}}/{{.Variant}}' "$O/ml/bb:1")" "arm64/v8" "--platform linux/arm64"
+	assert_contains "$(rc_out g pull --platform linux/s390x "$O/ml/bb:1")" \
+		"no matching manifest for linux/s390x in the manifest list entries" "no such platform"
+	local plats
+	plats=$(curl -sf --unix-socket "$E2E_SOCK" "http://d/distribution/$O/ml/bb:1/json" | jq -c '[.Platforms[].architecture]')
+	assert_eq "$plats" '["arm64","amd64"]' "distribution inspect lists the index's platforms"
+}
+
+test_creds_store() {
+	mkdir -p "$RT/bin" "$RT/helper"
+	# A credential helper keeping one file per server (docker-credential-helpers' protocol).
+	cat > "$RT/bin/docker-credential-gtest" <<-EOF
+	#!/bin/sh
+	store=$RT/helper
+	case "\$1" in
+	store) cat > "\$store/in.json"; key=\$(jq -r .ServerURL "\$store/in.json" | tr / _); mv "\$store/in.json" "\$store/\$key" ;;
+	get) key=\$(tr / _); [ -f "\$store/\$key" ] || { echo "credentials not found in native keychain"; exit 1; }; cat "\$store/\$key" ;;
+	erase) key=\$(tr / _); rm -f "\$store/\$key" ;;
+	esac
+	EOF
+	chmod +x "$RT/bin/docker-credential-gtest"
+	local cfg=$DOCKER_CONFIG/config.json
+	jq '. + {"credsStore": "gtest"}' "$cfg" > "$cfg.new" 2>/dev/null || echo '{"credsStore": "gtest"}' > "$cfg.new"
+	mv "$cfg.new" "$cfg"
+	PATH=$RT/bin:$PATH
+	assert_contains "$(echo s3cret | g login -u alice --password-stdin "$S")" "Login Succeeded" "login through the helper"
+	assert_eq "$(jq -r .Secret "$RT/helper/$S")" "s3cret" "the helper got the secret"
+	assert_eq "$(jq -r --arg k "$S" '.auths[$k].auth // "none"' "$cfg")" "none" "config.json keeps no secret"
+	forget_busybox
+	assert_contains "$(g pull "$S/b/bb:1")" "Digest: sha256:" "pull with the helper's credentials"
+	g tag "$S/b/bb:1" busybox
+	g logout "$S" >/dev/null
+	[[ ! -e $RT/helper/$S ]] || { t__fail_msg "logout did not erase through the helper"; return 1; }
+	jq 'del(.credsStore)' "$cfg" > "$cfg.new" && mv "$cfg.new" "$cfg"
+}
+
+test_mirror() {
+	# busybox-mirrored is docker.io/library/busybox-mirrored: the mirror serves it.
+	g tag busybox "$O/library/busybox-mirrored:1"
+	g push "$O/library/busybox-mirrored:1" >/dev/null
+	g rmi "$O/library/busybox-mirrored:1" >/dev/null
+	forget_busybox
+	local out
+	out=$(g pull busybox-mirrored:1)
+	assert_contains "$out" "Status: Downloaded newer image for busybox-mirrored:1" "pulled through the mirror"
+	assert_contains "$out" "docker.io/library/busybox-mirrored:1" "under its docker.io name"
+	g tag busybox-mirrored:1 busybox
+	assert_eq "$(g run --rm busybox-mirrored:1 echo mirrored)" "mirrored" "and it runs"
+}
+
 t_run registry_push_pull_run test_push_pull_run
 t_run registry_pull_by_digest test_pull_by_digest
 t_run registry_mount_and_errors test_mount_and_errors
@@ -343,6 +411,9 @@ t_run registry_docker_cli test_docker_cli
 t_run registry_skopeo_interop test_skopeo_interop
 t_run registry_basic_auth_tls test_basic_tls
 t_run registry_token_auth test_token
+t_run registry_multiarch test_multiarch
+t_run registry_creds_store test_creds_store
+t_run registry_mirror test_mirror
 t_run registry_hostile_content test_hostile_content
 t_run registry_hostile_status test_hostile_status
 t_run registry_hostile_tar test_hostile_tar
