@@ -121,6 +121,7 @@ if [[ $ok -eq 1 && -n $P_TOKSRV ]]; then t_ok registries_start; else t_fail regi
 
 # docker.io goes to the open registry, as a mirror (no test reaches the real Docker Hub).
 GANTRYD_ARGS="--certs-dir $CERTS --registry-mirror http://127.0.0.1:$P_OPEN" start_daemon
+gantryd_state=$(e2e_state)
 dk load -i "$(e2e_busybox_tar)" >/dev/null
 export GANTRY_HOST=$DOCKER_HOST
 g() { timeout -k 5 60 "$GANTRY" "$@"; }
@@ -417,6 +418,35 @@ t_run registry_mirror test_mirror
 t_run registry_hostile_content test_hostile_content
 t_run registry_hostile_status test_hostile_status
 t_run registry_hostile_tar test_hostile_tar
+
+# dockerd (a private one) pulls what gantry pushed and pushes what gantry then pulls.
+test_dockerd_side() {
+	dk pull -q "$O/t/bb:1" >/dev/null
+	assert_eq "$(dk run --rm "$O/t/bb:1" echo dockerd-runs-gantrys)" "dockerd-runs-gantrys" \
+		"an image pushed by gantry runs on dockerd"
+	dk tag "$O/t/bb:1" "$O/fromdockerd/bb:1"
+	assert_contains "$(dk push "$O/fromdockerd/bb:1")" "1: digest: sha256:" "dockerd pushes"
+}
+
+test_gantry_side() {
+	forget_busybox
+	assert_contains "$(g pull "$O/fromdockerd/bb:1")" "Digest: sha256:" "gantry pulls dockerd's push"
+	g tag "$O/fromdockerd/bb:1" busybox
+	assert_eq "$(g run --rm "$O/fromdockerd/bb:1" echo gantry-runs-dockerds)" "gantry-runs-dockerds" \
+		"and runs it"
+}
+
+if why=$(TARGET=dockerd e2e_missing); then
+	TARGET=dockerd
+	DOCKERD_ARGS="--insecure-registry $O" start_daemon
+	t_run registry_dockerd_pulls_gantrys test_dockerd_side
+	stop_daemon
+	eval "$gantryd_state"
+	TARGET=gantryd
+	t_run registry_gantry_pulls_dockerds test_gantry_side
+else
+	t_skip registry_dockerd_interop "$why"
+fi
 
 stop_daemon
 t_summary
