@@ -226,13 +226,20 @@ static void end_download(CURLM *m, struct layer *l)
 static void *unpack_main(void *arg)
 {
         struct layer *l = arg;
-        prog(l->p, l->id, "Extracting", -1, 0);
+        /* With a bar, as dockerd: a terminal shows it, plain output leaves it out. */
+        prog(l->p, l->id, "Extracting", 0, l->d->size);
+        double t0 = now_s();
         l->rc = img_layer_unpack_compressed(l->p->s, l->d->digest, l->comp, l->diff, l->chain,
                                             &l->size, &l->err);
-        if (l->rc < 0)
+        double dt = now_s() - t0;
+        if (l->rc < 0) {
                 gerr_wrap(&l->err, "failed to register layer");
-        else
+        } else {
+                log_debug("pull %s: layer %s unpacked: %lld bytes of files in %.3f s",
+                          l->p->ref.name, l->d->digest, (long long)l->size, dt);
+                prog(l->p, l->id, "Extracting", l->d->size, l->d->size);
                 prog(l->p, l->id, "Pull complete", -1, 0);
+        }
         return NULL;
 }
 
@@ -597,6 +604,11 @@ static int do_pull(struct pull *p, char **id_out, struct gerr **err)
                         memcpy(refs[i].chain, p->l[i].chain, sizeof(refs[i].chain));
                         refs[i].size = p->l[i].size;
                 }
+                /* One syncfs for the layers' files and diff blobs (written unsynced, in
+                 * parallel) before any row points at them. */
+                _cleanup_close_ int rootfd = open(p->s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (rootfd >= 0 && syncfs(rootfd) < 0)
+                        r = gerr_set(err, errno, "syncfs %s", p->s->root);
                 _cleanup_free_ char *text = refs ? strndup(cr.body, cr.len) : NULL;
                 if (refs != NULL && text == NULL)
                         r = gerr_set(err, ENOMEM, "pull");
