@@ -74,6 +74,9 @@ int cli_raw_send(int fd, const char *method, const char *path, const char *extra
  * (a buffer of at least 8192 bytes). The head's text is copied to head (size headsz). */
 int cli_raw_read_head(int fd, int *status, char *head, size_t headsz, char *leftover,
                       size_t *leftover_len);
+/* A streamed GET (cmd_cp.c): the body straight to fd (never held in memory); an error body is
+ * collected by the client and printed as docker does. 0, or 1. */
+int cli_stream_get(const char *path, int fd);
 /* URL-escapes s into a new string. */
 char *cli_escape(const char *s);
 
@@ -137,6 +140,8 @@ int cmd_inspect(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+/* cmd_save.c */
+int cmd_save(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_image_inspect(int argc, char **argv);

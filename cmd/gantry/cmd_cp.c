@@ -15,9 +15,7 @@ static bool to_fd(const char *buf, size_t len, void *ud)
         return cli_write_all(*(int *)ud, buf, len) == 0;
 }
 
-/* A streamed GET: the body straight to fd (never held in memory); an error body is collected by
- * the client and printed as docker does. 0, or 1. */
-static int stream_get(const char *path, int fd)
+int cli_stream_get(const char *path, int fd)
 {
         struct cli_resp r;
         struct cli_req req = {
@@ -76,7 +74,7 @@ int cmd_export(int argc, char **argv)
         _cleanup_free_ char *id = cli_escape(argv[first]);
         char path[1024];
         snprintf(path, sizeof(path), "/containers/%s/export", id ? id : "");
-        int rc = stream_get(path, fd);
+        int rc = cli_stream_get(path, fd);
         if (fd != STDOUT_FILENO)
                 close(fd);
         if (rc != 0 && f.output != NULL)
