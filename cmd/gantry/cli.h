@@ -74,9 +74,6 @@ int cli_raw_send(int fd, const char *method, const char *path, const char *extra
  * (a buffer of at least 8192 bytes). The head's text is copied to head (size headsz). */
 int cli_raw_read_head(int fd, int *status, char *head, size_t headsz, char *leftover,
                       size_t *leftover_len);
-/* A streamed GET (cmd_cp.c): the body straight to fd (never held in memory); an error body is
- * collected by the client and printed as docker does. 0, or 1. */
-int cli_stream_get(const char *path, int fd);
 /* URL-escapes s into a new string. */
 char *cli_escape(const char *s);
 
@@ -85,6 +82,9 @@ char *cli_escape(const char *s);
 /* One call whose reply must have status want (0: any 2xx); *out (when out is non-NULL) gets
  * the parsed body, NULL when empty. -1 after printing the daemon's or the connection's error. */
 int cli_call_json(const char *method, const char *path, json_t *body, long want, json_t **out);
+/* A streamed GET: the body straight to fd (never held in memory); an error body is collected by
+ * the client and printed as docker does. 0, or 1. */
+int cli_stream_get(const char *path, int fd);
 /* Adds a --filter "name=value" to filters ({"name": {"value": true}}); -1 after printing
  * docker's message for a bad format (flag: the flag's name as docker prints it). */
 int cli_filter_add(json_t *filters, const char *flag, const char *arg);

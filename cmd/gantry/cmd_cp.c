@@ -10,27 +10,6 @@
 #include "cli.h"
 #include "cp.h"
 
-static bool to_fd(const char *buf, size_t len, void *ud)
-{
-        return cli_write_all(*(int *)ud, buf, len) == 0;
-}
-
-int cli_stream_get(const char *path, int fd)
-{
-        struct cli_resp r;
-        struct cli_req req = {
-            .method = "GET", .path = path, .upload_fd = -1, .sink = to_fd, .sink_ud = &fd};
-        if (cli_do(&req, &r) < 0)
-                return 1;
-        int rc = 0;
-        if (r.status != 200) {
-                cli_print_daemon_error(NULL, &r);
-                rc = 1;
-        }
-        cli_resp_free(&r);
-        return rc;
-}
-
 static int usage_error(const char *verb, const char *what)
 {
         fprintf(stderr, "\"gantry %s\" %s.\nSee 'gantry %s --help'.\n", verb, what, verb);
