@@ -116,6 +116,21 @@ test_skopeo_oci_archive_loads() {
 	assert_eq "$(dk image inspect -f '{{.Os}}/{{.Architecture}}' busybox:oci)" linux/amd64
 }
 
+test_docker_media_types() {
+	new_case dockertypes
+	local text d
+	text=$(jq -c '.mediaType = "application/vnd.docker.distribution.manifest.v2+json" |
+		.config.mediaType = "application/vnd.docker.container.image.v1+json" |
+		.layers[0].mediaType = "application/vnd.docker.image.rootfs.diff.tar"' "$(blob "$W/dockertypes" "$M")")
+	d=$(put_json "$W/dockertypes" application/vnd.docker.distribution.manifest.v2+json "$text")
+	set_index "$W/dockertypes" "$d" dtypes:1
+	pack "$W/dockertypes" "$W/dockertypes.tar"
+	# the whole archive gzip-compressed, as docker load also takes it
+	gzip -nc "$W/dockertypes.tar" > "$W/dockertypes.tar.gz"
+	assert_eq "$(G load -i "$W/dockertypes.tar.gz")" "Loaded image: dtypes:1"
+	assert_eq "$(G run --rm dtypes:1 echo docker-types)" docker-types
+}
+
 test_docker_cli_loads_oci_archive() {
 	sk copy -q "docker-archive:$BB" "oci-archive:$W/cli.tar:sk/bb:cli"
 	assert_eq "$(dk load -i "$W/cli.tar")" "Loaded image: sk/bb:cli"
@@ -320,6 +335,7 @@ EOF
 
 t_run skopeo_oci_archive_loads test_skopeo_oci_archive_loads
 t_run docker_cli_loads_oci_archive test_docker_cli_loads_oci_archive
+t_run docker_media_types test_docker_media_types
 t_run names_from_annotations test_names_from_annotations
 t_run save_oci_read_by_skopeo test_save_oci_read_by_skopeo
 t_run save_oci_dir_roundtrip test_save_oci_dir_roundtrip
