@@ -230,6 +230,17 @@ static int write_archive(struct save_ctx *c, int fd, enum img_save_format format
                         const char *name = json_string_value(v);
                         _cleanup_free_ char *fam = img_familiar(name);
                         json_array_append_new(tags, json_string(fam));
+                        /* docker names the tag alone; skopeo's oci-archive:FILE:NAME:TAG looks
+                         * up NAME:TAG, so the OCI form names the image with it */
+                        const char *tag = strrchr(name, ':');
+                        json_array_append_new(
+                            json_object_get(index, "manifests"),
+                            json_pack("{s:s, s:s+, s:i, s:{s:s, s:s}}", "mediaType",
+                                      "application/vnd.oci.image.manifest.v1+json", "digest",
+                                      "sha256:", mhex, "size", (int)strlen(m), "annotations",
+                                      "io.containerd.image.name", name,
+                                      "org.opencontainers.image.ref.name",
+                                      format == IMG_SAVE_OCI ? fam : tag ? tag + 1 : ""));
                         char *colon = strrchr(fam, ':');
                         if (colon != NULL) {
                                 *colon = '\0';
@@ -238,20 +249,6 @@ static int write_archive(struct save_ctx *c, int fd, enum img_save_format format
                                         json_object_set_new(repos, fam, repo = json_object());
                                 json_object_set_new(repo, colon + 1, json_string(img_hex(id)));
                         }
-                        /* docker names the tag alone; skopeo's oci-archive:FILE:NAME:TAG looks
-                         * up NAME:TAG, so the OCI form names the image with it */
-                        const char *tag = strrchr(name, ':');
-                        const char *ref_name =
-                            format == IMG_SAVE_OCI ? json_string_value(json_array_get(
-                                                         tags, json_array_size(tags) - 1))
-                                                   : tag ? tag + 1 : "";
-                        json_array_append_new(
-                            json_object_get(index, "manifests"),
-                            json_pack("{s:s, s:s+, s:i, s:{s:s, s:s}}", "mediaType",
-                                      "application/vnd.oci.image.manifest.v1+json", "digest",
-                                      "sha256:", mhex, "size", (int)strlen(m), "annotations",
-                                      "io.containerd.image.name", name,
-                                      "org.opencontainers.image.ref.name", ref_name));
                 }
                 if (json_array_size(names) == 0)
                         json_array_append_new(

@@ -85,6 +85,8 @@ int cli_call_json(const char *method, const char *path, json_t *body, long want,
 /* A streamed GET: the body straight to fd (never held in memory); an error body is collected by
  * the client and printed as docker does. 0, or 1. */
 int cli_stream_get(const char *path, int fd);
+/* The same with the body given to sink (called only for a 200 answer). */
+int cli_stream_sink(const char *path, cli_sink_fn sink, void *ud);
 /* Adds a --filter "name=value" to filters ({"name": {"value": true}}); -1 after printing
  * docker's message for a bad format (flag: the flag's name as docker prints it). */
 int cli_filter_add(json_t *filters, const char *flag, const char *arg);

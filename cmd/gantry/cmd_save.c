@@ -157,17 +157,7 @@ static int save_dir(const char *path, const char *out)
         chmod(tmp, 0755);
         signal(SIGPIPE, SIG_IGN);
         struct tar_sink t = {.dir = tmp, .fd = -1};
-        struct cli_resp r;
-        struct cli_req req = {
-            .method = "GET", .path = path, .upload_fd = -1, .sink = to_tar, .sink_ud = &t};
-        bool answered = cli_do(&req, &r) == 0;
-        int rc = answered ? 0 : 1;
-        if (answered && r.status != 200) {
-                cli_print_daemon_error(NULL, &r);
-                rc = 1;
-        }
-        if (answered)
-                cli_resp_free(&r);
+        int rc = cli_stream_sink(path, to_tar, &t);
         if (t.fd >= 0)
                 close(t.fd);
         if (t.pid > 0 && cp_tar_wait(t.pid) < 0)

@@ -58,11 +58,11 @@ static bool to_fd(const char *buf, size_t len, void *ud)
         return cli_write_all(*(int *)ud, buf, len) == 0;
 }
 
-int cli_stream_get(const char *path, int fd)
+int cli_stream_sink(const char *path, cli_sink_fn sink, void *ud)
 {
         struct cli_resp r;
         struct cli_req req = {
-            .method = "GET", .path = path, .upload_fd = -1, .sink = to_fd, .sink_ud = &fd};
+            .method = "GET", .path = path, .upload_fd = -1, .sink = sink, .sink_ud = ud};
         if (cli_do(&req, &r) < 0)
                 return 1;
         int rc = 0;
@@ -72,4 +72,9 @@ int cli_stream_get(const char *path, int fd)
         }
         cli_resp_free(&r);
         return rc;
+}
+
+int cli_stream_get(const char *path, int fd)
+{
+        return cli_stream_sink(path, to_fd, &fd);
 }
