@@ -543,6 +543,37 @@ static int plan_oci(const struct stash_set *ss, struct img_store *s, struct plan
         return r;
 }
 
+/* A manifest.json entry without RepoTags (containerd's export writes them so) takes the names
+ * index.json gives the same config, as docker with the containerd store reads them. Best effort:
+ * an index.json this cannot read leaves the images untagged, as before. */
+static void names_from_index(const struct stash_set *ss, struct img_store *s, struct plan_set *ps)
+{
+        struct oci_get_ctx c = {ss, s};
+        const struct img_oci_src src = {oci_get, &c};
+        struct img_oci_image *imgs = NULL;
+        size_t n = 0;
+        if (img_oci_read_index(ss->index, strlen(ss->index), &src, &imgs, &n, NULL) < 0)
+                return;
+        for (size_t i = 0; i < ps->n; i++) {
+                struct plan *p = &ps->v[i];
+                if (p->names[0] != NULL)
+                        continue;
+                size_t k = 0;
+                char **names = calloc(n + 1, sizeof(char *));
+                for (size_t j = 0; names != NULL && j < n; j++)
+                        if (strcmp(img_hex(imgs[j].config.digest), p->cfg_hex) == 0 &&
+                            imgs[j].names[0] != NULL)
+                                names[k++] = TAKE_PTR(imgs[j].names[0]);
+                if (k == 0) {
+                        free(names);
+                        continue;
+                }
+                strv_free(p->names);
+                p->names = names;
+        }
+        img_oci_images_free(imgs, n);
+}
+
 /* Blobs of this load that no image refers to (manifests, compressed copies) go away. */
 static void drop_unreferenced(struct img_store *s, const struct stash_set *ss)
 {
@@ -575,8 +606,11 @@ int img_load(struct img_store *s, int fd, json_t **loaded, struct gerr **err)
         pthread_mutex_lock(&s->lock);
         int r = stash_archive(s, fd, &ss, err);
         /* docker 25+ writes both: its manifest.json is what docker load reads */
-        if (r >= 0 && ss.manifest != NULL)
+        if (r >= 0 && ss.manifest != NULL) {
                 r = plan_docker(&ss, &ps, err);
+                if (r >= 0 && ss.index != NULL)
+                        names_from_index(&ss, s, &ps);
+        }
         else if (r >= 0 && ss.index != NULL)
                 r = plan_oci(&ss, s, &ps, err);
         else if (r >= 0)

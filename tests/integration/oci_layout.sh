@@ -9,6 +9,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../lib.sh"
 # shellcheck source=tests/gantryd_lib.sh
 . "$here/../gantryd_lib.sh"
+# shellcheck source=tests/containerd_lib.sh
+. "$here/../containerd_lib.sh"
 GANTRY=${GANTRY:-/usr/local/bin/gantry}
 T_TIMEOUT=${T_TIMEOUT:-120}
 
@@ -332,6 +334,46 @@ EOF
 	pack "$W/empty" "$W/empty.tar"
 	assert_refused "$W/empty.tar" "neither manifest.json (docker save) nor index.json (OCI image layout) found"
 }
+
+# containerd (ctr) on both sides: it imports gantry's OCI archive, and its export loads here.
+CTD=
+ct() { timeout 60 ctr --address "$CTD/c.sock" "$@"; }
+stop_containerd() {
+	[[ -n $CTD ]] || return 0
+	[[ -n $CTD_PID ]] && t_kill_pid "$CTD_PID" 20
+	t_umount_under "$CTD" && rm -rf --one-file-system "$CTD"
+	CTD=
+}
+test_containerd_interop() {
+	G tag busybox:latest ctr/bb:1
+	G save --format oci -o "$W/forctr.tar" ctr/bb:1
+	ct images import "$W/forctr.tar" >/dev/null
+	assert_contains "$(ct images ls -q)" docker.io/ctr/bb:1 "containerd names it from the archive"
+	ct images export --skip-manifest-json --platform linux/amd64 "$W/ctr.tar" docker.io/ctr/bb:1
+	G rmi ctr/bb:1 >/dev/null
+	# ctr 1.6 still writes a manifest.json, without RepoTags: the name comes from index.json
+	assert_eq "$(G load -i "$W/ctr.tar")" "Loaded image: ctr/bb:1"
+	G rmi ctr/bb:1 >/dev/null
+	# and the OCI layout alone (GNU tar --delete garbles ctr's archive: unpack and pack again)
+	mkdir -p "$W/ctr"
+	tar -C "$W/ctr" -xf "$W/ctr.tar"
+	rm "$W/ctr/manifest.json"
+	pack "$W/ctr" "$W/ctr-oci.tar"
+	assert_eq "$(G load -i "$W/ctr-oci.tar")" "Loaded image: ctr/bb:1"
+	assert_eq "$(G run --rm ctr/bb:1 echo from-containerd)" from-containerd
+}
+if command -v containerd >/dev/null && command -v ctr >/dev/null; then
+	CTD=$(mktemp -d /tmp/gantry-ocl-ctd.XXXXXX)
+	t_defer stop_containerd
+	if ctd_start "$CTD"; then
+		t_run containerd_interop test_containerd_interop
+	else
+		t_fail containerd_interop "containerd did not come up (log above)"
+	fi
+	stop_containerd
+else
+	t_skip containerd_interop "containerd or ctr not installed"
+fi
 
 t_run skopeo_oci_archive_loads test_skopeo_oci_archive_loads
 t_run docker_cli_loads_oci_archive test_docker_cli_loads_oci_archive
