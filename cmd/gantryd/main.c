@@ -4,7 +4,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
-#include <sys/select.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,10 +182,9 @@ int main(int argc, char **argv)
                 if (n < 0 && errno != EAGAIN && errno != EINTR)
                         break;
                 /* Non-blocking pipe (the handler must never block): wait for it to fill. */
-                fd_set rs;
-                FD_ZERO(&rs);
-                FD_SET(sig_pipe[0], &rs);
-                select(sig_pipe[0] + 1, &rs, NULL, NULL, NULL);
+                /* poll, not select: the pipe's number may be past FD_SETSIZE. */
+                struct pollfd pfd = {.fd = sig_pipe[0], .events = POLLIN};
+                poll(&pfd, 1, -1);
         }
         log_info("gantryd: %s, shutting down", strsignal(sig));
         /* Containers and their shims keep running: only the daemon goes. */
