@@ -142,5 +142,5 @@ json_t *eng_info(struct eng *e)
                          paused, "ContainersStopped", total - running - paused, "Images",
                          (int)images, "Driver", "overlay2", "DockerRootDir", e->root,
                          "DriverStatus", "Backing Filesystem", "extfs", "LoggingDriver",
-                         "json-file", "CgroupDriver", "cgroupfs", "DefaultRuntime", "runc");
+                         "json-file", "CgroupDriver", "cgroupfs", "DefaultRuntime", "gantry");
 }

@@ -37,6 +37,10 @@ test_version() {
 	assert_ne "$(dk version -f '{{.Server.Version}}')" "" "server version"
 	assert_eq "$(dk version -f '{{.Server.Os}}')" linux "server os"
 	assert_ne "$(dk info -f '{{.ServerVersion}}')" "" "docker info answers"
+	if [[ $TARGET == gantryd ]]; then # dockerd names runc and docker-init
+		assert_eq "$(dk info -f '{{.DefaultRuntime}}')" gantry "docker info: Default Runtime"
+		assert_match "$(dk info -f '{{.InitBinary}}')" '/gantry-init$' "docker info: gantry-init"
+	fi
 }
 
 test_load() {
