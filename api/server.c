@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(r->path);
         free(r->body);
         free(r);
+        /* A request's JSON and SQLite work leaves free pages in the heap: give them back now,
+         * so that an idle daemon's PSS is what it holds, not what its busiest request used. */
+        malloc_trim(0);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
