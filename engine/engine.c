@@ -74,6 +74,7 @@ int eng_open(const struct eng_config *cfg, struct eng **out, struct gerr **err)
         if ((r = eng_store_init(e, err)) < 0 || (r = eng_store_load(e, err)) < 0)
                 goto fail;
         eng_lifecycle_adopt(e);
+        eng_trash_sweep(e);
         /* As dockerd: always, and unless-stopped when not stopped by hand, come back. */
         eng_restart_at_boot(e);
         *out = e;
@@ -142,5 +143,5 @@ json_t *eng_info(struct eng *e)
                          paused, "ContainersStopped", total - running - paused, "Images",
                          (int)images, "Driver", "overlay2", "DockerRootDir", e->root,
                          "DriverStatus", "Backing Filesystem", "extfs", "LoggingDriver",
-                         "json-file", "CgroupDriver", "cgroupfs", "DefaultRuntime", "runc");
+                         "json-file", "CgroupDriver", "cgroupfs", "DefaultRuntime", "gantry");
 }

@@ -170,6 +170,23 @@ e2e_cgroup_dir() { # CONTROLLER ID
 	fi
 }
 
+# dockerd's parent cgroup, once dockerd and containerd have exited: an exiting dockerd (or a
+# shim of its containerd still winding down) can make it again just after an rmdir, so it is
+# removed, then looked at again a moment later, a few times.
+e2e_rmdir_cgroup_parent() {
+	local i d again
+	for ((i = 0; i < 5; i++)); do
+		t_rmdir_cgroups "/$E2E_CGROUP_PARENT_REL" || true
+		sleep 0.3
+		again=0
+		for d in /sys/fs/cgroup/*/"$E2E_CGROUP_PARENT_REL" /sys/fs/cgroup/"$E2E_CGROUP_PARENT_REL"; do
+			[[ -d $d ]] && again=1
+		done
+		[[ $again -eq 0 ]] && return 0
+	done
+	return 1
+}
+
 # The defer: remove containers, stop the daemon by pid, then check nothing of it is left.
 e2e_stop() {
 	[[ -n $E2E_TMP && -d $E2E_TMP ]] || return 0
@@ -220,7 +237,7 @@ e2e_stop() {
 		[[ -d $cg ]] && problems+=("cgroup $cg remains") && rmdir "$cg" 2>/dev/null
 	done
 	if [[ $TARGET == dockerd ]]; then
-		t_rmdir_cgroups "/$E2E_CGROUP_PARENT_REL" || true
+		e2e_rmdir_cgroup_parent || problems+=("cgroup /$E2E_CGROUP_PARENT_REL remains")
 		if [[ ${E2E_OPT_EXISTED:-1} -eq 0 && -d /opt/containerd ]]; then
 			rmdir /opt/containerd/bin /opt/containerd/lib /opt/containerd 2>/dev/null || true
 		fi
