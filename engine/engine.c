@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "engine/engine_internal.h"
 #include "image/image.h"
+#include "image/registry.h"
 
 static char *join(const char *a, const char *b)
 {
@@ -70,6 +71,9 @@ int eng_open(const struct eng_config *cfg, struct eng **out, struct gerr **err)
         if ((r = db_open(dbpath, &e->db, err)) < 0)
                 goto fail;
         if ((r = img_store_open(e->db, e->root, &e->images, err)) < 0)
+                goto fail;
+        if (cfg->registry != NULL &&
+            (r = img_registry_configure(e->images, cfg->registry, err)) < 0)
                 goto fail;
         if ((r = eng_store_init(e, err)) < 0 || (r = eng_store_load(e, err)) < 0)
                 goto fail;

@@ -19,6 +19,8 @@ struct img_store {
         sqlite3 *db;
         char *root;           /* realpath of the store root */
         pthread_mutex_t lock; /* serializes every write (blobs, layers, rows) */
+        struct reg_settings *registry; /* image/registry_http.c; NULL: docker's defaults */
+        int pulls;            /* pulls writing blobs and layers unlocked: img_gc waits */
 };
 
 /* A blob being written: temp file in blobs/sha256/, hashed as it is written. */
@@ -67,6 +69,11 @@ void img_chain_id(const char *prev_hex, const char *diff_hex, char out[IMG_HEX_L
  * *size gets the bytes of its regular files. */
 int img_layer_unpack(struct img_store *s, const char *diff_hex, const char *chain_hex,
                      int64_t *size, struct gerr **err);
+
+/* The same from a tar opened for reading (the caller's source: a pull's stream). */
+struct archive;
+int img_layer_unpack_archive(struct img_store *s, struct archive *a, const char *chain_hex,
+                             int64_t *size, struct gerr **err);
 
 /* One layer of an image being registered. */
 struct img_layer_ref {

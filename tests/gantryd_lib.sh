@@ -84,8 +84,10 @@ e2e_state() {
 start_gantryd() {
 	e2e_mktmp
 	E2E_CGROUP_PARENT_REL=gantry
+	# GANTRYD_ARGS: more flags, split on spaces (--insecure-registry H --certs-dir D).
+	# shellcheck disable=SC2086
 	"$GANTRYD" --host "unix://$E2E_SOCK" --root "$E2E_TMP/root" --exec-root "$E2E_TMP/x" \
-		--pidfile "$E2E_TMP/daemon.pid" --log-level "${GANTRYD_LOG_LEVEL:-debug}" \
+		--pidfile "$E2E_TMP/daemon.pid" --log-level "${GANTRYD_LOG_LEVEL:-debug}" ${GANTRYD_ARGS:-} \
 		> "$E2E_LOG" 2>&1 </dev/null &
 	E2E_PID=$!
 	e2e_wait_ping
@@ -99,8 +101,9 @@ e2e_crash() {
 
 # The same gantryd again on the same roots and socket (main shell, not inside t_run).
 e2e_restart() {
+	# shellcheck disable=SC2086
 	"$GANTRYD" --host "unix://$E2E_SOCK" --root "$E2E_TMP/root" --exec-root "$E2E_TMP/x" \
-		--pidfile "$E2E_TMP/daemon.pid" --log-level "${GANTRYD_LOG_LEVEL:-debug}" \
+		--pidfile "$E2E_TMP/daemon.pid" --log-level "${GANTRYD_LOG_LEVEL:-debug}" ${GANTRYD_ARGS:-} \
 		>> "$E2E_LOG" 2>&1 </dev/null &
 	E2E_PID=$!
 	e2e_wait_ping
@@ -115,12 +118,13 @@ start_dockerd() {
 	printf '{"deprecated-key-path": "%s"}\n' "$E2E_TMP/key.json" > "$E2E_TMP/daemon.json"
 	# As tests/compat/dockerd.sh: its own containerd under --exec-root/--data-root, no bridge,
 	# no iptables, cgroupfs under a private parent, /etc/docker untouched.
+	# shellcheck disable=SC2086
 	dockerd --config-file "$E2E_TMP/daemon.json" --data-root "$E2E_TMP/root" \
 		--exec-root "$E2E_TMP/exec" --pidfile "$E2E_TMP/daemon.pid" -H "unix://$E2E_SOCK" \
 		--bridge none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false \
 		--storage-driver "${DOCKER_STORAGE_DRIVER:-overlay2}" \
 		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$E2E_CGROUP_PARENT_REL" \
-		> "$E2E_LOG" 2>&1 </dev/null &
+		${DOCKERD_ARGS:-} > "$E2E_LOG" 2>&1 </dev/null &
 	E2E_PID=$!
 	e2e_wait_ping || return 1
 	# /_ping answers before the API is fully up on dockerd: wait for version too.
