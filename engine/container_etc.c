@@ -255,8 +255,9 @@ static char *resolv_conf(json_t *hc, bool host_net)
         return out;
 }
 
-static char *hosts_file(json_t *hc, bool host_net)
+static char *hosts_file(json_t *config, bool host_net, json_t *self_ips)
 {
+        json_t *hc = json_object_get(config, "HostConfig");
         char *out = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&out, &len);
@@ -278,6 +279,17 @@ static char *hosts_file(json_t *hc, bool host_net)
                 if (c)
                         fprintf(f, "%s\t%.*s\n", c + 1, (int)(c - s), s);
         }
+        /* dockerd: the container's own addresses last, with its hostname (and FQDN). */
+        const char *hn = json_string_value(json_object_get(config, "Hostname"));
+        const char *dom = json_string_value(json_object_get(config, "Domainname"));
+        json_array_foreach (self_ips, i, v) {
+                if (hn == NULL || *hn == '\0')
+                        break;
+                if (dom && *dom)
+                        fprintf(f, "%s\t%s.%s %s\n", json_string_value(v), hn, dom, hn);
+                else
+                        fprintf(f, "%s\t%s\n", json_string_value(v), hn);
+        }
         fclose(f);
         return out;
 }
@@ -295,11 +307,21 @@ int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **
         int r = fs_write_file(path, hn, strlen(hn), err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *hosts = hosts_file(hc, host_net);
+        _cleanup_free_ char *hosts = hosts_file(config, host_net, NULL);
         snprintf(path, sizeof(path), "%s/hosts", container_dir);
         if ((r = fs_write_file(path, hosts ? hosts : "", hosts ? strlen(hosts) : 0, err)) < 0)
                 return r;
         _cleanup_free_ char *resolv = resolv_conf(hc, host_net);
         snprintf(path, sizeof(path), "%s/resolv.conf", container_dir);
         return fs_write_file(path, resolv ? resolv : "", resolv ? strlen(resolv) : 0, err);
+}
+
+int eng_spec_write_hosts(json_t *config, const char *container_dir, json_t *self_ips,
+                         struct gerr **err)
+{
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/hosts", container_dir);
+        _cleanup_free_ char *hosts = hosts_file(config, false, self_ips);
+        /* In place: the file is bind-mounted into the container already. */
+        return fs_write_file(path, hosts ? hosts : "", hosts ? strlen(hosts) : 0, err);
 }

@@ -43,6 +43,10 @@ static void usage(FILE *f)
                    "  -l, --log-level LEVEL     error, warn, info or debug (default info)\n"
                    "  -D, --debug               same as --log-level debug\n"
                    "  -p, --pidfile FILE        write the daemon's pid there\n"
+                   "      --network-prefix P    names of the default bridge (P0), user bridges\n"
+                   "                            (P-<id>) and the nftables tables (default gantry)\n"
+                   "  -b, --bridge NAME         the default bridge network's device (default P0)\n"
+                   "      --bip CIDR            the default bridge's address (default: picked)\n"
                    "  -v, --version             print the version and exit\n");
 }
 
@@ -68,6 +72,7 @@ int main(int argc, char **argv)
         const char *root = "/var/lib/gantry";
         const char *exec_root = "/run/gantry";
         const char *pidfile = NULL;
+        const char *net_prefix = NULL, *bridge = NULL, *bip = NULL;
         enum log_level level = LOG_LVL_INFO;
         static const struct option opts[] = {
                 {"host", required_argument, NULL, 'H'},
@@ -77,12 +82,15 @@ int main(int argc, char **argv)
                 {"log-level", required_argument, NULL, 'l'},
                 {"debug", no_argument, NULL, 'D'},
                 {"pidfile", required_argument, NULL, 'p'},
+                {"network-prefix", required_argument, NULL, 'N'},
+                {"bridge", required_argument, NULL, 'b'},
+                {"bip", required_argument, NULL, 'B'},
                 {"version", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
         int c;
-        while ((c = getopt_long(argc, argv, "H:l:Dp:vh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "H:l:Dp:b:vh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'H':
                         host = optarg;
@@ -104,6 +112,15 @@ int main(int argc, char **argv)
                         break;
                 case 'p':
                         pidfile = optarg;
+                        break;
+                case 'N':
+                        net_prefix = optarg;
+                        break;
+                case 'b':
+                        bridge = optarg;
+                        break;
+                case 'B':
+                        bip = optarg;
                         break;
                 case 'v':
                         printf("Gantry version %s, API %s\n", API_SERVER_VERSION, API_VERSION);
@@ -146,7 +163,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "out of memory");
                 return 1;
         }
-        struct eng_config cfg = {.root = root, .exec_root = exec_root};
+        struct eng_config cfg = {.root = root, .exec_root = exec_root,
+                                 .network_prefix = net_prefix, .bridge = bridge, .bip = bip};
         struct eng *e = NULL;
         if (eng_open(&cfg, &e, &err) < 0) {
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "cannot open the engine");
