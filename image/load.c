@@ -363,7 +363,7 @@ int img_import(struct img_store *s, int fd, const char *repo_tag, char **id_out,
                 cfg = json_pack("{s:s, s:s, s:{}, s:s, s:{s:s, s:[s+]}, s:[{s:s, s:s}]}",
                                 "architecture", "amd64", "os", "linux", "config", "created", tsbuf,
                                 "rootfs", "type", "layers", "diff_ids", "sha256:", layer.diff,
-                                "history", "created", tsbuf, "created_by", "gantry import");
+                                "history", "created", tsbuf, "comment", "Imported from -");
                 text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
                 r = text ? img_blob_put(s, text, strlen(text), cfg_hex, err)
                          : gerr_set(err, ENOMEM, "import");

@@ -77,6 +77,17 @@ int cli_raw_read_head(int fd, int *status, char *head, size_t headsz, char *left
 /* URL-escapes s into a new string. */
 char *cli_escape(const char *s);
 
+/* ---- request.c: shapes the verbs share ---- */
+
+/* One call whose reply must have status want (0: any 2xx); *out (when out is non-NULL) gets
+ * the parsed body, NULL when empty. -1 after printing the daemon's or the connection's error. */
+int cli_call_json(const char *method, const char *path, json_t *body, long want, json_t **out);
+/* Adds a --filter "name=value" to filters ({"name": {"value": true}}); -1 after printing
+ * docker's message for a bad format (flag: the flag's name as docker prints it). */
+int cli_filter_add(json_t *filters, const char *flag, const char *arg);
+/* Appends "?filters=JSON" (or "&filters=" when path has a query already) unless empty. */
+void cli_append_filters(char **path, json_t *filters);
+
 /* ---- stream.c: the 8-byte framed stdout/stderr stream ---- */
 
 struct cli_demux {

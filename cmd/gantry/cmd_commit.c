@@ -44,16 +44,9 @@ int cmd_diff(int argc, char **argv)
                 return args_error("diff", "requires 1 argument", "CONTAINER");
         _cleanup_free_ char *n = cli_escape(argv[first]), *path = NULL;
         cli_appendf(&path, "/containers/%s/changes", n);
-        struct cli_resp r;
-        if (cli_call("GET", path, NULL, &r) < 0)
+        _cleanup_jsonp_ json_t *j = NULL;
+        if (cli_call_json("GET", path, NULL, 200, &j) < 0)
                 return 1;
-        if (r.status != 200) {
-                cli_print_daemon_error(NULL, &r);
-                cli_resp_free(&r);
-                return 1;
-        }
-        _cleanup_jsonp_ json_t *j = json_loadb(r.body, r.len, JSON_DECODE_ANY, NULL);
-        cli_resp_free(&r);
         size_t i;
         json_t *c;
         json_array_foreach(j, i, c)
@@ -148,16 +141,9 @@ int cmd_commit(int argc, char **argv)
         }
         if (changes != NULL)
                 cli_appendf(&path, "%s", changes);
-        struct cli_resp r;
-        if (cli_call("POST", path, NULL, &r) < 0)
+        _cleanup_jsonp_ json_t *j = NULL;
+        if (cli_call_json("POST", path, NULL, 201, &j) < 0)
                 return 1;
-        if (r.status != 201) {
-                cli_print_daemon_error(NULL, &r);
-                cli_resp_free(&r);
-                return 1;
-        }
-        _cleanup_jsonp_ json_t *j = json_loadb(r.body, r.len, 0, NULL);
-        cli_resp_free(&r);
         printf("%s\n", json_string_value(json_object_get(j, "Id")) ?: "");
         return 0;
 }
@@ -175,21 +161,7 @@ static int prune_opt(int c, const char *arg, void *ud)
         } else if (c == 'a') {
                 f->all = true;
         } else if (c == 'F') {
-                const char *eq = strchr(arg, '=');
-                if (eq == NULL) {
-                        fprintf(stderr,
-                                "invalid argument \"%s\" for \"--filter\" flag: bad format of "
-                                "filter (expected name=value)\n",
-                                arg);
-                        return -1;
-                }
-                _cleanup_free_ char *key = strndup(arg, (size_t)(eq - arg));
-                json_t *m = json_object_get(f->filters, key);
-                if (m == NULL) {
-                        m = json_object();
-                        json_object_set_new(f->filters, key, m);
-                }
-                json_object_set_new(m, eq + 1, json_true());
+                return cli_filter_add(f->filters, "--filter", arg);
         }
         return 0;
 }
@@ -238,21 +210,10 @@ static int prune(const char *verb, const char *route, int argc, char **argv, boo
                 return 0;
         _cleanup_free_ char *path = NULL;
         cli_appendf(&path, "%s", route);
-        if (json_object_size(filters) > 0) {
-                _cleanup_free_ char *s = json_dumps(filters, JSON_COMPACT);
-                _cleanup_free_ char *e = cli_escape(s);
-                cli_appendf(&path, "?filters=%s", e);
-        }
-        struct cli_resp r;
-        if (cli_call("POST", path, NULL, &r) < 0)
+        cli_append_filters(&path, filters);
+        _cleanup_jsonp_ json_t *j = NULL;
+        if (cli_call_json("POST", path, NULL, 200, &j) < 0)
                 return 1;
-        if (r.status != 200) {
-                cli_print_daemon_error(NULL, &r);
-                cli_resp_free(&r);
-                return 1;
-        }
-        _cleanup_jsonp_ json_t *j = json_loadb(r.body, r.len, 0, NULL);
-        cli_resp_free(&r);
         json_t *list = json_object_get(j, images ? "ImagesDeleted" : "ContainersDeleted");
         double space = 0;
         if (json_array_size(list) > 0) {

@@ -93,20 +93,11 @@ int cmd_images(int argc, char **argv)
         cli_appendf(&path, "/images/json%s", f.all ? "?all=1" : "");
         if (first < argc) {
                 _cleanup_jsonp_ json_t *flt = json_pack("{s:{s:b}}", "reference", argv[first], 1);
-                _cleanup_free_ char *s = json_dumps(flt, JSON_COMPACT);
-                _cleanup_free_ char *e = cli_escape(s);
-                cli_appendf(&path, "%cfilters=%s", f.all ? '&' : '?', e);
+                cli_append_filters(&path, flt);
         }
-        struct cli_resp r;
-        if (cli_call("GET", path, NULL, &r) < 0)
+        _cleanup_jsonp_ json_t *list = NULL;
+        if (cli_call_json("GET", path, NULL, 200, &list) < 0)
                 return 1;
-        if (r.status != 200) {
-                cli_print_daemon_error(NULL, &r);
-                cli_resp_free(&r);
-                return 1;
-        }
-        _cleanup_jsonp_ json_t *list = json_loadb(r.body, r.len, 0, NULL);
-        cli_resp_free(&r);
         _cleanup_jsonp_ json_t *rows = json_array();
         time_t now = time(NULL);
         size_t i, k;
@@ -395,21 +386,6 @@ static int print_template(const char *fmt, json_t *dot)
         return 0;
 }
 
-static int get_json(const char *path, json_t **out)
-{
-        struct cli_resp r;
-        *out = NULL;
-        if (cli_call("GET", path, NULL, &r) < 0)
-                return 1;
-        if (r.status != 200) {
-                cli_print_daemon_error(NULL, &r);
-                cli_resp_free(&r);
-                return 1;
-        }
-        *out = json_loadb(r.body, r.len, 0, NULL);
-        cli_resp_free(&r);
-        return 0;
-}
 
 #define S(o, k) (json_string_value(json_object_get((o), (k))) ?: "")
 
@@ -420,7 +396,7 @@ int cmd_version(int argc, char **argv)
         if (format_flag("version", argc, argv, &fmt, &st) < 0)
                 return st;
         _cleanup_jsonp_ json_t *server = NULL;
-        int rc = get_json("/version", &server);
+        int rc = (cli_call_json("GET", "/version", NULL, 200, &server) < 0);
         _cleanup_jsonp_ json_t *all = json_pack("{s:{s:s,s:s,s:s,s:s}}", "Client", "Version", CLI_VERSION,
                                                 "ApiVersion", cli_api_version(), "Os", "linux",
                                                 "Arch", "amd64");
@@ -447,7 +423,7 @@ int cmd_info(int argc, char **argv)
         if (format_flag("info", argc, argv, &fmt, &st) < 0)
                 return st;
         _cleanup_jsonp_ json_t *i = NULL;
-        if (get_json("/info", &i) != 0)
+        if (cli_call_json("GET", "/info", NULL, 200, &i) < 0)
                 return 1;
         if (fmt)
                 return print_template(fmt, i);

@@ -10,20 +10,10 @@
 #define S(o, k) (json_string_value(json_object_get((o), (k))) ?: "")
 #define I(o, k) ((double)json_integer_value(json_object_get((o), (k))))
 
+/* A GET whose reply must be a 200 with a JSON body; 1 after printing the error. */
 static int get_json(const char *path, json_t **out)
 {
-        struct cli_resp r;
-        *out = NULL;
-        if (cli_call("GET", path, NULL, &r) < 0)
-                return 1;
-        if (r.status != 200) {
-                cli_print_daemon_error(NULL, &r);
-                cli_resp_free(&r);
-                return 1;
-        }
-        *out = json_loadb(r.body, r.len, 0, NULL);
-        cli_resp_free(&r);
-        return *out ? 0 : 1;
+        return cli_call_json("GET", path, NULL, 200, out) < 0 || *out == NULL ? 1 : 0;
 }
 
 /* go-units: "%.4g" with decimal (HumanSize) or binary (BytesSize) steps. */
@@ -63,24 +53,8 @@ static int events_opt(int c, const char *arg, void *ud)
         case 'F':
                 f->format = arg;
                 break;
-        case 'f': {
-                const char *eq = strchr(arg, '=');
-                if (eq == NULL) {
-                        fprintf(stderr,
-                                "invalid argument \"%s\" for \"-f, --filter\" flag: bad format of "
-                                "filter (expected name=value)\n",
-                                arg);
-                        return -1;
-                }
-                _cleanup_free_ char *k = strndup(arg, (size_t)(eq - arg));
-                json_t *m = json_object_get(f->filters, k);
-                if (m == NULL) {
-                        m = json_object();
-                        json_object_set_new(f->filters, k, m);
-                }
-                json_object_set_new(m, eq + 1, json_true());
-                break;
-        }
+        case 'f':
+                return cli_filter_add(f->filters, "-f, --filter", arg);
         }
         return 0;
 }

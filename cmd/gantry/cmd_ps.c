@@ -202,21 +202,8 @@ static int ps_opt(int c, const char *arg, void *ud)
         case 'n': f->last = atoi(arg); break;
         case 's': break;
         case 'F': f->format = arg; break;
-        case 'f': {
-                const char *eq = strchr(arg, '=');
-                if (eq == NULL) {
-                        fprintf(stderr, "invalid argument \"%s\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\n", arg);
-                        return -1;
-                }
-                _cleanup_free_ char *key = strndup(arg, (size_t)(eq - arg));
-                json_t *m = json_object_get(f->filters, key);
-                if (m == NULL) {
-                        m = json_object();
-                        json_object_set_new(f->filters, key, m);
-                }
-                json_object_set_new(m, eq + 1, json_true());
-                break;
-        }
+        case 'f':
+                return cli_filter_add(f->filters, "-f, --filter", arg);
         }
         return 0;
 }
@@ -244,21 +231,10 @@ int cmd_ps(int argc, char **argv)
                 f.last = 1;
         if (f.last > 0)
                 cli_appendf(&path, "&limit=%d", f.last);
-        if (json_object_size(filters) > 0) {
-                _cleanup_free_ char *s = json_dumps(filters, JSON_COMPACT);
-                _cleanup_free_ char *e = cli_escape(s);
-                cli_appendf(&path, "&filters=%s", e);
-        }
-        struct cli_resp r;
-        if (cli_call("GET", path, NULL, &r) < 0)
+        cli_append_filters(&path, filters);
+        _cleanup_jsonp_ json_t *list = NULL;
+        if (cli_call_json("GET", path, NULL, 200, &list) < 0)
                 return 1;
-        if (r.status != 200) {
-                cli_print_daemon_error(NULL, &r);
-                cli_resp_free(&r);
-                return 1;
-        }
-        _cleanup_jsonp_ json_t *list = json_loadb(r.body, r.len, 0, NULL);
-        cli_resp_free(&r);
         _cleanup_jsonp_ json_t *rows = json_array();
         time_t now = time(NULL);
         size_t i;

@@ -460,8 +460,8 @@ static void test_import(void **state)
         _cleanup_json_ json_t *cfg = NULL;
         assert_int_equal(img_config(store, id, &cfg, NULL), 0);
         assert_string_equal(json_string_value(json_object_get(
-                                json_array_get(json_object_get(cfg, "history"), 0), "created_by")),
-                            "gantry import");
+                                json_array_get(json_object_get(cfg, "history"), 0), "comment")),
+                            "Imported from -");
         /* The diff id is the digest of the uncompressed tar. */
         const char *diff = json_string_value(
             json_array_get(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), 0));
