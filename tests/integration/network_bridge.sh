@@ -144,7 +144,7 @@ test_masquerade_and_internal() {
 }
 
 test_published_ports() {
-	dk run -d --name pub -p 18080:80 -p 127.0.0.1:18081:81/udp -p 18090-18091:90-91 busybox sh -c \
+	dk run -d --name pub -p 18080:80 -p 127.0.0.1:18081:81/udp -p 18083:83/udp -p 18090-18091:90-91 busybox sh -c \
 		'echo web > /i; httpd -p 90 -h /; httpd -p 91 -h /; httpd -f -p 80 -h /' >/dev/null
 	local hostip out
 	hostip=$(ip -o -4 addr show "$OUT_HOST" | awk '{print $4}' | cut -d/ -f1)
@@ -154,6 +154,32 @@ test_published_ports() {
 	assert_eq "$(ip netns exec "$OUT_NS" busybox sh -c "printf 'GET /i HTTP/1.0\r\n\r\n' | nc -w 3 $hostip 18080" | tail -1)" web "from the outside host"
 	assert_eq "$(get "$hostip" 18080 /i)" web "hairpin: another container through the host port"
 	assert_eq "$(get "$(inspect pub '{{.NetworkSettings.Gateway}}')" 18080 /i)" web "hairpin through the gateway"
+	# busybox nc has no UDP: a UDP server in the container's namespace, run from the host;
+	# datagrams sent until it got one (it may take a moment to bind).
+	local pid
+	pid=$(inspect pub '{{.State.Pid}}')
+	udp_once() { # PORT SENDER...
+		local port=$1 i
+		shift
+		rm -f "$E2E_TMP/udp"
+		timeout 10 nsenter -t "$pid" -n python3 -u -c 'import socket,sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", int(sys.argv[1])))
+d, a = s.recvfrom(100); sys.stdout.write(d.decode())' "$port" > "$E2E_TMP/udp" &
+		local upid=$!
+		for ((i = 0; i < 50; i++)); do
+			"$@"
+			[[ -s $E2E_TMP/udp ]] && break
+			sleep 0.2
+		done
+		wait "$upid" || true
+		cat "$E2E_TMP/udp"
+	}
+	assert_eq "$(udp_once 81 bash -c 'echo udpdata > /dev/udp/127.0.0.1/18081')" udpdata "UDP from the host to 127.0.0.1"
+	dk run -d --name other busybox sleep 60 >/dev/null
+	local opid
+	opid=$(inspect other '{{.State.Pid}}')
+	assert_eq "$(udp_once 83 nsenter -t "$opid" -n bash -c "echo fromctr > /dev/udp/$hostip/18083")" fromctr "UDP from another container through the host port"
+	dk rm -f other >/dev/null
 	out=$(dk port pub)
 	assert_contains "$out" "80/tcp -> 0.0.0.0:18080"
 	assert_contains "$out" "81/udp -> 127.0.0.1:18081"
