@@ -337,6 +337,17 @@ static void veth_name(const char *net_id, const char *ctr_id, char out[16])
         snprintf(out, 16, "ve%.5s%.8s", net_id, ctr_id);
 }
 
+/* Whether one of the endpoints is on a user-defined network (those have the resolver). */
+static bool has_user_network(json_t *eps)
+{
+        const char *key;
+        json_t *v;
+        json_object_foreach (eps, key, v)
+                if (strcmp(key, "bridge") != 0)
+                        return true;
+        return false;
+}
+
 /* An address (the wanted one or the first free), a MAC and names for c on n (e->lock held). */
 static int alloc_endpoint(struct eng *e, struct eng_ctr *c, struct eng_net *n, json_t *cfg,
                           const char *ifname, bool primary, json_t **out, struct gerr **err)
@@ -450,6 +461,8 @@ int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan_out, struct 
         if (r >= 0 && json_array_size(self_ips) > 0) {
                 _cleanup_free_ char *dir = eng_ctr_dir(e, id);
                 r = eng_spec_write_hosts(config, dir, self_ips, err);
+                if (r >= 0)
+                        r = eng_spec_write_resolv(config, dir, has_user_network(eps), err);
         }
         json_decref(self_ips);
         if (r < 0) {
@@ -512,6 +525,8 @@ int eng_net_plumb(struct eng *e, struct eng_ctr *c, json_t *plan, pid_t pid, str
                 r = net_netns_lo_up(nsfd, err);
         if (r < 0)
                 return r;
+        if (has_user_network(eps) && (r = eng_dns_add(e, c->id, c->config, nsfd, err)) < 0)
+                return r;
         pthread_mutex_lock(&e->lock);
         _cleanup_free_ struct net_rules_port *ports = NULL;
         size_t np = 0;
@@ -573,6 +588,7 @@ void eng_net_release(struct eng *e, struct eng_ctr *c)
         pthread_mutex_lock(&e->lock);
         detach_locked(e, c, &eps, &ports);
         pthread_mutex_unlock(&e->lock);
+        eng_dns_remove(e, c->id);
         undo(e, eps, ports);
         pthread_mutex_unlock(&m->lock);
         json_decref(eps);
@@ -676,6 +692,21 @@ static json_t *endpoint_json(struct eng *e, const char *name, json_t *want, json
                          "DNSNames");
 }
 
+/* dockerd's DNSNames of an endpoint on a user network: name, short id, aliases. */
+static void dns_names(const struct eng_ctr *c, const char *net, json_t *want, json_t *j)
+{
+        if (strcmp(net, "bridge") == 0 || strcmp(net, "host") == 0 || strcmp(net, "none") == 0)
+                return;
+        char sid[13];
+        snprintf(sid, sizeof(sid), "%.12s", c->id);
+        json_t *names = json_pack("[ss]", c->name, sid);
+        size_t i;
+        json_t *a;
+        json_array_foreach (json_object_get(want, "Aliases"), i, a)
+                json_array_append(names, a);
+        json_object_set_new(j, "DNSNames", names);
+}
+
 static json_t *ports_json(const struct eng_ctr *c)
 {
         json_t *out = json_object();
@@ -712,10 +743,11 @@ json_t *eng_net_settings(struct eng *e, const struct eng_ctr *c)
         json_t *nets = json_object();
         const char *key;
         json_t *v;
-        json_object_foreach (want, key, v)
-                json_object_set_new(nets, key,
-                                    endpoint_json(e, key, v, c->running ? json_object_get(eps, key)
-                                                                        : NULL));
+        json_object_foreach (want, key, v) {
+                json_t *j = endpoint_json(e, key, v, c->running ? json_object_get(eps, key) : NULL);
+                dns_names(c, key, v, j);
+                json_object_set_new(nets, key, j);
+        }
         json_t *def = c->running ? json_object_get(eps, "bridge") : NULL;
         char sandbox[64] = "";
         if (c->running && c->pid > 0 &&
@@ -852,6 +884,8 @@ int eng_network_connect(struct eng *e, const char *ref, json_t *body, struct ger
                 _cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
                 r = nsfd < 0 ? gerr_set(err, errno, "open %s", path)
                              : plumb_endpoint(m, ep, nsfd, err);
+                if (r >= 0 && !n->is_default)
+                        r = eng_dns_add(e, c->id, c->config, nsfd, err);
                 if (r < 0) {
                         pthread_mutex_lock(&e->lock);
                         json_object_del(json_object_get(c->config, EPS_KEY), n->name);

@@ -29,6 +29,7 @@ struct eng_netmgr {
         struct net_prefix bip;
         bool bip_set;
         struct eng_net *nets;
+        struct eng_dns *dns; /* net_dns.c: the embedded resolver, started on first use */
 };
 
 /* network.c */
@@ -62,3 +63,11 @@ void eng_net_release(struct eng *e, struct eng_ctr *c);
 /* NetworkSettings of container inspect, Ports of the container list (e->lock held). */
 json_t *eng_net_settings(struct eng *e, const struct eng_ctr *c);
 json_t *eng_net_ps_ports(const struct eng_ctr *c);
+
+/* net_dns.c: the embedded resolver. A socket on 127.0.0.11:53 in the namespace of container
+ * id (on a user network), answered from the engine's live records; idempotent. */
+int eng_dns_add(struct eng *e, const char *id, json_t *config, int netns_fd, struct gerr **err);
+void eng_dns_remove(struct eng *e, const char *id);
+void eng_dns_close(struct eng *e);
+/* At daemon start: the sockets of the running containers again. */
+void eng_dns_readopt(struct eng *e);

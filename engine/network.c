@@ -386,6 +386,7 @@ void eng_net_start(struct eng *e)
                 outbound = outbound || (strcmp(n->driver, "bridge") == 0 && !n->internal);
         }
         eng_net_release_stale(e);
+        eng_dns_readopt(e);
         if (eng_net_rules_apply(e, &err) < 0) {
                 log_warn("networks: %s", err->msg);
                 gerr_free(err);
@@ -403,6 +404,7 @@ void eng_net_close(struct eng *e)
         struct eng_netmgr *m = e->net;
         if (m == NULL)
                 return;
+        eng_dns_close(e);
         while (m->nets) {
                 struct eng_net *n = m->nets;
                 m->nets = n->next;

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <netlink/netlink.h>
+#include <sys/socket.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
@@ -320,4 +322,29 @@ int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err
         if (r < 0)
                 net_link_delete(h, v->host_name, NULL);
         return r;
+}
+
+int net_netns_udp_socket(int netns_fd, uint32_t addr, uint16_t port, struct gerr **err)
+{
+        _cleanup_close_ int host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (host_ns < 0)
+                return gerr_set(err, errno, "open /proc/thread-self/ns/net");
+        if (setns(netns_fd, CLONE_NEWNET) < 0)
+                return gerr_set(err, errno, "enter the container's network namespace");
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int e = errno;
+        if (fd >= 0) {
+                struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port),
+                                         .sin_addr.s_addr = htonl(addr)};
+                if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                        e = errno;
+                        close(fd);
+                        fd = -1;
+                }
+        }
+        if (setns(host_ns, CLONE_NEWNET) < 0)
+                abort();
+        if (fd < 0)
+                return gerr_set(err, e, "DNS socket in the container");
+        return fd;
 }

@@ -108,3 +108,22 @@ const char *net_proto_name(int proto);
 int net_proto_parse(const char *s);
 /* Delete both tables (absent ones too). */
 char *net_rules_delete_script(const char *table);
+
+/* ---- dns.c: the embedded resolver's messages ---- */
+enum { NET_DNS_A = 1, NET_DNS_AAAA = 28, NET_DNS_NXDOMAIN = 3, NET_DNS_SERVFAIL = 2 };
+struct net_dns_query {
+        uint16_t id, qtype, qclass;
+        bool rd;
+        char name[256]; /* lower case, no trailing dot */
+        size_t qend;    /* offset just past the question */
+};
+/* One standard query with one question; EINVAL for anything else or anything malformed. */
+int net_dns_parse_query(const uint8_t *msg, size_t len, struct net_dns_query *q);
+/* The response to query: its question, the n A records (or none), rcode. Returns its length,
+ * 0 when cap is too small. */
+size_t net_dns_answer(const uint8_t *query, const struct net_dns_query *q, const uint32_t *addrs,
+                      size_t n, int rcode, uint32_t ttl, uint8_t *out, size_t cap);
+
+/* A UDP socket bound to addr:port inside the network namespace netns_fd (the calling thread
+ * enters it for the socket's creation and comes back). */
+int net_netns_udp_socket(int netns_fd, uint32_t addr, uint16_t port, struct gerr **err);

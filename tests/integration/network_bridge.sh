@@ -96,7 +96,8 @@ test_user_network_options() {
 	assert_contains "$out" "02:00:00:aa:bb:cc"
 	assert_contains "$out" "198.51.100.9	foo.test"
 	assert_contains "$out" "10.231.7.50	hh"
-	assert_contains "$out" "nameserver 198.51.100.53"
+	assert_contains "$out" "nameserver 127.0.0.11" "a user network: the embedded resolver (it forwards to --dns)"
+	assert_eq "$(dk run --rm --dns 198.51.100.53 busybox head -1 /etc/resolv.conf)" "nameserver 198.51.100.53" "--dns on the default bridge"
 	out=$(dk run --rm --network netx --ip 10.231.8.5 busybox true 2>&1) && false
 	assert_contains "$out" "no configured subnet or ip-range contain the IP address 10.231.8.5"
 	out=$(dk run --rm --ip 172.30.0.5 busybox true 2>&1) && false

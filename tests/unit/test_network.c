@@ -1,4 +1,4 @@
-/* network/ipam.c: prefixes, pools that skip used subnets, address picks, MACs. */
+/* network/: IPAM (prefixes, pools that skip used subnets, address picks, MACs), the rules' text, the DNS message parser. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,12 +87,64 @@ static void test_rules_script(void **state)
         free(s);
 }
 
+static const uint8_t q_alpha[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+                                  0x00, 0x01, /* one additional (EDNS) record follows */
+                                  5, 'A', 'l', 'p', 'h', 'a', 4, 't', 'e', 's', 't', 0, 0x00,
+                                  0x01, 0x00, 0x01, 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0};
+
+static void test_dns_parse(void **state)
+{
+        struct net_dns_query q;
+        assert_int_equal(net_dns_parse_query(q_alpha, sizeof(q_alpha), &q), 0);
+        assert_string_equal(q.name, "alpha.test");
+        assert_int_equal(q.id, 0x1234);
+        assert_int_equal(q.qtype, NET_DNS_A);
+        assert_true(q.rd);
+        assert_int_equal(q.qend, 12 + 12 + 4);
+        /* truncated anywhere: refused */
+        for (size_t n = 0; n < q.qend; n++)
+                assert_int_equal(net_dns_parse_query(q_alpha, n, &q), -EINVAL);
+        uint8_t bad[sizeof(q_alpha)];
+        memcpy(bad, q_alpha, sizeof(bad));
+        bad[2] |= 0x80; /* a response, not a query */
+        assert_int_equal(net_dns_parse_query(bad, sizeof(bad), &q), -EINVAL);
+        memcpy(bad, q_alpha, sizeof(bad));
+        bad[12] = 0xc0; /* a compression pointer in the question */
+        assert_int_equal(net_dns_parse_query(bad, sizeof(bad), &q), -EINVAL);
+        memcpy(bad, q_alpha, sizeof(bad));
+        bad[5] = 2; /* two questions */
+        assert_int_equal(net_dns_parse_query(bad, sizeof(bad), &q), -EINVAL);
+        memcpy(bad, q_alpha, sizeof(bad));
+        bad[12] = 64; /* a label longer than 63 */
+        assert_int_equal(net_dns_parse_query(bad, sizeof(bad), &q), -EINVAL);
+}
+
+static void test_dns_answer(void **state)
+{
+        struct net_dns_query q;
+        assert_int_equal(net_dns_parse_query(q_alpha, sizeof(q_alpha), &q), 0);
+        uint8_t out[512];
+        uint32_t a[2] = {0xac120002, 0xac120003};
+        size_t n = net_dns_answer(q_alpha, &q, a, 2, 0, 600, out, sizeof(out));
+        assert_int_equal(n, q.qend + 2 * 16);
+        assert_int_equal(out[2], 0x81); /* QR, RD */
+        assert_int_equal(out[3], 0x80); /* RA, NOERROR */
+        assert_int_equal(out[7], 2);    /* two answers */
+        assert_int_equal(out[11], 0);   /* the EDNS record is not echoed */
+        assert_memory_equal(out + q.qend, "\xc0\x0c\x00\x01\x00\x01\x00\x00\x02\x58\x00\x04\xac\x12\x00\x02", 16);
+        n = net_dns_answer(q_alpha, &q, NULL, 0, NET_DNS_NXDOMAIN, 0, out, sizeof(out));
+        assert_int_equal(n, q.qend);
+        assert_int_equal(out[3] & 0xf, 3);
+        assert_int_equal(net_dns_answer(q_alpha, &q, a, 2, 0, 600, out, 10), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_prefix_parse), cmocka_unit_test(test_pool_skips_used),
                 cmocka_unit_test(test_addr_pick), cmocka_unit_test(test_mac),
-                cmocka_unit_test(test_rules_script),
+                cmocka_unit_test(test_rules_script), cmocka_unit_test(test_dns_parse),
+                cmocka_unit_test(test_dns_answer),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
