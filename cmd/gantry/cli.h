@@ -164,6 +164,9 @@ int cmd_diff(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_container_prune(int argc, char **argv);
 int cmd_image_prune(int argc, char **argv);
+/* cmd_network.c */
+int cmd_network(int argc, char **argv);
+int cmd_port(int argc, char **argv);
 /* cmd_exec.c */
 int cmd_exec(int argc, char **argv);
 /* cmd_observe.c */

@@ -39,12 +39,14 @@ static const struct verb {
         {"export", cmd_export, "Export a container's filesystem as a tar archive"},
         {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
         {"commit", cmd_commit, "Create a new image from a container's changes"},
+        {"network", cmd_network, "Manage networks"},
+        {"port", cmd_port, "List port mappings or a specific mapping for the container"},
 };
 
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
         "attach", "pull", "push", "build", "history", "login",
-        "logout", "network", "port", "restart", "save", "search", "update", "volume", "compose",
+        "logout", "restart", "save", "search", "update", "volume", "compose",
         "service", "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context",
         "plugin", "trust", "manifest",
 };

@@ -218,12 +218,38 @@ test_after_restart() {
 	assert_eq "$(ip -o link show master "$BR" | wc -l)" 0 "no veth left"
 }
 
+GANTRY=${GANTRY:-/usr/local/bin/gantry}
+test_gantry_cli() {
+	local g=("$GANTRY" -H "unix://$E2E_SOCK") out
+	"${g[@]}" network create --subnet 10.231.9.0/24 --label cli=1 gnet >/dev/null
+	assert_eq "$("${g[@]}" network ls -q -f label=cli=1)" "$(dk network ls -q -f label=cli=1)" "network ls -q --filter"
+	assert_contains "$("${g[@]}" network ls)" "gnet      bridge    local"
+	"${g[@]}" run -d --name gc1 --network gnet --ip 10.231.9.7 --network-alias gw -p 127.0.0.1:18095:80 \
+		busybox sh -c 'echo cli > /i; httpd -f -p 80 -h /' >/dev/null
+	assert_eq "$("${g[@]}" port gc1)" "80/tcp -> 127.0.0.1:18095" "gantry port"
+	assert_eq "$("${g[@]}" port gc1 80)" "127.0.0.1:18095"
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18095/i)" cli "gantry run -p"
+	assert_eq "$("${g[@]}" network inspect gnet | jq -r '.[0].Containers[].IPv4Address')" 10.231.9.7/24
+	"${g[@]}" network connect --alias second bridge gc1
+	assert_eq "$(dk inspect -f '{{len .NetworkSettings.Networks}}' gc1)" 2 "gantry network connect"
+	"${g[@]}" network disconnect bridge gc1
+	"${g[@]}" rm -f gc1 >/dev/null
+	assert_eq "$("${g[@]}" network rm gnet)" gnet
+	out=$("${g[@]}" network rm gnet 2>&1) && false
+	assert_contains "$out" "network gnet not found"
+}
+
 t_run default_bridge test_default_bridge
 t_run container_to_container test_container_to_container
 t_run user_network_options test_user_network_options
 t_run isolation test_isolation
 t_run masquerade_and_internal test_masquerade_and_internal
 t_run published_ports test_published_ports
+if [[ -x $GANTRY ]] && "$GANTRY" network --help 2>&1 | grep -q connect; then
+	t_run gantry_cli test_gantry_cli
+else
+	t_skip gantry_cli "$GANTRY has no network verbs (GANTRY=build/cmd/gantry/gantry)"
+fi
 t_run cleanup_stop_start test_cleanup_restart_kill
 kill -TERM "$E2E_PID"; wait "$E2E_PID" 2>/dev/null
 e2e_restart
