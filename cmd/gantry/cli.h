@@ -178,6 +178,9 @@ int cmd_push(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+/* cmd_network.c */
+int cmd_network(int argc, char **argv);
+int cmd_port(int argc, char **argv);
 /* cmd_exec.c */
 int cmd_exec(int argc, char **argv);
 /* cmd_observe.c */

@@ -45,11 +45,13 @@ static const struct verb {
         {"login", cmd_login, "Authenticate to a registry"},
         {"logout", cmd_logout, "Log out from a registry"},
         {"search", cmd_search, "Search a registry for images"},
+        {"network", cmd_network, "Manage networks"},
+        {"port", cmd_port, "List port mappings or a specific mapping for the container"},
 };
 
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
-        "attach", "build", "history", "network", "port", "restart", "update", "volume", "compose",
+        "attach", "build", "history", "restart", "update", "volume", "compose",
         "service", "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context",
         "plugin", "trust", "manifest",
 };

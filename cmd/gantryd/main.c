@@ -50,6 +50,10 @@ static void usage(FILE *f)
                    "      --registry-mirror URL  mirror tried first for docker.io (repeatable)\n"
                    "      --certs-dir DIR       per-registry CAs and client certs (default\n"
                    "                            /etc/docker/certs.d)\n"
+                   "      --network-prefix P    names of the default bridge (P0), user bridges\n"
+                   "                            (P-<id>) and the nftables tables (default gantry)\n"
+                   "  -b, --bridge NAME         the default bridge network's device (default P0)\n"
+                   "      --bip CIDR            the default bridge's address (default: picked)\n"
                    "  -v, --version             print the version and exit\n");
 }
 
@@ -75,6 +79,7 @@ int main(int argc, char **argv)
         const char *root = "/var/lib/gantry";
         const char *exec_root = "/run/gantry";
         const char *pidfile = NULL;
+        const char *net_prefix = NULL, *bridge = NULL, *bip = NULL;
         enum log_level level = LOG_LVL_INFO;
         /* A thread per connection would each get an arena of its own (64 MiB reserved, pages
          * left resident after the request): one arena shared by all, trimmed after each request
@@ -94,12 +99,15 @@ int main(int argc, char **argv)
                 {"log-level", required_argument, NULL, 'l'},
                 {"debug", no_argument, NULL, 'D'},
                 {"pidfile", required_argument, NULL, 'p'},
+                {"network-prefix", required_argument, NULL, 'N'},
+                {"bridge", required_argument, NULL, 'b'},
+                {"bip", required_argument, NULL, 'B'},
                 {"version", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
         int c;
-        while ((c = getopt_long(argc, argv, "H:l:Dp:vh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "H:l:Dp:b:vh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'H':
                         host = optarg;
@@ -144,6 +152,15 @@ int main(int argc, char **argv)
                 case 'C':
                         reg.certs_dir = optarg;
                         break;
+                case 'N':
+                        net_prefix = optarg;
+                        break;
+                case 'b':
+                        bridge = optarg;
+                        break;
+                case 'B':
+                        bip = optarg;
+                        break;
                 case 'v':
                         printf("Gantry version %s, API %s\n", API_SERVER_VERSION, API_VERSION);
                         return 0;
@@ -185,7 +202,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "out of memory");
                 return 1;
         }
-        struct eng_config cfg = {.root = root, .exec_root = exec_root, .registry = &reg};
+        struct eng_config cfg = {.root = root, .exec_root = exec_root, .registry = &reg,
+                                 .network_prefix = net_prefix, .bridge = bridge, .bip = bip};
         struct eng *e = NULL;
         if (eng_open(&cfg, &e, &err) < 0) {
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "cannot open the engine");
