@@ -62,6 +62,10 @@ static const struct api_route routes[] = {
         {"GET", "/networks", api_networks_list, NULL},
         {"GET", "/networks/*", api_network_inspect, NULL},
         {"DELETE", "/networks/*", api_network_delete, NULL},
+        {"POST", "/networks/create", api_network_create, NULL},
+        {"POST", "/networks/prune", api_networks_prune, NULL},
+        {"POST", "/networks/*/connect", api_network_connect, NULL},
+        {"POST", "/networks/*/disconnect", api_network_disconnect, NULL},
         {"GET", "/volumes", api_volumes_list, NULL},
         {"GET", "/volumes/*", api_volume_inspect, NULL},
         {"DELETE", "/volumes/*", api_volume_inspect, NULL},
@@ -72,10 +76,6 @@ static const struct api_route routes[] = {
         /* dockerd's routes still to write: 501. Any other path is dockerd's 404 "page not
          * found"; the swarm's answer dockerd's 503 of a node outside any swarm. */
         {"GET", "/containers/*/attach/ws", api_not_implemented, NULL},
-        {"POST", "/networks/create", api_not_implemented, NULL},
-        {"POST", "/networks/prune", api_not_implemented, NULL},
-        {"POST", "/networks/*/connect", api_not_implemented, NULL},
-        {"POST", "/networks/*/disconnect", api_not_implemented, NULL},
         {"POST", "/volumes/create", api_not_implemented, NULL},
         {"POST", "/volumes/prune", api_not_implemented, NULL},
         {"PUT", "/volumes/*", api_not_implemented, NULL},

@@ -24,6 +24,7 @@ static const struct verb {
         {"images", cmd_images, "List images"},
         {"load", cmd_load, "Load an image from a tar archive or STDIN"},
         {"import", cmd_import, "Import the contents from a tarball to create an image"},
+        {"save", cmd_save, "Save one or more images to a tar archive (or an OCI layout)"},
         {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
         {"rmi", cmd_rmi, "Remove one or more images"},
         {"version", cmd_version, "Show the gantry version information"},
@@ -44,11 +45,13 @@ static const struct verb {
         {"login", cmd_login, "Authenticate to a registry"},
         {"logout", cmd_logout, "Log out from a registry"},
         {"search", cmd_search, "Search a registry for images"},
+        {"network", cmd_network, "Manage networks"},
+        {"port", cmd_port, "List port mappings or a specific mapping for the container"},
 };
 
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
-        "attach", "build", "history", "network", "port", "restart", "save", "update", "volume", "compose",
+        "attach", "build", "history", "restart", "update", "volume", "compose",
         "service", "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context",
         "plugin", "trust", "manifest",
 };
@@ -66,6 +69,7 @@ static const struct {
         {"image", "list", "images"},       {"image", "rm", "rmi"},
         {"image", "remove", "rmi"},        {"image", "load", "load"},
         {"image", "import", "import"},     {"image", "tag", "tag"},
+        {"image", "save", "save"},
         {"image", "inspect", "image-inspect"},
         {"container", "stats", "stats"},   {"container", "top", "top"},
         {"system", "df", "system-df"},     {"system", "info", "info"},
@@ -85,7 +89,7 @@ static void usage(FILE *f)
         for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
                 fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].help);
         fprintf(f, "\nManagement commands: container (run create start ls logs stop kill rm wait inspect\n"
-                   "diff commit prune), image (ls rm load import tag inspect prune)\n");
+                   "diff commit prune), image (ls rm load save import tag inspect prune)\n");
 }
 
 static int dispatch(const char *name, int argc, char **argv)
