@@ -362,10 +362,10 @@ test_bad_input() {
 	assert_contains "$out" "rc=125" "run of a missing image (no pull)"
 	assert_contains "$out" "No such image: nosuchimage" "missing image message"
 	if [[ $TARGET == gantryd ]]; then
-		# The CLI tries a pull first; gantryd has no registries yet (dockerd would go out to the network).
-		out=$(rc_out dk run --rm nosuchimage)
+		# The CLI tries a pull first: from a loopback port nobody listens on, never the Internet.
+		out=$(rc_out dk run --rm 127.0.0.1:9/nosuchimage)
 		assert_contains "$out" "rc=125" "run of a missing image"
-		assert_contains "$out" "Unable to find image 'nosuchimage:latest' locally" "CLI message"
+		assert_contains "$out" "Unable to find image '127.0.0.1:9/nosuchimage:latest' locally" "CLI message"
 	fi
 	out=$(rc_out dk rm nosuch)
 	assert_contains "$out" "rc=1" "rm of a missing container"
