@@ -146,8 +146,9 @@ static int doc_kind(const struct img_oci_desc *d, json_t *doc, enum kind *out, s
         if (own != NULL) {
                 *out = kind_of(own);
                 if (*out == K_UNKNOWN)
-                        return img_errf(err, EINVAL, "invalid archive: %s has unknown media type %s",
-                                        d->digest, own);
+                        return img_errf(err, EINVAL,
+                                        "invalid archive: %s has unknown media type %s", d->digest,
+                                        own);
                 return 0;
         }
         /* Neither says: the OCI spec allows an index or manifest without mediaType. */
@@ -226,12 +227,11 @@ static int pick_platform(json_t *manifests, const char *where, json_t **out, str
         *out = best ? best : unplatformed;
         if (*out == NULL) {
                 json_t *p = json_object_get(json_array_get(manifests, 0), "platform");
-                return img_errf(err, ENOENT,
-                                "invalid archive: %s has no image for linux/%s (it has %s/%s%s)",
-                                where, HOST_ARCH,
-                                json_string_value(json_object_get(p, "os")) ?: "?",
-                                json_string_value(json_object_get(p, "architecture")) ?: "?",
-                                json_array_size(manifests) > 1 ? ", ..." : "");
+                return img_errf(
+                    err, ENOENT, "invalid archive: %s has no image for linux/%s (it has %s/%s%s)",
+                    where, HOST_ARCH, json_string_value(json_object_get(p, "os")) ?: "?",
+                    json_string_value(json_object_get(p, "architecture")) ?: "?",
+                    json_array_size(manifests) > 1 ? ", ..." : "");
         }
         return 0;
 }
@@ -249,8 +249,8 @@ static int parse_manifest(const struct img_oci_desc *d, json_t *doc, struct img_
                 return img_errf(err, EINVAL,
                                 "invalid archive: %s has a config of unknown media type %s (not "
                                 "a container image)",
-                                where, img->config.media_type[0] ? img->config.media_type
-                                                                 : "(none)");
+                                where,
+                                img->config.media_type[0] ? img->config.media_type : "(none)");
         json_t *layers = json_object_get(doc, "layers");
         if (!json_is_array(layers))
                 return img_errf(err, EINVAL, "invalid archive: %s has no layers array", where);
@@ -265,9 +265,9 @@ static int parse_manifest(const struct img_oci_desc *d, json_t *doc, struct img_
                 if (r < 0)
                         return r;
                 if (!one_of(l->media_type, layer_types, ARRAY_SIZE(layer_types)))
-                        return img_errf(err, EINVAL,
-                                        "invalid archive: %s: layer %s has unknown media type %s",
-                                        where, l->digest, l->media_type[0] ? l->media_type : "(none)");
+                        return img_errf(
+                            err, EINVAL, "invalid archive: %s: layer %s has unknown media type %s",
+                            where, l->digest, l->media_type[0] ? l->media_type : "(none)");
         }
         snprintf(img->manifest, sizeof(img->manifest), "%s", d->digest);
         return 0;
@@ -312,7 +312,8 @@ static int names_of(json_t *desc, char ***out, struct gerr **err)
 {
         json_t *ann = json_object_get(desc, "annotations");
         const char *name = json_string_value(json_object_get(ann, "io.containerd.image.name"));
-        const char *ref = json_string_value(json_object_get(ann, "org.opencontainers.image.ref.name"));
+        const char *ref =
+            json_string_value(json_object_get(ann, "org.opencontainers.image.ref.name"));
         if (name == NULL && ref != NULL && strpbrk(ref, "/:@") != NULL)
                 name = ref;
         *out = calloc(2, sizeof(char *));
@@ -336,7 +337,8 @@ int img_oci_read_index(const char *text, size_t len, const struct img_oci_src *s
                                 idx ? "not a JSON object" : jerr.text);
         json_t *sv = json_object_get(idx, "schemaVersion");
         if (sv != NULL && json_integer_value(sv) != 2)
-                return img_errf(err, EINVAL, "invalid archive: index.json: schemaVersion %lld, not 2",
+                return img_errf(err, EINVAL,
+                                "invalid archive: index.json: schemaVersion %lld, not 2",
                                 (long long)json_integer_value(sv));
         const char *mt = json_string_value(json_object_get(idx, "mediaType"));
         if (mt != NULL && strcmp(mt, MT_OCI_INDEX) != 0)

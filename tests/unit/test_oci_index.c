@@ -1,4 +1,5 @@
-/* image/oci_index.c: index.json to images (platform picks, names, refusals) over in-memory blobs. */
+/* image/oci_index.c: index.json to images (platform picks, names, refusals) over in-memory blobs.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,13 +56,14 @@ static int get(void *ud, const struct img_oci_desc *d, size_t max, char **buf, s
 static const char *manifest(struct blobs *b, char c)
 {
         char text[1024];
-        snprintf(text, sizeof(text),
-                 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
-                 "\"digest\":\"sha256:%063d%c\",\"size\":10},\"layers\":[{\"mediaType\":"
-                 "\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:%064d\","
-                 "\"size\":20}]}",
-                 0, c, 0);
+        snprintf(
+            text, sizeof(text),
+            "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+            "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+            "\"digest\":\"sha256:%063d%c\",\"size\":10},\"layers\":[{\"mediaType\":"
+            "\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:%064d\","
+            "\"size\":20}]}",
+            0, c, 0);
         return add(b, text);
 }
 
@@ -167,9 +169,8 @@ static void bad_layouts_refused(void **state)
                 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/x-unknown\","
                 "\"digest\":\"%s\",\"size\":%zu}]}",
                 m, "has unknown media type application/x-unknown");
-        refused(&b,
-                "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha512:%s\",\"size\":%zu}]}", m,
-                "unsupported digest algorithm sha512");
+        refused(&b, "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha512:%s\",\"size\":%zu}]}",
+                m, "unsupported digest algorithm sha512");
         refused(&b,
                 "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"%s\",\"size\":%zu,"
                 "\"platform\":{\"os\":\"linux\",\"architecture\":\"s390x\"}}]}",
@@ -182,8 +183,9 @@ static void bad_layouts_refused(void **state)
                 "schemaVersion 3");
         /* a nested index with nothing in it */
         const char *idx = add(&b, "{\"schemaVersion\":2,\"manifests\":[]}");
-        refused(&b, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image."
-                    "index.v1+json\",\"digest\":\"%s\",\"size\":%zu}]}",
+        refused(&b,
+                "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image."
+                "index.v1+json\",\"digest\":\"%s\",\"size\":%zu}]}",
                 idx, "lists no manifests");
         blobs_free(&b);
 }
