@@ -137,6 +137,13 @@ test_docker_cli_loads_oci_archive() {
 	sk copy -q "docker-archive:$BB" "oci-archive:$W/cli.tar:sk/bb:cli"
 	assert_eq "$(dk load -i "$W/cli.tar")" "Loaded image: sk/bb:cli"
 	assert_eq "$(dk run --rm sk/bb:cli echo cli-ok)" cli-ok
+	# docker-py's images.load of the same archive, when python3-docker is there
+	python3 -c 'import docker' 2>/dev/null || return 0
+	sk copy -q "docker-archive:$BB" "oci-archive:$W/py.tar:py/bb:1"
+	# (an image object carries every tag of its id: the others sk.tar and cli.tar gave it)
+	assert_match "$(python3 -c 'import docker, sys
+imgs = docker.from_env().images.load(open(sys.argv[1], "rb").read())
+print(len(imgs), " ".join(t for i in imgs for t in i.tags))' "$W/py.tar")" '^1 (.* )?py/bb:1( |$)' "docker-py loads one image, tagged py/bb:1"
 }
 
 test_names_from_annotations() {
