@@ -281,9 +281,9 @@ enum MHD_Result api_images_create_begin(struct api_req *r)
 {
         const char *from_image = api_query(r, "fromImage");
         const char *from_src = api_query(r, "fromSrc");
+        /* A pull has no body: the handler starts it once the (empty) body is in. */
         if (from_image != NULL && *from_image != '\0')
-                return api_reply_error(r, MHD_HTTP_NOT_IMPLEMENTED,
-                                       "not implemented: pulling %s from a registry", from_image);
+                return MHD_YES;
         if (from_src == NULL || *from_src == '\0')
                 return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "fromImage or fromSrc is required");
         if (strcmp(from_src, "-") != 0)
@@ -297,6 +297,9 @@ enum MHD_Result api_images_create_begin(struct api_req *r)
 
 enum MHD_Result api_images_create(struct api_req *r)
 {
+        const char *from_image = api_query(r, "fromImage");
+        if (from_image != NULL && *from_image != '\0')
+                return api_image_pull(r);
         struct api_upload *u = r->up;
         if (u->rc < 0)
                 return api_reply_gerr(r, u->err);

@@ -1,6 +1,8 @@
 /* Container lifecycle: create, start (overlay + shim), the exit waiters, wait, kill, stop, remove. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "common/log.h"
 #include "common/unixaddr.h"
 #include "engine/engine_internal.h"
+#include "engine/net_internal.h"
 #include "engine/shim.h"
 #include "image/image.h"
 #include "runtime/runtime.h"
@@ -84,8 +87,11 @@ int eng_overlay_options(struct eng *e, const char *id, const char *image_id, boo
         return 0;
 }
 
-/* mount(2) directly: no helper process on the start path. */
-static int mount_rootfs(struct eng *e, const char *id, const char *image_id, struct gerr **err)
+/* mount(2) directly: no helper process on the start path. A container removed when it exits
+ * (--rm) never needs its upper dir after a crash: "volatile" (Linux 5.10) spares the sync of
+ * the upper file system that overlayfs does at unmount, on the `docker run --rm` path. */
+static int mount_rootfs(struct eng *e, const char *id, const char *image_id, bool is_volatile,
+                        struct gerr **err)
 {
         _cleanup_free_ char *dir = eng_ctr_dir(e, id);
         _cleanup_free_ char *rootfs = ctr_file(e, id, "rootfs");
@@ -95,6 +101,13 @@ static int mount_rootfs(struct eng *e, const char *id, const char *image_id, str
         int r = eng_overlay_options(e, id, image_id, false, &data, err);
         if (r < 0)
                 return r;
+        if (is_volatile) {
+                _cleanup_free_ char *vdata = NULL;
+                if (asprintf(&vdata, "%s,volatile", data) >= 0 &&
+                    mount("overlay", rootfs, "overlay", 0, vdata) == 0)
+                        return 0;
+                /* An older kernel refuses the option: mount as usual. */
+        }
         if (mount("overlay", rootfs, "overlay", 0, data) < 0)
                 return gerr_set(err, errno, "mount overlay on %s", rootfs);
         return 0;
@@ -228,6 +241,10 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
                 eng_ctr_free(c);
                 return r;
         }
+        if ((r = eng_net_validate(e, c->config, err)) < 0) {
+                eng_ctr_free(c);
+                return r;
+        }
         json_t *hc = json_object_get(c->config, "HostConfig");
         const char *net = json_string_value(json_object_get(hc, "NetworkMode"));
         if (net && strncmp(net, "container:", 10) == 0) {
@@ -354,6 +371,7 @@ static void *waiter_main(void *p)
         }
         log_debug("container %.12s: exited with %d", c->id, ex.code);
         unmount_rootfs(e, c->id);
+        eng_net_release(e, c);
         pthread_mutex_lock(&e->lock);
         record_exit(e, c, &ex);
         c->waiter = false;
@@ -542,10 +560,15 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
                 if (r >= 0)
                         r = write_bundle(e, id, config, layers, netns, &spec, err);
         }
+        bool autoremove = json_is_true(
+                json_object_get(json_object_get(config, "HostConfig"), "AutoRemove"));
         if (r >= 0)
-                r = mount_rootfs(e, id, image_id, err);
+                r = mount_rootfs(e, id, image_id, autoremove, err);
         if (r >= 0)
                 r = make_workdir(e, id, config, spec, err);
+        _cleanup_json_ json_t *net_plan = NULL;
+        if (r >= 0)
+                r = eng_net_prepare(e, c, &net_plan, err);
         if (r < 0) {
                 unmount_rootfs(e, id);
                 start_failed(e, c, err);
@@ -577,7 +600,17 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
         log_debug("container %.12s: rootfs mounted, spawning its shim", id);
         r = eng_shim_spawn(&so, &shim_pid, &pid, err);
         log_debug("container %.12s: created by shim %d", id, (int)shim_pid);
+        if (r >= 0 && (r = eng_net_plumb(e, c, net_plan, pid, err)) < 0) {
+                log_debug("container %.12s: network: %s", id, err && *err ? (*err)->msg : "");
+                /* The created container goes with its shim; nothing of it was started. */
+                eng_shim_kill(e->exec_root, id, SIGKILL, NULL);
+                struct eng_exit ex;
+                _cleanup_free_ char *xp = ctr_file(e, id, "exit.json");
+                eng_shim_wait(e->exec_root, id, xp, &ex, NULL);
+        }
+        log_debug("container %.12s: network ready", id);
         if (r < 0) {
+                eng_net_release(e, c);
                 unmount_rootfs(e, id);
                 start_failed(e, c, err);
                 pthread_mutex_lock(&e->lock);
@@ -770,13 +803,66 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
         return 0;
 }
 
-static void remove_files_and_row(struct eng *e, struct eng_ctr *c)
+static void *trash_main(void *p)
 {
-        unmount_rootfs(e, c->id);
-        _cleanup_free_ char *dir = eng_ctr_dir(e, c->id);
+        char *dir = p;
         int r = fs_rm_rf(dir);
         if (r < 0)
                 log_warn("remove %s: %s", dir, strerror(-r));
+        free(dir);
+        return NULL;
+}
+
+/* The container's dir leaves its place at once (a rename) and its files are unlinked by a
+ * thread of its own: the removal (~17 ms of unlinks for a busybox container) is then off the
+ * path of `docker rm` and of a `docker run --rm` waiting for it. What a crash leaves in
+ * containers/.trash-* goes at the next start (eng_trash_sweep). */
+static void remove_dir_later(struct eng *e, const char *id)
+{
+        _cleanup_free_ char *dir = eng_ctr_dir(e, id);
+        char *trash = NULL;
+        if (dir == NULL || asprintf(&trash, "%s/.trash-%s", e->containers_dir, id) < 0) {
+                free(trash);
+                trash = NULL;
+        } else if (rename(dir, trash) < 0) {
+                free(trash);
+                trash = NULL;
+        }
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&a, 64 * 1024);
+        pthread_t t;
+        if (trash == NULL || pthread_create(&t, &a, trash_main, trash) != 0) {
+                const char *d = trash ? trash : dir;
+                int r = fs_rm_rf(d);
+                if (r < 0)
+                        log_warn("remove %s: %s", d, strerror(-r));
+                free(trash);
+        }
+        pthread_attr_destroy(&a);
+}
+
+void eng_trash_sweep(struct eng *e)
+{
+        DIR *d = opendir(e->containers_dir);
+        if (d == NULL)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+                if (strncmp(de->d_name, ".trash-", 7) != 0)
+                        continue;
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/%s", e->containers_dir, de->d_name) >= 0)
+                        fs_rm_rf(p);
+        }
+        closedir(d);
+}
+
+static void remove_files_and_row(struct eng *e, struct eng_ctr *c)
+{
+        unmount_rootfs(e, c->id);
+        remove_dir_later(e, c->id);
         /* The shim's own log stays after it exits when it had something to say. */
         _cleanup_free_ char *shim_log = NULL;
         if (asprintf(&shim_log, "%s/shims/%s.log", e->exec_root, c->id) >= 0)

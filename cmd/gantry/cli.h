@@ -38,6 +38,7 @@ struct cli_req {
          * sees the body cut short). */
         int (*upload_end)(void *ud);
         void *upload_ud;
+        const char *headers; /* extra header lines, each ending in \r\n (X-Registry-Auth) */
 };
 
 struct cli_resp {
@@ -171,6 +172,15 @@ int cmd_diff(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_container_prune(int argc, char **argv);
 int cmd_image_prune(int argc, char **argv);
+/* cmd_registry.c */
+int cmd_pull(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+/* cmd_network.c */
+int cmd_network(int argc, char **argv);
+int cmd_port(int argc, char **argv);
 /* cmd_exec.c */
 int cmd_exec(int argc, char **argv);
 /* cmd_observe.c */

@@ -40,12 +40,18 @@ static const struct verb {
         {"export", cmd_export, "Export a container's filesystem as a tar archive"},
         {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
         {"commit", cmd_commit, "Create a new image from a container's changes"},
+        {"pull", cmd_pull, "Download an image from a registry"},
+        {"push", cmd_push, "Upload an image to a registry"},
+        {"login", cmd_login, "Authenticate to a registry"},
+        {"logout", cmd_logout, "Log out from a registry"},
+        {"search", cmd_search, "Search a registry for images"},
+        {"network", cmd_network, "Manage networks"},
+        {"port", cmd_port, "List port mappings or a specific mapping for the container"},
 };
 
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
-        "attach", "pull", "push", "build", "history", "login",
-        "logout", "network", "port", "restart", "search", "update", "volume", "compose",
+        "attach", "build", "history", "restart", "update", "volume", "compose",
         "service", "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context",
         "plugin", "trust", "manifest",
 };
@@ -71,6 +77,7 @@ static const struct {
         {"container", "cp", "cp"},         {"container", "export", "export"},
         {"container", "diff", "diff"},     {"container", "commit", "commit"},
         {"container", "prune", "container-prune"}, {"image", "prune", "image-prune"},
+        {"image", "pull", "pull"},         {"image", "push", "push"},
 };
 
 static void usage(FILE *f)
