@@ -164,13 +164,13 @@ static void bad_layouts_refused(void **state)
         const char *m = manifest(&b, 'd');
         const char *s1 = add(&b, "{\"schemaVersion\":1,\"name\":\"x\",\"fsLayers\":[]}");
         const char *self = "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"%s\",\"size\":%zu}]}";
-        refused(&b, self, s1, "schema 1, which is not supported");
+        refused(&b, self, s1, "schema 1 support has been removed");
         refused(&b,
                 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/x-unknown\","
                 "\"digest\":\"%s\",\"size\":%zu}]}",
                 m, "has unknown media type application/x-unknown");
         refused(&b, "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha512:%s\",\"size\":%zu}]}",
-                m, "unsupported digest algorithm sha512");
+                m, "has digest sha512:");
         refused(&b,
                 "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"%s\",\"size\":%zu,"
                 "\"platform\":{\"os\":\"linux\",\"architecture\":\"s390x\"}}]}",
@@ -180,7 +180,7 @@ static void bad_layouts_refused(void **state)
                 "\"annotations\":{\"io.containerd.image.name\":\"Bad Name!\"}}]}",
                 m, "image name Bad Name! in index.json");
         refused(&b, "{\"schemaVersion\":3,\"manifests\":[{\"digest\":\"%s\",\"size\":%zu}]}", m,
-                "schemaVersion 3");
+                "schemaVersion is not 2");
         /* a nested index with nothing in it */
         const char *idx = add(&b, "{\"schemaVersion\":2,\"manifests\":[]}");
         refused(&b,
