@@ -136,5 +136,3 @@ struct img_oci_src {
 int img_oci_read_index(const char *text, size_t len, const struct img_oci_src *src,
                        struct img_oci_image **out, size_t *n, struct gerr **err);
 void img_oci_images_free(struct img_oci_image *v, size_t n);
-/* This build's GOARCH name ("amd64"). */
-const char *img_oci_host_arch(void);

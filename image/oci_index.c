@@ -12,14 +12,6 @@
 /* index -> index -> ... -> manifest: deeper than this is a loop or an attack. */
 #define MAX_DEPTH 4
 
-const char *img_oci_host_arch(void)
-{
-        static struct reg_platform host;
-        if (host.arch[0] == '\0')
-                reg_platform_host(&host);
-        return host.arch;
-}
-
 void img_oci_images_free(struct img_oci_image *v, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
