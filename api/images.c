@@ -153,8 +153,8 @@ static enum MHD_Result save(struct api_req *r, const char **names, size_t n)
         if (format != NULL && strcmp(format, "oci") == 0)
                 fmt = IMG_SAVE_OCI;
         else if (format != NULL && *format != '\0' && strcmp(format, "docker") != 0)
-                return api_reply_error(r, MHD_HTTP_BAD_REQUEST,
-                                       "invalid format %s: docker or oci", format);
+                return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid format %s: docker or oci",
+                                       format);
         struct save_arg *a = calloc(1, sizeof(*a));
         if (a == NULL)
                 return MHD_NO;

@@ -129,11 +129,10 @@ struct img_oci_src {
         void *ud;
 };
 /* index.json (text) to its images: each top-level entry is one image (an entry for another
- * platform is skipped), a nested or multi-platform index resolves to linux/<host arch>.
- * Schema 1, unknown media types, other digest algorithms and loops are refused (EINVAL/ELOOP,
- * ENOENT when no manifest fits the platform), the message naming the digest. */
+ * platform is skipped), a nested or multi-platform index resolves to linux/<host arch> (as a
+ * pull does: manifest.c parses and chooses). Schema 1, unknown media types, other digest
+ * algorithms and loops are refused (EINVAL/ENOTSUP/ELOOP, ENOENT when no manifest fits the
+ * platform), the message naming the digest. */
 int img_oci_read_index(const char *text, size_t len, const struct img_oci_src *src,
                        struct img_oci_image **out, size_t *n, struct gerr **err);
 void img_oci_images_free(struct img_oci_image *v, size_t n);
-/* This build's GOARCH name ("amd64"). */
-const char *img_oci_host_arch(void);

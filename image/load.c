@@ -170,7 +170,8 @@ static int stash_link(struct stash_set *ss, struct archive_entry *e, const char 
                 return gerr_set(err, ENOMEM, "load");
         /* A hardlink's name is an archive path: a leading "/" is only tar's absolute form. */
         if (escaped && !(hard != NULL && target[0] == '/' && strstr(target, "..") == NULL))
-                return img_errf(err, EINVAL, "invalid archive: %s %s points outside the archive (%s)",
+                return img_errf(err, EINVAL,
+                                "invalid archive: %s %s points outside the archive (%s)",
                                 hard ? "hardlink" : "symlink", path, target);
         struct stash *st = stash_add(ss, path);
         if (st == NULL)
@@ -244,8 +245,8 @@ static int stash_archive(struct img_store *s, int fd, struct stash_set *ss, stru
                         break;
                 }
                 if (escaped) {
-                        r = img_errf(err, EINVAL, "invalid archive: entry %s is outside the archive",
-                                     raw);
+                        r = img_errf(err, EINVAL,
+                                     "invalid archive: entry %s is outside the archive", raw);
                         break;
                 }
                 char **small;
@@ -404,8 +405,8 @@ static int load_plans(struct img_store *s, struct plan_set *ps, json_t *loaded, 
                         json_array_append_new(loaded, json_sprintf("Loaded image: %s", fam));
                 }
                 if (p->names[0] == NULL)
-                        json_array_append_new(loaded,
-                                              json_sprintf("Loaded image ID: sha256:%s", p->cfg_hex));
+                        json_array_append_new(
+                            loaded, json_sprintf("Loaded image ID: sha256:%s", p->cfg_hex));
         }
         return 0;
 }
@@ -452,8 +453,9 @@ static int plan_docker(const struct stash_set *ss, struct plan_set *ps, struct g
                         const char *t = json_string_value(json_array_get(tags, j));
                         int r = 0;
                         if (t == NULL || (r = img_normalize(t, &p->names[j], err)) < 0)
-                                return r < 0 ? r
-                                             : img_errf(err, EINVAL, "invalid archive: bad RepoTags");
+                                return r < 0
+                                           ? r
+                                           : img_errf(err, EINVAL, "invalid archive: bad RepoTags");
                 }
         }
         return 0;
@@ -610,8 +612,7 @@ int img_load(struct img_store *s, int fd, json_t **loaded, struct gerr **err)
                 r = plan_docker(&ss, &ps, err);
                 if (r >= 0 && ss.index != NULL)
                         names_from_index(&ss, s, &ps);
-        }
-        else if (r >= 0 && ss.index != NULL)
+        } else if (r >= 0 && ss.index != NULL)
                 r = plan_oci(&ss, s, &ps, err);
         else if (r >= 0)
                 r = img_errf(err, EINVAL,

@@ -182,8 +182,7 @@ static char *oci_manifest(struct save_ctx *c, json_t *img)
         return m ? json_dumps(m, JSON_COMPACT) : NULL;
 }
 
-static int write_archive(struct save_ctx *c, int fd, enum img_save_format format,
-                         struct gerr **err)
+static int write_archive(struct save_ctx *c, int fd, enum img_save_format format, struct gerr **err)
 {
         struct archive *a = archive_write_new();
         if (a == NULL)
@@ -240,7 +239,9 @@ static int write_archive(struct save_ctx *c, int fd, enum img_save_format format
                                       "sha256:", mhex, "size", (int)strlen(m), "annotations",
                                       "io.containerd.image.name", name,
                                       "org.opencontainers.image.ref.name",
-                                      format == IMG_SAVE_OCI ? fam : tag ? tag + 1 : ""));
+                                      format == IMG_SAVE_OCI ? fam
+                                      : tag                  ? tag + 1
+                                                             : ""));
                         char *colon = strrchr(fam, ':');
                         if (colon != NULL) {
                                 *colon = '\0';

@@ -51,13 +51,17 @@ static int save_file(const char *path, const char *out)
         split_output(out, &parent, &base);
         struct stat st;
         if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                fprintf(stderr, "failed to save image: invalid output path: directory \"%s\" does "
-                                "not exist\n", parent);
+                fprintf(stderr,
+                        "failed to save image: invalid output path: directory \"%s\" does "
+                        "not exist\n",
+                        parent);
                 return 1;
         }
         if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
-                fprintf(stderr, "failed to save image: invalid output path: \"%s\" is a "
-                                "directory\n", out);
+                fprintf(stderr,
+                        "failed to save image: invalid output path: \"%s\" is a "
+                        "directory\n",
+                        out);
                 return 1;
         }
         cli_appendf(&tmp, "%s/.gantry_temp_XXXXXX", parent);
@@ -145,8 +149,10 @@ static int save_dir(const char *path, const char *out)
         split_output(out, &parent, &base);
         struct stat st;
         if (stat(out, &st) == 0 && (!S_ISDIR(st.st_mode) || !empty_dir(out))) {
-                fprintf(stderr, "failed to save image: invalid output path: \"%s\" is not an empty "
-                                "directory (an OCI layout is written to a new or empty one)\n", out);
+                fprintf(stderr,
+                        "failed to save image: invalid output path: \"%s\" is not an empty "
+                        "directory (an OCI layout is written to a new or empty one)\n",
+                        out);
                 return 1;
         }
         cli_appendf(&tmp, "%s/.%s.gantry_temp_XXXXXX", parent, base);
@@ -190,8 +196,10 @@ int cmd_save(int argc, char **argv)
         if (f.format != NULL && strcmp(f.format, "oci") == 0)
                 oci = true;
         else if (f.format != NULL && strcmp(f.format, "docker") != 0) {
-                fprintf(stderr, "invalid argument \"%s\" for \"--format\" flag: docker or oci\n"
-                                "See 'gantry save --help'.\n", f.format);
+                fprintf(stderr,
+                        "invalid argument \"%s\" for \"--format\" flag: docker or oci\n"
+                        "See 'gantry save --help'.\n",
+                        f.format);
                 return 125;
         }
         _cleanup_free_ char *path = NULL;
