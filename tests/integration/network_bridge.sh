@@ -197,6 +197,7 @@ d, a = s.recvfrom(100); sys.stdout.write(d.decode())' "$port" > "$E2E_TMP/udp" &
 }
 
 test_cleanup_restart_kill() {
+	dk network create keepnet >/dev/null
 	dk run -d --name keep -p 18085:80 busybox sh -c 'echo k > /i; httpd -f -p 80 -h /' >/dev/null
 	dk run --rm busybox true
 	assert_eq "$(ip -o link show master "$BR" | wc -l)" 1 "only keep's veth on the bridge"
@@ -214,7 +215,11 @@ test_after_restart() {
 	assert_eq "$(nft list table inet "$P" | wc -l)" "$(cat "$E2E_TMP/rules_before")" "no duplicate rules after restarts"
 	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18085/i)" k "the running container's port survives"
 	dk run --rm busybox true
+	assert_eq "$(get 198.51.100.2 8000 /cgi-bin/ip keepnet)" 198.51.100.1 "a user network made before the restarts still gets out"
+	assert_eq "$(get "$(inspect keep '{{.NetworkSettings.IPAddress}}')" 80 /i keepnet)" "" "and is still isolated"
+	assert_eq "$(get 198.51.100.2 8000 /cgi-bin/ip)" 198.51.100.1 "so does the default bridge"
 	dk rm -f keep >/dev/null
+	dk network rm keepnet >/dev/null
 	assert_eq "$(ip -o link show master "$BR" | wc -l)" 0 "no veth left"
 }
 
