@@ -2,7 +2,7 @@
 #include "api/http.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
+#include <nettle/base64.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,9 +31,11 @@ static char *stat_header(json_t *stat)
         if (text == NULL)
                 return NULL;
         size_t n = strlen(text);
-        char *out = malloc(4 * ((n + 2) / 3) + 1);
-        if (out != NULL)
-                EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)n);
+        char *out = malloc(BASE64_ENCODE_RAW_LENGTH(n) + 1);
+        if (out != NULL) {
+                base64_encode_raw(out, n, (const uint8_t *)text);
+                out[BASE64_ENCODE_RAW_LENGTH(n)] = '\0';
+        }
         return out;
 }
 

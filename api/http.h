@@ -173,6 +173,12 @@ enum MHD_Result api_images_load_begin(struct api_req *r);
 enum MHD_Result api_images_load(struct api_req *r);
 enum MHD_Result api_images_create_begin(struct api_req *r);
 enum MHD_Result api_images_create(struct api_req *r);
+/* registry.c */
+enum MHD_Result api_image_pull(struct api_req *r);
+enum MHD_Result api_image_push(struct api_req *r);
+enum MHD_Result api_auth(struct api_req *r);
+enum MHD_Result api_distribution(struct api_req *r);
+enum MHD_Result api_images_search(struct api_req *r);
 
 enum MHD_Result api_container_create(struct api_req *r);
 enum MHD_Result api_container_start(struct api_req *r);

@@ -15,13 +15,15 @@ static const struct api_route routes[] = {
         {"GET", "/images/get", api_images_save, NULL},
         {"POST", "/images/load", api_images_load, api_images_load_begin},
         {"POST", "/images/create", api_images_create, api_images_create_begin},
-        {"GET", "/images/search", api_not_implemented, NULL},
+        {"GET", "/images/search", api_images_search, NULL},
         {"POST", "/images/prune", api_images_prune, NULL},
         {"GET", "/images/**/json", api_image_inspect, NULL},
         {"GET", "/images/**/history", api_image_history, NULL},
         {"GET", "/images/**/get", api_image_save, NULL},
         {"POST", "/images/**/tag", api_image_tag, NULL},
-        {"POST", "/images/**/push", api_not_implemented, NULL},
+        {"POST", "/images/**/push", api_image_push, NULL},
+        {"POST", "/auth", api_auth, NULL},
+        {"GET", "/distribution/**/json", api_distribution, NULL},
         {"DELETE", "/images/**", api_image_delete, NULL},
 
         {"POST", "/containers/create", api_container_create, NULL},
@@ -74,7 +76,6 @@ static const struct api_route routes[] = {
         /* dockerd's routes still to write: 501. Any other path is dockerd's 404 "page not
          * found"; the swarm's answer dockerd's 503 of a node outside any swarm. */
         {"GET", "/containers/*/attach/ws", api_not_implemented, NULL},
-        {"POST", "/auth", api_not_implemented, NULL},
         {"POST", "/volumes/create", api_not_implemented, NULL},
         {"POST", "/volumes/prune", api_not_implemented, NULL},
         {"PUT", "/volumes/*", api_not_implemented, NULL},
@@ -83,7 +84,6 @@ static const struct api_route routes[] = {
         {"POST", "/build/cancel", api_not_implemented, NULL},
         {"POST", "/session", api_not_implemented, NULL},
         {"POST", "/grpc", api_not_implemented, NULL},
-        {"GET", "/distribution/**/json", api_not_implemented, NULL},
         {"GET", "/plugins/privileges", api_not_implemented, NULL},
         {"POST", "/plugins/pull", api_not_implemented, NULL},
         {"POST", "/plugins/create", api_not_implemented, NULL},

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(r->path);
         free(r->body);
         free(r);
+        /* A request's JSON and SQLite work leaves free pages in the heap: give them back now,
+         * so that an idle daemon's PSS is what it holds, not what its busiest request used. */
+        malloc_trim(0);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -251,9 +255,11 @@ int api_start(struct eng *e, const char *socket_path, struct api_server **out, s
                 return fd;
         }
         s->listen_fd = fd;
-        /* A thread per connection: wait, attach and logs -f block for as long as they last. */
+        /* A thread per connection: wait, attach and logs -f block for as long as they last.
+         * poll(), not MHD's default select(): with ~500 containers the daemon holds more than
+         * FD_SETSIZE (1024) fds and select() refuses every new client. */
         s->mhd = MHD_start_daemon(
-                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
                         MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_ERROR_LOG,
                 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                 MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,

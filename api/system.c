@@ -15,6 +15,7 @@
 #include "common/fsutil.h"
 #include "common/timefmt.h"
 #include "engine/engine.h"
+#include "engine/shim.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -194,9 +195,15 @@ enum MHD_Result api_info(struct api_req *r)
         json_object_set_new(info, "Labels", json_array());
         json_object_set_new(info, "ExperimentalBuild", json_false());
         json_object_set_new(info, "ServerVersion", json_string(API_SERVER_VERSION));
+        /* Gantry's own runtime, as dockerd reports runc: the shim runs it in-process (the runtime
+         * library), so its path is the shim's. "runc" stays an accepted name for the same. */
+        _cleanup_free_ char *shim = eng_find_program("gantry-shim", "GANTRY_SHIM");
+        _cleanup_free_ char *init = eng_find_program("gantry-init", "GANTRY_INIT");
+        const char *rt_path = shim ? shim : "gantry-shim";
         json_object_set_new(info, "Runtimes",
-                            json_pack("{s:{s:s}}", "runc", "path", "gantry-runtime"));
-        json_object_set_new(info, "DefaultRuntime", json_string("runc"));
+                            json_pack("{s:{s:s}, s:{s:s}}", "gantry", "path", rt_path, "runc",
+                                      "path", rt_path));
+        json_object_set_new(info, "DefaultRuntime", json_string("gantry"));
         json_object_set_new(
                 info, "Swarm",
                 json_pack("{s:s, s:s, s:s, s:b, s:s, s:n}", "NodeID", "", "NodeAddr", "",
@@ -204,10 +211,10 @@ enum MHD_Result api_info(struct api_req *r)
                           "RemoteManagers"));
         json_object_set_new(info, "LiveRestoreEnabled", json_true());
         json_object_set_new(info, "Isolation", json_string(""));
-        json_object_set_new(info, "InitBinary", json_string(""));
+        json_object_set_new(info, "InitBinary", json_string(init ? init : "gantry-init"));
         json_object_set_new(info, "ContainerdCommit", json_pack("{s:s}", "ID", ""));
-        json_object_set_new(info, "RuncCommit", json_pack("{s:s}", "ID", ""));
-        json_object_set_new(info, "InitCommit", json_pack("{s:s}", "ID", ""));
+        json_object_set_new(info, "RuncCommit", json_pack("{s:s}", "ID", API_SERVER_VERSION));
+        json_object_set_new(info, "InitCommit", json_pack("{s:s}", "ID", API_SERVER_VERSION));
         json_object_set_new(info, "SecurityOptions", json_pack("[s]", "name=seccomp,profile=builtin"));
         json_object_set_new(info, "CDISpecDirs", json_array());
         json_object_set_new(info, "Warnings", json_array());

@@ -131,7 +131,7 @@ static void merge_hostconfig(json_t *hc)
         set_default(hc, "DnsOptions", json_array());
         set_default(hc, "DnsSearch", json_array());
         set_default(hc, "IpcMode", json_string("private"));
-        set_default(hc, "Runtime", json_string("runc"));
+        set_default(hc, "Runtime", json_string("gantry"));
         set_default(hc, "ConsoleSize", json_pack("[ii]", 0, 0));
         const char *ipc = json_string_value(json_object_get(hc, "IpcMode"));
         if (ipc == NULL || *ipc == '\0')

@@ -11,6 +11,7 @@
 #include "engine/engine_internal.h"
 #include "engine/net_internal.h"
 #include "image/image.h"
+#include "image/registry.h"
 
 static char *join(const char *a, const char *b)
 {
@@ -73,10 +74,14 @@ int eng_open(const struct eng_config *cfg, struct eng **out, struct gerr **err)
                 goto fail;
         if ((r = img_store_open(e->db, e->root, &e->images, err)) < 0)
                 goto fail;
+        if (cfg->registry != NULL &&
+            (r = img_registry_configure(e->images, cfg->registry, err)) < 0)
+                goto fail;
         if ((r = eng_store_init(e, err)) < 0 || (r = eng_store_load(e, err)) < 0 ||
             (r = eng_net_open(e, cfg, err)) < 0)
                 goto fail;
         eng_lifecycle_adopt(e);
+        eng_trash_sweep(e);
         /* Bridges and rules again (idempotent) before any container starts. */
         eng_net_start(e);
         /* As dockerd: always, and unless-stopped when not stopped by hand, come back. */
@@ -147,5 +152,5 @@ json_t *eng_info(struct eng *e)
                          paused, "ContainersStopped", total - running - paused, "Images",
                          (int)images, "Driver", "overlay2", "DockerRootDir", e->root,
                          "DriverStatus", "Backing Filesystem", "extfs", "LoggingDriver",
-                         "json-file", "CgroupDriver", "cgroupfs", "DefaultRuntime", "runc");
+                         "json-file", "CgroupDriver", "cgroupfs", "DefaultRuntime", "gantry");
 }

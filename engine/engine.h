@@ -11,9 +11,12 @@
  * ENOENT -> 404 ("No such container: x", "No such image: x"), EEXIST/EBUSY -> 409 (conflict),
  * EINVAL -> 400, ENOTSUP -> 501, anything else -> 500. Messages are Docker's where it has one. */
 
+struct img_registry_config;
+
 struct eng_config {
         const char *root;      /* /var/lib/gantry: gantry.db, blobs/, layers/, containers/ */
         const char *exec_root; /* /run/gantry: shim sockets, runtime state */
+        const struct img_registry_config *registry; /* insecure, mirrors, certs dir; or NULL */
         const char *network_prefix; /* names of the default bridge (<prefix>0), user bridges
                                      * (<prefix>-<id>) and the nftables tables; "gantry" */
         const char *bridge;         /* the default bridge's name, when not <prefix>0 */

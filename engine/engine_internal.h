@@ -122,6 +122,8 @@ int eng_spec_write_hosts(json_t *config, const char *container_dir, json_t *self
 /* ---- container_lifecycle.c ---- */
 /* Adopt the containers the store says are running (at open). */
 void eng_lifecycle_adopt(struct eng *e);
+/* Removes what removals a crash interrupted left in containers/.trash-*. */
+void eng_trash_sweep(struct eng *e);
 char *eng_ctr_dir(struct eng *e, const char *id);
 char *eng_ctr_log_path(struct eng *e, const char *id);
 /* overlay mount data for the container: its upper and work dirs over the image's layers, or

@@ -14,6 +14,7 @@
 #include "common/db.h"
 #include "common/fsutil.h"
 #include "image/image_internal.h"
+#include "image/registry_internal.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS images (id TEXT PRIMARY KEY, config TEXT, created TEXT,"
@@ -22,7 +23,14 @@ static const char schema[] =
     " diff_id TEXT, size INTEGER);"
     "CREATE INDEX IF NOT EXISTS image_layers_image ON image_layers(image_id);"
     "CREATE INDEX IF NOT EXISTS image_layers_chain ON image_layers(chain_id);"
-    "CREATE TABLE IF NOT EXISTS tags (name TEXT PRIMARY KEY, image_id TEXT);";
+    "CREATE TABLE IF NOT EXISTS tags (name TEXT PRIMARY KEY, image_id TEXT);"
+    /* Registries: name@digest of pulled and pushed images, and the compressed blob each
+     * layer has in a repository (for pushes: existence checks, mounts, no re-compression). */
+    "CREATE TABLE IF NOT EXISTS repo_digests (name TEXT PRIMARY KEY, image_id TEXT);"
+    "CREATE INDEX IF NOT EXISTS repo_digests_image ON repo_digests(image_id);"
+    "CREATE TABLE IF NOT EXISTS layer_dist (diff_id TEXT, digest TEXT, media_type TEXT,"
+    " size INTEGER, repo TEXT, PRIMARY KEY (diff_id, digest, repo));"
+    "CREATE INDEX IF NOT EXISTS layer_dist_digest ON layer_dist(digest);";
 
 int img_errf(struct gerr **err, int errnum, const char *fmt, ...)
 {
@@ -71,6 +79,12 @@ void img_store_close(struct img_store *s)
         if (s == NULL)
                 return;
         pthread_mutex_destroy(&s->lock);
+        if (s->registry != NULL) {
+                strv_free(s->registry->insecure);
+                strv_free(s->registry->mirrors);
+                free(s->registry->certs_dir);
+                free(s->registry);
+        }
         free(s->root);
         free(s);
 }
@@ -116,9 +130,11 @@ static void to_hex(const unsigned char *md, char out[IMG_HEX_LEN + 1])
 
 void img_sha256_hex(const void *data, size_t len, char hex_out[IMG_HEX_LEN + 1])
 {
-        unsigned char md[32];
-        unsigned int mdlen = sizeof(md);
-        EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+        struct sha256_ctx ctx;
+        unsigned char md[SHA256_DIGEST_SIZE];
+        sha256_init(&ctx);
+        sha256_update(&ctx, len, data);
+        sha256_digest(&ctx, sizeof(md), md);
         to_hex(md, hex_out);
 }
 
@@ -138,22 +154,17 @@ int img_blob_begin(struct img_store *s, struct img_blob_writer *w, struct gerr *
 {
         w->fd = -1;
         w->size = 0;
-        w->md = NULL;
+        sha256_init(&w->md);
         snprintf(w->tmp, sizeof(w->tmp), "%s/blobs/sha256/.tmp-XXXXXX", s->root);
         w->fd = mkostemp(w->tmp, O_CLOEXEC);
         if (w->fd < 0)
                 return gerr_set(err, errno, "create temp blob in %s/blobs/sha256", s->root);
-        w->md = EVP_MD_CTX_new();
-        if (w->md == NULL || EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1) {
-                img_blob_abort(w);
-                return gerr_set(err, ENOMEM, "sha256 init");
-        }
         return 0;
 }
 
 int img_blob_write(struct img_blob_writer *w, const void *buf, size_t len, struct gerr **err)
 {
-        EVP_DigestUpdate(w->md, buf, len);
+        sha256_update(&w->md, len, buf);
         const char *p = buf;
         while (len > 0) {
                 ssize_t n = write(w->fd, p, len);
@@ -176,16 +187,13 @@ void img_blob_abort(struct img_blob_writer *w)
                 unlink(w->tmp);
                 w->fd = -1;
         }
-        EVP_MD_CTX_free(w->md);
-        w->md = NULL;
 }
 
 int img_blob_commit(struct img_store *s, struct img_blob_writer *w, const char *expect_hex,
                     bool durable, char hex_out[IMG_HEX_LEN + 1], struct gerr **err)
 {
-        unsigned char md[32];
-        unsigned int mdlen = sizeof(md);
-        EVP_DigestFinal_ex(w->md, md, &mdlen);
+        unsigned char md[SHA256_DIGEST_SIZE];
+        sha256_digest(&w->md, sizeof(md), md);
         char hex[IMG_HEX_LEN + 1];
         to_hex(md, hex);
         if (expect_hex != NULL && strcmp(img_hex(expect_hex), hex) != 0) {
@@ -208,8 +216,6 @@ int img_blob_commit(struct img_store *s, struct img_blob_writer *w, const char *
         }
         close(w->fd);
         w->fd = -1;
-        EVP_MD_CTX_free(w->md);
-        w->md = NULL;
         memcpy(hex_out, hex, IMG_HEX_LEN + 1);
         return 0;
 }

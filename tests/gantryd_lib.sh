@@ -105,6 +105,8 @@ start_gantryd() {
 	e2e_mktmp
 	E2E_CGROUP_PARENT_REL=gantry
 	E2E_NETPREFIX=$(e2e_netprefix)
+	# GANTRYD_ARGS: more flags, split on spaces (--insecure-registry H --certs-dir D).
+	# shellcheck disable=SC2086
 	"$GANTRYD" --host "unix://$E2E_SOCK" --root "$E2E_TMP/root" --exec-root "$E2E_TMP/x" \
 		--network-prefix "$E2E_NETPREFIX" ${GANTRYD_ARGS:-} \
 		--pidfile "$E2E_TMP/daemon.pid" --log-level "${GANTRYD_LOG_LEVEL:-debug}" \
@@ -121,6 +123,7 @@ e2e_crash() {
 
 # The same gantryd again on the same roots and socket (main shell, not inside t_run).
 e2e_restart() {
+	# shellcheck disable=SC2086
 	"$GANTRYD" --host "unix://$E2E_SOCK" --root "$E2E_TMP/root" --exec-root "$E2E_TMP/x" \
 		--network-prefix "$E2E_NETPREFIX" ${GANTRYD_ARGS:-} \
 		--pidfile "$E2E_TMP/daemon.pid" --log-level "${GANTRYD_LOG_LEVEL:-debug}" \
@@ -138,12 +141,13 @@ start_dockerd() {
 	printf '{"deprecated-key-path": "%s"}\n' "$E2E_TMP/key.json" > "$E2E_TMP/daemon.json"
 	# As tests/compat/dockerd.sh: its own containerd under --exec-root/--data-root, no bridge,
 	# no iptables, cgroupfs under a private parent, /etc/docker untouched.
+	# shellcheck disable=SC2086
 	dockerd --config-file "$E2E_TMP/daemon.json" --data-root "$E2E_TMP/root" \
 		--exec-root "$E2E_TMP/exec" --pidfile "$E2E_TMP/daemon.pid" -H "unix://$E2E_SOCK" \
 		--bridge none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false \
 		--storage-driver "${DOCKER_STORAGE_DRIVER:-overlay2}" \
 		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$E2E_CGROUP_PARENT_REL" \
-		> "$E2E_LOG" 2>&1 </dev/null &
+		${DOCKERD_ARGS:-} > "$E2E_LOG" 2>&1 </dev/null &
 	E2E_PID=$!
 	e2e_wait_ping || return 1
 	# /_ping answers before the API is fully up on dockerd: wait for version too.
@@ -191,6 +195,23 @@ e2e_cgroup_dir() { # CONTROLLER ID
 	else
 		echo "/sys/fs/cgroup$E2E_CGROUP_PARENT/$2"
 	fi
+}
+
+# dockerd's parent cgroup, once dockerd and containerd have exited: an exiting dockerd (or a
+# shim of its containerd still winding down) can make it again just after an rmdir, so it is
+# removed, then looked at again a moment later, a few times.
+e2e_rmdir_cgroup_parent() {
+	local i d again
+	for ((i = 0; i < 5; i++)); do
+		t_rmdir_cgroups "/$E2E_CGROUP_PARENT_REL" || true
+		sleep 0.3
+		again=0
+		for d in /sys/fs/cgroup/*/"$E2E_CGROUP_PARENT_REL" /sys/fs/cgroup/"$E2E_CGROUP_PARENT_REL"; do
+			[[ -d $d ]] && again=1
+		done
+		[[ $again -eq 0 ]] && return 0
+	done
+	return 1
 }
 
 # The defer: remove containers, stop the daemon by pid, then check nothing of it is left.
@@ -244,7 +265,7 @@ e2e_stop() {
 		[[ -d $cg ]] && problems+=("cgroup $cg remains") && rmdir "$cg" 2>/dev/null
 	done
 	if [[ $TARGET == dockerd ]]; then
-		t_rmdir_cgroups "/$E2E_CGROUP_PARENT_REL" || true
+		e2e_rmdir_cgroup_parent || problems+=("cgroup /$E2E_CGROUP_PARENT_REL remains")
 		if [[ ${E2E_OPT_EXISTED:-1} -eq 0 && -d /opt/containerd ]]; then
 			rmdir /opt/containerd/bin /opt/containerd/lib /opt/containerd 2>/dev/null || true
 		fi

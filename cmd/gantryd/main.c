@@ -3,8 +3,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <signal.h>
-#include <sys/select.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "engine/engine.h"
+#include "image/registry.h"
 
 static int sig_pipe[2] = {-1, -1};
 
@@ -43,6 +45,11 @@ static void usage(FILE *f)
                    "  -l, --log-level LEVEL     error, warn, info or debug (default info)\n"
                    "  -D, --debug               same as --log-level debug\n"
                    "  -p, --pidfile FILE        write the daemon's pid there\n"
+                   "      --insecure-registry H  registry (host:port or CIDR) allowed over plain\n"
+                   "                            HTTP or unverified TLS (repeatable)\n"
+                   "      --registry-mirror URL  mirror tried first for docker.io (repeatable)\n"
+                   "      --certs-dir DIR       per-registry CAs and client certs (default\n"
+                   "                            /etc/docker/certs.d)\n"
                    "      --network-prefix P    names of the default bridge (P0), user bridges\n"
                    "                            (P-<id>) and the nftables tables (default gantry)\n"
                    "  -b, --bridge NAME         the default bridge network's device (default P0)\n"
@@ -74,7 +81,17 @@ int main(int argc, char **argv)
         const char *pidfile = NULL;
         const char *net_prefix = NULL, *bridge = NULL, *bip = NULL;
         enum log_level level = LOG_LVL_INFO;
+        /* A thread per connection would each get an arena of its own (64 MiB reserved, pages
+         * left resident after the request): one arena shared by all, trimmed after each request
+         * (api/server.c), keeps the idle daemon small. */
+        mallopt(M_ARENA_MAX, 1);
+        const char *insecure[65] = {NULL}, *mirrors[17] = {NULL};
+        size_t n_insecure = 0, n_mirrors = 0;
+        struct img_registry_config reg = {.insecure = insecure, .mirrors = mirrors};
         static const struct option opts[] = {
+                {"insecure-registry", required_argument, NULL, 'I'},
+                {"registry-mirror", required_argument, NULL, 'M'},
+                {"certs-dir", required_argument, NULL, 'C'},
                 {"host", required_argument, NULL, 'H'},
                 {"root", required_argument, NULL, 'r'},
                 {"data-root", required_argument, NULL, 'r'},
@@ -112,6 +129,28 @@ int main(int argc, char **argv)
                         break;
                 case 'p':
                         pidfile = optarg;
+                        break;
+                case 'I':
+                        if (n_insecure + 1 >= ARRAY_SIZE(insecure)) {
+                                fprintf(stderr, "gantryd: too many --insecure-registry\n");
+                                return 2;
+                        }
+                        insecure[n_insecure++] = optarg;
+                        break;
+                case 'M':
+                        if (n_mirrors + 1 >= ARRAY_SIZE(mirrors)) {
+                                fprintf(stderr, "gantryd: too many --registry-mirror\n");
+                                return 2;
+                        }
+                        if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) {
+                                fprintf(stderr, "gantryd: --registry-mirror %s: must start with "
+                                                "http:// or https://\n", optarg);
+                                return 2;
+                        }
+                        mirrors[n_mirrors++] = optarg;
+                        break;
+                case 'C':
+                        reg.certs_dir = optarg;
                         break;
                 case 'N':
                         net_prefix = optarg;
@@ -163,7 +202,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "out of memory");
                 return 1;
         }
-        struct eng_config cfg = {.root = root, .exec_root = exec_root,
+        struct eng_config cfg = {.root = root, .exec_root = exec_root, .registry = &reg,
                                  .network_prefix = net_prefix, .bridge = bridge, .bip = bip};
         struct eng *e = NULL;
         if (eng_open(&cfg, &e, &err) < 0) {
@@ -200,10 +239,9 @@ int main(int argc, char **argv)
                 if (n < 0 && errno != EAGAIN && errno != EINTR)
                         break;
                 /* Non-blocking pipe (the handler must never block): wait for it to fill. */
-                fd_set rs;
-                FD_ZERO(&rs);
-                FD_SET(sig_pipe[0], &rs);
-                select(sig_pipe[0] + 1, &rs, NULL, NULL, NULL);
+                /* poll, not select: the pipe's number may be past FD_SETSIZE. */
+                struct pollfd pfd = {.fd = sig_pipe[0], .events = POLLIN};
+                poll(&pfd, 1, -1);
         }
         log_info("gantryd: %s, shutting down", strsignal(sig));
         /* Containers and their shims keep running: only the daemon goes. */

@@ -37,6 +37,10 @@ test_version() {
 	assert_ne "$(dk version -f '{{.Server.Version}}')" "" "server version"
 	assert_eq "$(dk version -f '{{.Server.Os}}')" linux "server os"
 	assert_ne "$(dk info -f '{{.ServerVersion}}')" "" "docker info answers"
+	if [[ $TARGET == gantryd ]]; then # dockerd names runc and docker-init
+		assert_eq "$(dk info -f '{{.DefaultRuntime}}')" gantry "docker info: Default Runtime"
+		assert_match "$(dk info -f '{{.InitBinary}}')" '/gantry-init$' "docker info: gantry-init"
+	fi
 }
 
 test_load() {
@@ -115,6 +119,20 @@ test_run_echo() {
 	assert_eq "$(dk ps -aq | wc -l)" 0 "--rm removed the container"
 	out=$(dk run --rm busybox echo default-network)
 	assert_eq "$out" default-network "run without --network"
+	if [[ $TARGET == gantryd ]]; then
+		# --rm: a volatile overlay (no sync of the upper fs at unmount); a kept container: not.
+		assert_contains "$(dk run --rm busybox awk '$2 == "/"' /proc/mounts)" "volatile" "--rm root is volatile"
+		assert_not_contains "$(dk run --name keep busybox awk '$2 == "/"' /proc/mounts)" "volatile" "kept root is not"
+		dk rm keep >/dev/null
+		# Their dirs are unlinked in the background: gone within a moment, no trash left.
+		local i left
+		for ((i = 0; i < 50; i++)); do
+			left=$(find "$E2E_TMP/root/containers" -mindepth 1 -maxdepth 1 | wc -l)
+			[[ $left -eq 0 ]] && break
+			sleep 0.1
+		done
+		assert_eq "$left" 0 "container dirs removed"
+	fi
 }
 
 test_exit_code() {

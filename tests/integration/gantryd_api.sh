@@ -89,6 +89,11 @@ test_info() {
 	assert_eq "$(jq -r .DockerRootDir <<<"$out")" "$tmp/root"
 	assert_eq "$(jq -r .Name <<<"$out")" "$(hostname)"
 	assert_match "$(jq -r .Containers <<<"$out")" '^[0-9]+$'
+	# Its own runtime and init, where dockerd names runc and docker-init.
+	assert_eq "$(jq -r .DefaultRuntime <<<"$out")" gantry
+	assert_match "$(jq -r .Runtimes.gantry.path <<<"$out")" '/gantry-shim$'
+	assert_ok test -x "$(jq -r .Runtimes.gantry.path <<<"$out")"
+	assert_match "$(jq -r .InitBinary <<<"$out")" '/gantry-init$'
 }
 
 test_unknown_route() {

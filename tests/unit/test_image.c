@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include "common/cleanup.h"
 #include "common/db.h"
@@ -79,9 +79,11 @@ static void sha256_file(const char *path, char hex[65])
         _cleanup_free_ char *data = NULL;
         size_t len = 0;
         assert_int_equal(fs_read_file(path, &data, &len, NULL), 0);
-        unsigned char md[32];
-        unsigned int mdlen = 32;
-        EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+        struct sha256_ctx ctx;
+        unsigned char md[SHA256_DIGEST_SIZE];
+        sha256_init(&ctx);
+        sha256_update(&ctx, len, (const uint8_t *)data);
+        sha256_digest(&ctx, sizeof(md), md);
         for (int i = 0; i < 32; i++)
                 sprintf(hex + 2 * i, "%02x", md[i]);
 }
@@ -483,7 +485,7 @@ static void test_save_roundtrip(void **state)
                     open(tpath("saved.tar"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
                 const char *refs[] = {"busybox"};
                 _cleanup_gerr_ struct gerr *err = NULL;
-                assert_int_equal(img_save(store, refs, 1, fd, &err), 0);
+                assert_int_equal(img_save(store, refs, 1, IMG_SAVE_DOCKER, fd, &err), 0);
         }
         sqlite3 *db2 = NULL;
         struct img_store *s2 = NULL;
