@@ -323,7 +323,9 @@ int img_layer_unpack_compressed(struct img_store *s, const char *blob_hex, int c
         img_layer_source_free(src);
         char got[IMG_HEX_LEN + 1];
         if (r >= 0) {
-                r = img_blob_commit(s, &w, diff_hex, true, got, err);
+                /* Not synced here: the pull syncs the store once before it registers the image
+                 * (img_pull), which also covers the unpacked files. */
+                r = img_blob_commit(s, &w, diff_hex, false, got, err);
                 if (r < 0) {
                         /* A diff that does not match the config: the layer dir goes too. */
                         _cleanup_free_ char *dir = img_layer_path(s, chain_hex);

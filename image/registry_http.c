@@ -837,17 +837,20 @@ static int ping(struct reg_client *c, const char *scheme, CURLcode *crc, struct 
         return 0;
 }
 
-static int open_endpoint(struct img_store *s, const char *domain, const char *host, bool https_only,
+static int open_endpoint(struct img_store *s, const char *domain, const char *host, bool plain,
                          const struct img_auth *auth, struct reg_client **out, struct gerr **err)
 {
         struct reg_client *c = NULL;
         int r = client_new(s, domain, host, auth, &c, err);
         if (r < 0)
                 return r;
+        /* A mirror given as http:// may be plain HTTP whatever its address. */
+        if (plain)
+                c->plain_ok = true;
         CURLcode crc = CURLE_OK;
         _cleanup_gerr_ struct gerr *first = NULL;
         r = ping(c, "https", &crc, &first);
-        if (r < 0 && c->plain_ok && !https_only && crc != CURLE_OK) {
+        if (r < 0 && c->plain_ok && crc != CURLE_OK) {
                 /* Docker's fallback for insecure registries: plain HTTP after a TLS failure.
                  * When that fails too, the TLS error is the one that tells. */
                 _cleanup_gerr_ struct gerr *second = NULL;
@@ -881,7 +884,7 @@ int reg_client_open(struct img_store *s, const char *domain, const struct img_au
                         if (host == NULL)
                                 return gerr_set(err, ENOMEM, "mirror");
                         _cleanup_gerr_ struct gerr *merr = NULL;
-                        if (open_endpoint(s, domain, host, false, auth, out, &merr) == 0) {
+                        if (open_endpoint(s, domain, host, plain, auth, out, &merr) == 0) {
                                 (*out)->is_mirror = true;
                                 return 0;
                         }

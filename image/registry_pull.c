@@ -46,6 +46,7 @@ struct layer {
         size_t err_len;
         int attempts;
         double retry_at;
+        bool commit_pending; /* downloaded: the unpack thread checks and commits w */
         /* unpack */
         pthread_t th;
         bool th_started;
@@ -226,13 +227,35 @@ static void end_download(CURLM *m, struct layer *l)
 static void *unpack_main(void *arg)
 {
         struct layer *l = arg;
-        prog(l->p, l->id, "Extracting", -1, 0);
+        if (l->commit_pending) {
+                prog(l->p, l->id, "Verifying Checksum", -1, 0);
+                char hex[IMG_HEX_LEN + 1];
+                l->commit_pending = false;
+                l->rc = img_blob_commit(l->p->s, &l->w, l->d->digest, true, hex, &l->err);
+                if (l->rc < 0) {
+                        gerr_free(l->err);
+                        l->err = NULL;
+                        l->rc = img_errf(&l->err, EINVAL,
+                                         "filesystem layer verification failed for digest %s",
+                                         l->d->digest);
+                        return NULL;
+                }
+                prog(l->p, l->id, "Download complete", -1, 0);
+        }
+        /* With a bar, as dockerd: a terminal shows it, plain output leaves it out. */
+        prog(l->p, l->id, "Extracting", 0, l->d->size);
+        double t0 = now_s();
         l->rc = img_layer_unpack_compressed(l->p->s, l->d->digest, l->comp, l->diff, l->chain,
                                             &l->size, &l->err);
-        if (l->rc < 0)
+        double dt = now_s() - t0;
+        if (l->rc < 0) {
                 gerr_wrap(&l->err, "failed to register layer");
-        else
+        } else {
+                log_debug("pull %s: layer %s unpacked: %lld bytes of files in %.3f s",
+                          l->p->ref.name, l->d->digest, (long long)l->size, dt);
+                prog(l->p, l->id, "Extracting", l->d->size, l->d->size);
                 prog(l->p, l->id, "Pull complete", -1, 0);
+        }
         return NULL;
 }
 
@@ -240,8 +263,13 @@ static int start_unpack(struct layer *l, struct gerr **err)
 {
         l->state = L_UNPACKING;
         int rc = pthread_create(&l->th, NULL, unpack_main, l);
-        if (rc != 0)
+        if (rc != 0) {
+                if (l->commit_pending) {
+                        img_blob_abort(&l->w);
+                        l->commit_pending = false;
+                }
                 return gerr_set(err, rc, "thread");
+        }
         l->th_started = true;
         return 0;
 }
@@ -298,18 +326,11 @@ static int download_done(struct pull *p, CURLM *m, struct layer *l, CURLcode rc,
                 end_download(m, l);
                 return r;
         }
-        prog(p, l->id, "Verifying Checksum", -1, 0);
-        char hex[IMG_HEX_LEN + 1];
-        int r = img_blob_commit(p->s, &l->w, l->d->digest, true, hex, err);
+        /* The digest check, fsync and rename are the unpack thread's: an fsync here would stall
+         * every other transfer of the multi loop. */
         l->w_open = false;
+        l->commit_pending = true;
         end_download(m, l);
-        if (r < 0) {
-                gerr_free(*err);
-                *err = NULL;
-                return img_errf(err, EINVAL, "filesystem layer verification failed for digest %s",
-                                l->d->digest);
-        }
-        prog(p, l->id, "Download complete", -1, 0);
         return start_unpack(l, err);
 }
 
@@ -597,6 +618,11 @@ static int do_pull(struct pull *p, char **id_out, struct gerr **err)
                         memcpy(refs[i].chain, p->l[i].chain, sizeof(refs[i].chain));
                         refs[i].size = p->l[i].size;
                 }
+                /* One syncfs for the layers' files and diff blobs (written unsynced, in
+                 * parallel) before any row points at them. */
+                _cleanup_close_ int rootfd = open(p->s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (rootfd >= 0 && syncfs(rootfd) < 0)
+                        r = gerr_set(err, errno, "syncfs %s", p->s->root);
                 _cleanup_free_ char *text = refs ? strndup(cr.body, cr.len) : NULL;
                 if (refs != NULL && text == NULL)
                         r = gerr_set(err, ENOMEM, "pull");
