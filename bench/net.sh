@@ -73,6 +73,7 @@ iperf() { # "SRV-NSENTER-ARGS" "CLI-NSENTER-ARGS" HOST PORT
 	# shellcheck disable=SC2086
 	nsenter $2 iperf3 -c "$3" -p "$5" -t "$SECS" -J 2>/dev/null |
 		jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | round / 100'
+	kill "$s" 2>/dev/null
 	wait "$s" 2>/dev/null
 }
 # Mean microseconds of RR 1-byte TCP round trips: an echo server in SRV, the client in CLI.
@@ -92,13 +93,19 @@ while True:
 	# shellcheck disable=SC2086
 	nsenter $2 python3 -c '
 import socket, sys, time
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+for _ in range(100):  # the server may take a moment to listen on a loaded machine
+    try:
+        c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.1)
 c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 n = int(sys.argv[3])
 for _ in range(500): c.sendall(b"x"); c.recv(1)
 t = time.perf_counter()
 for _ in range(n): c.sendall(b"x"); c.recv(1)
 print("%.1f" % ((time.perf_counter() - t) / n * 1e6))' "$3" "$4" "$RR"
+	kill "$s" 2>/dev/null
 	wait "$s" 2>/dev/null
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
