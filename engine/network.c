@@ -36,8 +36,12 @@ static int net_from_json(json_t *j, struct eng_net **out, struct gerr **err)
         snprintf(n->driver, sizeof(n->driver), "%s",
                  json_string_value(json_object_get(j, "Driver")) ?: "");
         json_t *opts = json_object_get(j, "Options");
-        snprintf(n->bridge, sizeof(n->bridge), "%s",
-                 json_string_value(json_object_get(opts, "com.docker.network.bridge.name")) ?: "");
+        /* The bridge's name: the option when the user gave one, else ours, kept privately
+         * (dockerd shows no option it did not get). */
+        const char *br = json_string_value(json_object_get(opts, "com.docker.network.bridge.name"));
+        if (br == NULL || *br == '\0')
+                br = json_string_value(json_object_get(j, "_Bridge"));
+        snprintf(n->bridge, sizeof(n->bridge), "%s", br ?: "");
         n->internal = json_is_true(json_object_get(j, "Internal"));
         const char *icc = json_string_value(
                 json_object_get(opts, "com.docker.network.bridge.enable_icc"));
@@ -186,7 +190,7 @@ int eng_net_rules_apply(struct eng *e, struct gerr **err)
                 return gerr_set(err, ENOMEM, "rules");
         size_t k = 0;
         for (struct eng_net *x = m->nets; x; x = x->next) {
-                if (strcmp(x->driver, "bridge") != 0)
+                if (strcmp(x->driver, "bridge") != 0 || x->bridge[0] == '\0')
                         continue;
                 eng_net_port_glob(x, globs[k]);
                 nets[k] = (struct net_rules_net){.bridge = x->bridge, .port_glob = globs[k],
@@ -204,7 +208,13 @@ int eng_net_rules_apply(struct eng *e, struct gerr **err)
         free(ports);
         if (script == NULL)
                 return gerr_set(err, ENOMEM, "rules");
-        return net_nft_run(m->host, script, err);
+        int r = net_nft_run(m->host, script, err);
+        if (r < 0)
+                return r;
+        const char *brs[k + 1];
+        for (size_t i = 0; i < k; i++)
+                brs[i] = nets[i].bridge;
+        return net_docker_user_sync(m->host, m->table, brs, k, err);
 }
 
 struct eng_net *eng_net_find_locked(struct eng_netmgr *m, const char *ref)
@@ -421,6 +431,7 @@ void eng_net_close(struct eng *e)
 static json_t *net_inspect_json(struct eng *e, struct eng_net *n, bool verbose)
 {
         json_t *j = json_deep_copy(n->j);
+        json_object_del(j, "_Bridge");
         json_t *ctrs = json_object();
         pthread_mutex_lock(&e->lock);
         eng_net_containers_json(e, n, ctrs);
@@ -655,6 +666,7 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
         json_decref(opts);
         if (r >= 0) {
                 snprintf(n->bridge, sizeof(n->bridge), "%s", brname);
+                json_object_set_new(n->j, "_Bridge", json_string(brname));
                 if ((r = ensure_bridge(m, n, err)) >= 0) {
                         list_add(m, n);
                         r = eng_net_rules_apply(e, err);

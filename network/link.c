@@ -10,6 +10,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <sched.h>
@@ -167,6 +168,28 @@ static int set_up(struct nl_sock *sk, int ifindex, const char *name, struct gerr
         return r < 0 ? nl_fail(err, r, "set %s up", name) : 0;
 }
 
+/* An IPv4-only network: no IPv6 link-local address on the interface (set before it goes up,
+ * which is when the kernel would make one), so no router solicitations and neighbour
+ * discovery chatter from the container; dockerd disables IPv6 there too. */
+static int no_ipv6_link_local(struct nl_sock *sk, int ifindex, const char *name,
+                              struct gerr **err)
+{
+        struct rtnl_link *orig = rtnl_link_alloc(), *chg = rtnl_link_alloc();
+        int r = -NLE_NOMEM;
+        if (orig && chg) {
+                rtnl_link_set_ifindex(orig, ifindex);
+                r = rtnl_link_inet6_set_addr_gen_mode(chg, 1 /* IN6_ADDR_GEN_MODE_NONE */);
+                if (r >= 0)
+                        r = rtnl_link_change(sk, orig, chg, 0);
+        }
+        rtnl_link_put(orig);
+        rtnl_link_put(chg);
+        /* A kernel without IPv6 has nothing to turn off. */
+        if (r == -NLE_OPNOTSUPP || r == -NLE_AF_NOSUPPORT)
+                return 0;
+        return r < 0 ? nl_fail(err, r, "addrgenmode none on %s", name) : 0;
+}
+
 static int add_addr(struct nl_sock *sk, int ifindex, uint32_t a, int plen, const char *name,
                     struct gerr **err)
 {
@@ -210,8 +233,11 @@ int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int ple
                         return nl_fail(err, r, "find bridge %s", name);
         }
         int ifindex = rtnl_link_get_ifindex(l);
+        bool was_up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
         rtnl_link_put(l);
         if (gw != 0 && (r = add_addr(h->sk, ifindex, gw, plen, name, err)) < 0)
+                return r;
+        if (!was_up && (r = no_ipv6_link_local(h->sk, ifindex, name, err)) < 0)
                 return r;
         char path[128];
         snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", name);
@@ -291,6 +317,8 @@ int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err
                 int ifindex = rtnl_link_get_ifindex(in);
                 rtnl_link_put(in);
                 r = add_addr(sk, ifindex, v->addr, v->plen, v->ifname, err);
+                if (r >= 0)
+                        r = no_ipv6_link_local(sk, ifindex, v->ifname, err);
                 if (r >= 0)
                         r = set_up(sk, ifindex, v->ifname, err);
                 if (r >= 0)

@@ -77,6 +77,18 @@ int net_netns_lo_up(int netns_fd, struct gerr **err);
 int net_nft_run(struct net_host *h, const char *script, struct gerr **err);
 /* Whether an nft list command succeeds (quietly). */
 bool net_nft_ok(struct net_host *h, const char *cmd);
+/* A list command's JSON output with handles, NULL when it fails. */
+char *net_nft_json(struct net_host *h, const char *cmd);
+
+/* ---- docker_user.c: living beside dockerd ---- */
+/* dockerd sets the iptables FORWARD policy to DROP (and loads br_netfilter, so bridged frames
+ * pass FORWARD too): a drop in any base chain is final, so an accept in our own table cannot
+ * let our bridges' traffic through. The one place dockerd keeps for rules of others, ahead of
+ * its own, is the DOCKER-USER chain of table ip filter: our accepts for bridges go there,
+ * marked with comment "gantry:<table>", replaced whole on every sync. No-op without dockerd
+ * (no such chain). */
+int net_docker_user_sync(struct net_host *h, const char *table, const char *const *bridges,
+                         size_t n, struct gerr **err);
 
 /* ---- sysctl ---- */
 int net_sysctl_write(const char *path, const char *value, struct gerr **err);

@@ -18,9 +18,9 @@ struct nft_worker {
         pthread_t thread;
         struct nft_ctx *ctx;
         const char *script; /* the job: non-NULL until done */
-        bool quiet, done, stop;
+        bool json, done, stop;
         int rc;
-        char *errtext;
+        char *errtext, *outtext;
 };
 
 static void *worker_main(void *p)
@@ -33,14 +33,22 @@ static void *worker_main(void *p)
                 if (w->stop)
                         break;
                 const char *script = w->script;
+                bool json = w->json;
                 pthread_mutex_unlock(&w->lock);
+                unsigned flags = nft_ctx_output_get_flags(w->ctx);
+                nft_ctx_output_set_flags(w->ctx, json ? flags | NFT_CTX_OUTPUT_JSON |
+                                                                NFT_CTX_OUTPUT_HANDLE
+                                                      : flags & ~(NFT_CTX_OUTPUT_JSON |
+                                                                  NFT_CTX_OUTPUT_HANDLE));
                 int rc = nft_run_cmd_from_buffer(w->ctx, script);
                 const char *e = nft_ctx_get_error_buffer(w->ctx);
-                nft_ctx_get_output_buffer(w->ctx);
+                const char *o = nft_ctx_get_output_buffer(w->ctx);
                 char *text = rc != 0 && e ? strdup(e) : NULL;
+                char *out = json && rc == 0 && o ? strdup(o) : NULL;
                 pthread_mutex_lock(&w->lock);
                 w->rc = rc;
                 w->errtext = text;
+                w->outtext = out;
                 w->script = NULL;
                 w->done = true;
                 pthread_cond_broadcast(&w->cond);
@@ -94,19 +102,26 @@ void net_nft_close(struct net_host *h)
         h->nft = NULL;
 }
 
-static int run(struct nft_worker *w, const char *script, char **errtext)
+static int run(struct nft_worker *w, const char *script, bool json, char **errtext,
+               char **outtext)
 {
         pthread_mutex_lock(&w->lock);
         /* One job at a time: wait for a job of another caller to finish. */
         while (w->script != NULL || w->done)
                 pthread_cond_wait(&w->cond, &w->lock);
         w->script = script;
+        w->json = json;
         pthread_cond_broadcast(&w->cond);
         while (!w->done)
                 pthread_cond_wait(&w->cond, &w->lock);
         int rc = w->rc;
         *errtext = w->errtext;
         w->errtext = NULL;
+        if (outtext)
+                *outtext = w->outtext;
+        else
+                free(w->outtext);
+        w->outtext = NULL;
         w->done = false;
         pthread_cond_broadcast(&w->cond);
         pthread_mutex_unlock(&w->lock);
@@ -116,7 +131,7 @@ static int run(struct nft_worker *w, const char *script, char **errtext)
 int net_nft_run(struct net_host *h, const char *script, struct gerr **err)
 {
         char *e = NULL;
-        if (run(h->nft, script, &e) == 0)
+        if (run(h->nft, script, false, &e, NULL) == 0)
                 return 0;
         size_t n = e ? strlen(e) : 0;
         while (n > 0 && (e[n - 1] == '\n' || e[n - 1] == ' '))
@@ -129,7 +144,15 @@ int net_nft_run(struct net_host *h, const char *script, struct gerr **err)
 bool net_nft_ok(struct net_host *h, const char *cmd)
 {
         char *e = NULL;
-        bool ok = run(h->nft, cmd, &e) == 0;
+        bool ok = run(h->nft, cmd, false, &e, NULL) == 0;
         free(e);
         return ok;
+}
+
+char *net_nft_json(struct net_host *h, const char *cmd)
+{
+        char *e = NULL, *out = NULL;
+        run(h->nft, cmd, true, &e, &out);
+        free(e);
+        return out;
 }

@@ -122,6 +122,11 @@ char *net_rules_script(const char *table, const struct net_rules_net *nets, size
                         /* Networks do not reach each other. */
                         fprintf(f, "  iifname \"%s\" oifname @bridges oifname != \"%s\" drop\n", b,
                                 b);
+                        /* From elsewhere only answers and published ports get in. */
+                        fprintf(f, "  oifname \"%s\" iifname != \"%s\" ct state "
+                                   "established,related accept\n", b, b);
+                        fprintf(f, "  oifname \"%s\" iifname != \"%s\" ct status dnat accept\n", b, b);
+                        fprintf(f, "  oifname \"%s\" iifname != \"%s\" drop\n", b, b);
                 }
         }
         fprintf(f, " }\n}\n");

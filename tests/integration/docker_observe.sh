@@ -191,7 +191,7 @@ test_gantry_cli() {
 	assert_match "$out" '^obs_g [0-9.]+[KM]iB / 32MiB 1$' "gantry stats --format"
 	out=$(g stats --no-stream)
 	assert_match "$(head -1 <<<"$out")" '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS$' "gantry stats header"
-	assert_match "$(tail -1 <<<"$out")" ' obs_g +[0-9.]+% +[0-9.]+[KM]iB / 32MiB +[0-9.]+% +0B / 0B ' "gantry stats row"
+	assert_match "$(tail -1 <<<"$out")" ' obs_g +[0-9.]+% +[0-9.]+[KM]iB / 32MiB +[0-9.]+% +[0-9.]+[kMG]?B / [0-9.]+[kMG]?B ' "gantry stats row"
 	assert_eq "$(g top obs_g)" "$(dk top obs_g)" "gantry top = docker top"
 	assert_eq "$(g top obs_g -o pid,args)" "$(dk top obs_g -o pid,args)" "gantry top with ps args"
 	assert_eq "$(g system df)" "$(dk system df)" "gantry system df = docker system df"

@@ -23,6 +23,16 @@ start_daemon
 dk load -i "$(e2e_busybox_tar)" >/dev/null
 P=$E2E_NETPREFIX
 BR=${P}0
+# Host ports of this run: other test daemons (other test runs) may publish at the same time.
+HP=$((20000 + RANDOM % 20000))
+# Likewise the outside host's subnet (198.18.0.0/15, the benchmarking range) and the explicit
+# user subnets.
+ON=198.18.$((RANDOM % 250))
+U1=$((100 + RANDOM % 150))
+U2=$((RANDOM % 200))
+US=10.$U1.$U2
+US2=10.$U1.$((U2 + 1))
+US3=10.$U1.$((U2 + 2))
 
 # An "outside host": a namespace behind a veth whose host end is routed; addresses from
 # TEST-NET-2 that this test creates and removes. Its httpd answers with the peer's address.
@@ -37,9 +47,9 @@ chmod +x "$OUT_DIR/cgi-bin/ip"
 ip netns add "$OUT_NS"
 t_defer "ip netns del $OUT_NS 2>/dev/null; ip link del $OUT_HOST 2>/dev/null; true"
 ip link add "$OUT_HOST" type veth peer name eth0 netns "$OUT_NS"
-ip addr add 198.51.100.1/24 dev "$OUT_HOST"
+ip addr add $ON.1/24 dev "$OUT_HOST"
 ip link set "$OUT_HOST" up
-ip -n "$OUT_NS" addr add 198.51.100.2/24 dev eth0
+ip -n "$OUT_NS" addr add $ON.2/24 dev eth0
 ip -n "$OUT_NS" link set eth0 up
 ip -n "$OUT_NS" link set lo up
 ip netns exec "$OUT_NS" busybox httpd -f -p 8000 -h "$OUT_DIR" &
@@ -85,21 +95,21 @@ test_container_to_container() {
 }
 
 test_user_network_options() {
-	dk network create --subnet 10.231.7.0/24 --label tier=test netx >/dev/null
+	dk network create --subnet $US.0/24 --label tier=test netx >/dev/null
 	assert_eq "$(dk network ls -q -f label=tier=test | wc -l)" 1 "label filter"
-	assert_eq "$(dk network inspect -f '{{.Labels.tier}} {{(index .IPAM.Config 0).Gateway}}' netx)" "test 10.231.7.1"
+	assert_eq "$(dk network inspect -f '{{.Labels.tier}} {{(index .IPAM.Config 0).Gateway}}' netx)" "test $US.1"
 	local out
-	out=$(dk run --rm --network netx --ip 10.231.7.50 --mac-address 02:00:00:aa:bb:cc \
-		--hostname hh --add-host foo.test:198.51.100.9 --dns 198.51.100.53 busybox sh -c \
+	out=$(dk run --rm --network netx --ip $US.50 --mac-address 02:00:00:aa:bb:cc \
+		--hostname hh --add-host foo.test:$ON.9 --dns $ON.53 busybox sh -c \
 		'ip -o -4 addr show eth0; cat /sys/class/net/eth0/address; hostname; cat /etc/hosts /etc/resolv.conf')
-	assert_contains "$out" "inet 10.231.7.50/24"
+	assert_contains "$out" "inet $US.50/24"
 	assert_contains "$out" "02:00:00:aa:bb:cc"
-	assert_contains "$out" "198.51.100.9	foo.test"
-	assert_contains "$out" "10.231.7.50	hh"
+	assert_contains "$out" "$ON.9	foo.test"
+	assert_contains "$out" "$US.50	hh"
 	assert_contains "$out" "nameserver 127.0.0.11" "a user network: the embedded resolver (it forwards to --dns)"
-	assert_eq "$(dk run --rm --dns 198.51.100.53 busybox head -1 /etc/resolv.conf)" "nameserver 198.51.100.53" "--dns on the default bridge"
-	out=$(dk run --rm --network netx --ip 10.231.8.5 busybox true 2>&1) && false
-	assert_contains "$out" "no configured subnet or ip-range contain the IP address 10.231.8.5"
+	assert_eq "$(dk run --rm --dns $ON.53 busybox head -1 /etc/resolv.conf)" "nameserver $ON.53" "--dns on the default bridge"
+	out=$(dk run --rm --network netx --ip $US2.5 busybox true 2>&1) && false
+	assert_contains "$out" "no configured subnet or ip-range contain the IP address $US2.5"
 	out=$(dk run --rm --ip 172.30.0.5 busybox true 2>&1) && false
 	assert_contains "$out" "user specified IP address is supported on user defined networks only"
 	out=$(api_create '{"Image":"busybox","HostConfig":{"NetworkMode":"nosuchnet"}}')
@@ -137,24 +147,24 @@ test_isolation() {
 }
 
 test_masquerade_and_internal() {
-	assert_eq "$(get 198.51.100.2 8000 /cgi-bin/ip)" 198.51.100.1 \
+	assert_eq "$(get $ON.2 8000 /cgi-bin/ip)" $ON.1 \
 		"the outside host sees the host's address (masquerade)"
 	dk network create --internal intn >/dev/null
-	assert_eq "$(get 198.51.100.2 8000 /cgi-bin/ip intn)" "" "an internal network has no way out"
+	assert_eq "$(get $ON.2 8000 /cgi-bin/ip intn)" "" "an internal network has no way out"
 	dk network rm intn >/dev/null
 }
 
 test_published_ports() {
-	dk run -d --name pub -p 18080:80 -p 127.0.0.1:18081:81/udp -p 18083:83/udp -p 18090-18091:90-91 busybox sh -c \
+	dk run -d --name pub -p $((HP + 0)):80 -p 127.0.0.1:$((HP + 1)):81/udp -p $((HP + 3)):83/udp -p $((HP + 10))-$((HP + 11)):90-91 busybox sh -c \
 		'echo web > /i; httpd -p 90 -h /; httpd -p 91 -h /; httpd -f -p 80 -h /' >/dev/null
 	local hostip out
 	hostip=$(ip -o -4 addr show "$OUT_HOST" | awk '{print $4}' | cut -d/ -f1)
-	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18080/i)" web "host to 127.0.0.1"
-	assert_eq "$(curl -s --max-time 3 "http://$hostip:18080/i")" web "host to its own address"
-	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18091/i)" web "a port of a range"
-	assert_eq "$(ip netns exec "$OUT_NS" busybox sh -c "printf 'GET /i HTTP/1.0\r\n\r\n' | nc -w 3 $hostip 18080" | tail -1)" web "from the outside host"
-	assert_eq "$(get "$hostip" 18080 /i)" web "hairpin: another container through the host port"
-	assert_eq "$(get "$(inspect pub '{{.NetworkSettings.Gateway}}')" 18080 /i)" web "hairpin through the gateway"
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:$((HP + 0))/i)" web "host to 127.0.0.1"
+	assert_eq "$(curl -s --max-time 3 "http://$hostip:$((HP + 0))/i")" web "host to its own address"
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:$((HP + 11))/i)" web "a port of a range"
+	assert_eq "$(ip netns exec "$OUT_NS" busybox sh -c "printf 'GET /i HTTP/1.0\r\n\r\n' | nc -w 3 $hostip $((HP + 0))" | tail -1)" web "from the outside host"
+	assert_eq "$(get "$hostip" $((HP + 0)) /i)" web "hairpin: another container through the host port"
+	assert_eq "$(get "$(inspect pub '{{.NetworkSettings.Gateway}}')" $((HP + 0)) /i)" web "hairpin through the gateway"
 	# busybox nc has no UDP: a UDP server in the container's namespace, run from the host;
 	# datagrams sent until it got one (it may take a moment to bind).
 	local pid
@@ -175,29 +185,30 @@ d, a = s.recvfrom(100); sys.stdout.write(d.decode())' "$port" > "$E2E_TMP/udp" &
 		wait "$upid" || true
 		cat "$E2E_TMP/udp"
 	}
-	assert_eq "$(udp_once 81 bash -c 'echo udpdata > /dev/udp/127.0.0.1/18081')" udpdata "UDP from the host to 127.0.0.1"
+	assert_eq "$(udp_once 81 bash -c "echo udpdata > /dev/udp/127.0.0.1/$((HP + 1))")" udpdata "UDP from the host to 127.0.0.1"
 	dk run -d --name other busybox sleep 60 >/dev/null
 	local opid
 	opid=$(inspect other '{{.State.Pid}}')
-	assert_eq "$(udp_once 83 nsenter -t "$opid" -n bash -c "echo fromctr > /dev/udp/$hostip/18083")" fromctr "UDP from another container through the host port"
+	assert_eq "$(udp_once 83 nsenter -t "$opid" -n bash -c "echo fromctr > /dev/udp/$hostip/$((HP + 3))")" fromctr "UDP from another container through the host port"
 	dk rm -f other >/dev/null
 	out=$(dk port pub)
-	assert_contains "$out" "80/tcp -> 0.0.0.0:18080"
-	assert_contains "$out" "81/udp -> 127.0.0.1:18081"
-	out=$(dk run -d --name clash -p 18080:80 busybox sleep 9 2>&1) && false
-	assert_contains "$out" "Bind for 0.0.0.0:18080 failed: port is already allocated"
+	assert_contains "$out" "80/tcp -> 0.0.0.0:$((HP + 0))"
+	assert_contains "$out" "81/udp -> 127.0.0.1:$((HP + 1))"
+	out=$(dk run -d --name clash -p $((HP + 0)):80 busybox sleep 9 2>&1) && false
+	assert_contains "$out" "Bind for 0.0.0.0:$((HP + 0)) failed: port is already allocated"
 	dk run -d --name rnd -P --expose 7000 busybox sh -c 'echo r > /i; httpd -f -p 7000 -h /' >/dev/null
 	local hp
 	hp=$(dk port rnd 7000/tcp | head -1 | sed 's/.*://')
 	[[ $hp =~ ^[0-9]+$ && $hp -gt 1024 ]] || { t_fail "-P gave '$hp'"; return 1; }
 	assert_eq "$(curl -s --max-time 3 "http://127.0.0.1:$hp/i")" r "-P: random host port"
 	dk rm -f pub rnd clash >/dev/null
-	assert_eq "$(curl -s --max-time 2 http://127.0.0.1:18080/i)" "" "removed: the port is gone"
+	assert_eq "$(curl -s --max-time 2 http://127.0.0.1:$((HP + 0))/i)" "" "removed: the port is gone"
 	assert_eq "$(nft list map inet "$P" pub4 | grep -c 'elements' || true)" 0 "no port elements left"
 }
 
 test_cleanup_restart_kill() {
-	dk run -d --name keep -p 18085:80 busybox sh -c 'echo k > /i; httpd -f -p 80 -h /' >/dev/null
+	dk network create keepnet >/dev/null
+	dk run -d --name keep -p $((HP + 5)):80 busybox sh -c 'echo k > /i; httpd -f -p 80 -h /' >/dev/null
 	dk run --rm busybox true
 	assert_eq "$(ip -o link show master "$BR" | wc -l)" 1 "only keep's veth on the bridge"
 	local before
@@ -206,30 +217,34 @@ test_cleanup_restart_kill() {
 	assert_eq "$(ip -o link show master "$BR" | wc -l)" 0 "stopped: its veth is gone"
 	dk start keep >/dev/null
 	assert_eq "$(ip -o link show master "$BR" | wc -l)" 1 "stop/start: one veth again"
-	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18085/i)" k "after stop/start"
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:$((HP + 5))/i)" k "after stop/start"
 	echo "$before" > "$E2E_TMP/rules_before"
 }
 
 test_after_restart() {
 	assert_eq "$(nft list table inet "$P" | wc -l)" "$(cat "$E2E_TMP/rules_before")" "no duplicate rules after restarts"
-	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18085/i)" k "the running container's port survives"
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:$((HP + 5))/i)" k "the running container's port survives"
 	dk run --rm busybox true
+	assert_eq "$(get $ON.2 8000 /cgi-bin/ip keepnet)" $ON.1 "a user network made before the restarts still gets out"
+	assert_eq "$(get "$(inspect keep '{{.NetworkSettings.IPAddress}}')" 80 /i keepnet)" "" "and is still isolated"
+	assert_eq "$(get $ON.2 8000 /cgi-bin/ip)" $ON.1 "so does the default bridge"
 	dk rm -f keep >/dev/null
+	dk network rm keepnet >/dev/null
 	assert_eq "$(ip -o link show master "$BR" | wc -l)" 0 "no veth left"
 }
 
 GANTRY=${GANTRY:-/usr/local/bin/gantry}
 test_gantry_cli() {
 	local g=("$GANTRY" -H "unix://$E2E_SOCK") out
-	"${g[@]}" network create --subnet 10.231.9.0/24 --label cli=1 gnet >/dev/null
+	"${g[@]}" network create --subnet $US3.0/24 --label cli=1 gnet >/dev/null
 	assert_eq "$("${g[@]}" network ls -q -f label=cli=1)" "$(dk network ls -q -f label=cli=1)" "network ls -q --filter"
 	assert_contains "$("${g[@]}" network ls)" "gnet      bridge    local"
-	"${g[@]}" run -d --name gc1 --network gnet --ip 10.231.9.7 --network-alias gw -p 127.0.0.1:18095:80 \
+	"${g[@]}" run -d --name gc1 --network gnet --ip $US3.7 --network-alias gw -p 127.0.0.1:$((HP + 15)):80 \
 		busybox sh -c 'echo cli > /i; httpd -f -p 80 -h /' >/dev/null
-	assert_eq "$("${g[@]}" port gc1)" "80/tcp -> 127.0.0.1:18095" "gantry port"
-	assert_eq "$("${g[@]}" port gc1 80)" "127.0.0.1:18095"
-	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18095/i)" cli "gantry run -p"
-	assert_eq "$("${g[@]}" network inspect gnet | jq -r '.[0].Containers[].IPv4Address')" 10.231.9.7/24
+	assert_eq "$("${g[@]}" port gc1)" "80/tcp -> 127.0.0.1:$((HP + 15))" "gantry port"
+	assert_eq "$("${g[@]}" port gc1 80)" "127.0.0.1:$((HP + 15))"
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:$((HP + 15))/i)" cli "gantry run -p"
+	assert_eq "$("${g[@]}" network inspect gnet | jq -r '.[0].Containers[].IPv4Address')" $US3.7/24
 	"${g[@]}" network connect --alias second bridge gc1
 	assert_eq "$(dk inspect -f '{{len .NetworkSettings.Networks}}' gc1)" 2 "gantry network connect"
 	"${g[@]}" network disconnect bridge gc1

@@ -22,6 +22,8 @@ done
 start_daemon
 dk load -i "$(e2e_busybox_tar)" >/dev/null
 P=$E2E_NETPREFIX
+# The upstream's subnet, random in 198.18.0.0/15: other test runs may use one at the same time.
+ON=198.18.$((RANDOM % 250))
 
 # The upstream: a namespace behind a routed veth (TEST-NET-2, made here) whose one-answer DNS
 # server says 198.51.100.77 for every name.
@@ -29,13 +31,13 @@ UP_NS=${P}-up
 UP_HOST=${P}u0
 ip netns add "$UP_NS"
 ip link add "$UP_HOST" type veth peer name eth0 netns "$UP_NS"
-ip addr add 198.51.100.1/24 dev "$UP_HOST"
+ip addr add $ON.1/24 dev "$UP_HOST"
 ip link set "$UP_HOST" up
-ip -n "$UP_NS" addr add 198.51.100.2/24 dev eth0
+ip -n "$UP_NS" addr add $ON.2/24 dev eth0
 ip -n "$UP_NS" link set eth0 up
 ip netns exec "$UP_NS" python3 -c '
 import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("198.51.100.2", 53))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 53))
 while True:
     q, a = s.recvfrom(512)
     end = 12
@@ -91,7 +93,7 @@ test_rename_restart() {
 	dk rename alpha omega
 	assert_eq "$(resolve dnsa omega)" "$(ip_on omega dnsa)" "the new name"
 	# A name nobody has goes upstream: the test's server answers every name.
-	assert_eq "$(resolve dnsa alpha --dns 198.51.100.2)" 198.51.100.77 "the old name is not ours any more"
+	assert_eq "$(resolve dnsa alpha --dns $ON.2)" 198.51.100.77 "the old name is not ours any more"
 	dk restart -t 0 omega >/dev/null
 	assert_eq "$(resolve dnsa omega)" "$(ip_on omega dnsa)" "after restart"
 	dk stop -t 0 omega >/dev/null
@@ -100,7 +102,7 @@ test_rename_restart() {
 }
 
 test_forward_upstream() {
-	assert_eq "$(resolve dnsa upstream.example --dns 198.51.100.2)" 198.51.100.77 "forwarded to --dns"
+	assert_eq "$(resolve dnsa upstream.example --dns $ON.2)" 198.51.100.77 "forwarded to --dns"
 }
 
 test_links_and_daemon_restart() {
