@@ -152,14 +152,19 @@ enum MHD_Result api_exec_create(struct api_req *r);
 enum MHD_Result api_exec_start(struct api_req *r);
 enum MHD_Result api_exec_resize(struct api_req *r);
 enum MHD_Result api_exec_inspect(struct api_req *r);
-/* networks.c */
+/* network.c */
 enum MHD_Result api_networks_list(struct api_req *r);
 enum MHD_Result api_network_inspect(struct api_req *r);
+enum MHD_Result api_network_delete(struct api_req *r);
+enum MHD_Result api_network_create(struct api_req *r);
+enum MHD_Result api_networks_prune(struct api_req *r);
+enum MHD_Result api_network_connect(struct api_req *r);
+enum MHD_Result api_network_disconnect(struct api_req *r);
+/* networks.c */
 enum MHD_Result api_volumes_list(struct api_req *r);
 enum MHD_Result api_volume_inspect(struct api_req *r);
 enum MHD_Result api_plugin_inspect(struct api_req *r);
 enum MHD_Result api_plugins_list(struct api_req *r);
-enum MHD_Result api_network_delete(struct api_req *r);
 /* Swarm, nodes, services, tasks, secrets, configs: dockerd's 503 outside a swarm. */
 enum MHD_Result api_swarm_inactive(struct api_req *r);
 enum MHD_Result api_images_save(struct api_req *r);
@@ -168,6 +173,12 @@ enum MHD_Result api_images_load_begin(struct api_req *r);
 enum MHD_Result api_images_load(struct api_req *r);
 enum MHD_Result api_images_create_begin(struct api_req *r);
 enum MHD_Result api_images_create(struct api_req *r);
+/* registry.c */
+enum MHD_Result api_image_pull(struct api_req *r);
+enum MHD_Result api_image_push(struct api_req *r);
+enum MHD_Result api_auth(struct api_req *r);
+enum MHD_Result api_distribution(struct api_req *r);
+enum MHD_Result api_images_search(struct api_req *r);
 
 enum MHD_Result api_container_create(struct api_req *r);
 enum MHD_Result api_container_start(struct api_req *r);

@@ -116,6 +116,7 @@ struct save_arg {
         struct eng *eng;
         char **refs;
         size_t n;
+        enum img_save_format format;
 };
 
 static void save_free(void *p)
@@ -131,7 +132,8 @@ static void save_run(struct api_server *srv, void *p, int fd)
 {
         struct save_arg *a = p;
         _cleanup_gerr_ struct gerr *err = NULL;
-        if (img_save(eng_images(a->eng), (const char *const *)a->refs, a->n, fd, &err) < 0) {
+        if (img_save(eng_images(a->eng), (const char *const *)a->refs, a->n, a->format, fd, &err) <
+            0) {
                 log_warn("api: save: %s", err && err->msg ? err->msg : "failed");
                 return;
         }
@@ -139,15 +141,25 @@ static void save_run(struct api_server *srv, void *p, int fd)
                 api_image_event(a->eng, "save", a->refs[i], NULL);
 }
 
-/* Unknown names are refused before the first byte: after it only a cut archive can tell. */
+/* Unknown names are refused before the first byte: after it only a cut archive can tell.
+ * format=oci (a gantry extension; dockerd has no such parameter) asks for a plain OCI image
+ * layout instead of docker's archive. */
 static enum MHD_Result save(struct api_req *r, const char **names, size_t n)
 {
         if (n == 0)
                 return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "no image names given");
+        const char *format = api_query(r, "format");
+        enum img_save_format fmt = IMG_SAVE_DOCKER;
+        if (format != NULL && strcmp(format, "oci") == 0)
+                fmt = IMG_SAVE_OCI;
+        else if (format != NULL && *format != '\0' && strcmp(format, "docker") != 0)
+                return api_reply_error(r, MHD_HTTP_BAD_REQUEST,
+                                       "invalid format %s: docker or oci", format);
         struct save_arg *a = calloc(1, sizeof(*a));
         if (a == NULL)
                 return MHD_NO;
         a->eng = r->eng;
+        a->format = fmt;
         a->refs = calloc(n, sizeof(char *));
         if (a->refs == NULL) {
                 save_free(a);
@@ -269,9 +281,9 @@ enum MHD_Result api_images_create_begin(struct api_req *r)
 {
         const char *from_image = api_query(r, "fromImage");
         const char *from_src = api_query(r, "fromSrc");
+        /* A pull has no body: the handler starts it once the (empty) body is in. */
         if (from_image != NULL && *from_image != '\0')
-                return api_reply_error(r, MHD_HTTP_NOT_IMPLEMENTED,
-                                       "not implemented: pulling %s from a registry", from_image);
+                return MHD_YES;
         if (from_src == NULL || *from_src == '\0')
                 return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "fromImage or fromSrc is required");
         if (strcmp(from_src, "-") != 0)
@@ -285,6 +297,9 @@ enum MHD_Result api_images_create_begin(struct api_req *r)
 
 enum MHD_Result api_images_create(struct api_req *r)
 {
+        const char *from_image = api_query(r, "fromImage");
+        if (from_image != NULL && *from_image != '\0')
+                return api_image_pull(r);
         struct api_upload *u = r->up;
         if (u->rc < 0)
                 return api_reply_gerr(r, u->err);

@@ -22,6 +22,8 @@ int api_status_for_errno(int errnum)
                 return MHD_HTTP_CONFLICT;
         case EINVAL:
                 return MHD_HTTP_BAD_REQUEST;
+        case EPERM: /* a pre-defined network, or one in use, cannot be removed */
+                return MHD_HTTP_FORBIDDEN;
         case ENOTSUP:
                 return MHD_HTTP_NOT_IMPLEMENTED;
         case EALREADY: /* start of a running / stop of a stopped container */

@@ -202,7 +202,7 @@ int eng_user_resolve(const char *user, json_t *group_add, const char *const *dir
 
 /* resolv.conf as dockerd writes it for a container on its own network namespace: the host's,
  * without loopback nameservers (unreachable from there), Google's if none remain. */
-static char *resolv_conf(json_t *hc, bool host_net)
+static char *resolv_conf(json_t *hc, bool host_net, bool embedded)
 {
         _cleanup_free_ char *host = NULL;
         fs_read_file("/etc/resolv.conf", &host, NULL, NULL);
@@ -216,14 +216,19 @@ static char *resolv_conf(json_t *hc, bool host_net)
         bool any_ns = false;
         size_t i;
         json_t *v;
-        json_array_foreach (dns, i, v) {
+        /* dockerd on a user network: its resolver, which forwards to the Dns servers. */
+        if (embedded) {
+                fputs("nameserver 127.0.0.11\n", f);
+                any_ns = true;
+        }
+        json_array_foreach (embedded ? NULL : dns, i, v) {
                 fprintf(f, "nameserver %s\n", json_string_value(v) ?: "");
                 any_ns = true;
         }
         for (char *save = NULL, *line = host ? strtok_r(host, "\n", &save) : NULL; line;
              line = strtok_r(NULL, "\n", &save)) {
                 if (strncmp(line, "nameserver", 10) == 0) {
-                        if (json_array_size(dns))
+                        if (json_array_size(dns) || embedded)
                                 continue;
                         const char *a = line + 10;
                         while (*a == ' ' || *a == '\t')
@@ -232,7 +237,8 @@ static char *resolv_conf(json_t *hc, bool host_net)
                                 continue;
                         any_ns = true;
                 } else if ((strncmp(line, "search", 6) == 0 && json_array_size(search)) ||
-                           (strncmp(line, "options", 7) == 0 && json_array_size(opts))) {
+                           (strncmp(line, "options", 7) == 0 &&
+                            (json_array_size(opts) || embedded))) {
                         continue;
                 }
                 fprintf(f, "%s\n", line);
@@ -245,6 +251,8 @@ static char *resolv_conf(json_t *hc, bool host_net)
                         fprintf(f, " %s", json_string_value(v) ?: "");
                 fputc('\n', f);
         }
+        if (embedded && json_array_size(opts) == 0)
+                fputs("options ndots:0\n", f);
         if (json_array_size(opts)) {
                 fputs("options", f);
                 json_array_foreach (opts, i, v)
@@ -255,8 +263,9 @@ static char *resolv_conf(json_t *hc, bool host_net)
         return out;
 }
 
-static char *hosts_file(json_t *hc, bool host_net)
+static char *hosts_file(json_t *config, bool host_net, json_t *self_ips)
 {
+        json_t *hc = json_object_get(config, "HostConfig");
         char *out = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&out, &len);
@@ -278,6 +287,17 @@ static char *hosts_file(json_t *hc, bool host_net)
                 if (c)
                         fprintf(f, "%s\t%.*s\n", c + 1, (int)(c - s), s);
         }
+        /* dockerd: the container's own addresses last, with its hostname (and FQDN). */
+        const char *hn = json_string_value(json_object_get(config, "Hostname"));
+        const char *dom = json_string_value(json_object_get(config, "Domainname"));
+        json_array_foreach (self_ips, i, v) {
+                if (hn == NULL || *hn == '\0')
+                        break;
+                if (dom && *dom)
+                        fprintf(f, "%s\t%s.%s %s\n", json_string_value(v), hn, dom, hn);
+                else
+                        fprintf(f, "%s\t%s\n", json_string_value(v), hn);
+        }
         fclose(f);
         return out;
 }
@@ -295,11 +315,31 @@ int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **
         int r = fs_write_file(path, hn, strlen(hn), err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *hosts = hosts_file(hc, host_net);
+        _cleanup_free_ char *hosts = hosts_file(config, host_net, NULL);
         snprintf(path, sizeof(path), "%s/hosts", container_dir);
         if ((r = fs_write_file(path, hosts ? hosts : "", hosts ? strlen(hosts) : 0, err)) < 0)
                 return r;
-        _cleanup_free_ char *resolv = resolv_conf(hc, host_net);
+        _cleanup_free_ char *resolv = resolv_conf(hc, host_net, false);
         snprintf(path, sizeof(path), "%s/resolv.conf", container_dir);
+        return fs_write_file(path, resolv ? resolv : "", resolv ? strlen(resolv) : 0, err);
+}
+
+int eng_spec_write_hosts(json_t *config, const char *container_dir, json_t *self_ips,
+                         struct gerr **err)
+{
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/hosts", container_dir);
+        _cleanup_free_ char *hosts = hosts_file(config, false, self_ips);
+        /* In place: the file is bind-mounted into the container already. */
+        return fs_write_file(path, hosts ? hosts : "", hosts ? strlen(hosts) : 0, err);
+}
+
+int eng_spec_write_resolv(json_t *config, const char *container_dir, bool embedded,
+                          struct gerr **err)
+{
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/resolv.conf", container_dir);
+        _cleanup_free_ char *resolv = resolv_conf(json_object_get(config, "HostConfig"), false,
+                                                  embedded);
         return fs_write_file(path, resolv ? resolv : "", resolv ? strlen(resolv) : 0, err);
 }

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/unixaddr.h"
 #include "engine/engine_internal.h"
+#include "engine/net_internal.h"
 #include "engine/shim.h"
 #include "image/image.h"
 #include "runtime/runtime.h"
@@ -240,6 +241,10 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
                 eng_ctr_free(c);
                 return r;
         }
+        if ((r = eng_net_validate(e, c->config, err)) < 0) {
+                eng_ctr_free(c);
+                return r;
+        }
         json_t *hc = json_object_get(c->config, "HostConfig");
         const char *net = json_string_value(json_object_get(hc, "NetworkMode"));
         if (net && strncmp(net, "container:", 10) == 0) {
@@ -368,6 +373,7 @@ static void exit_tail(struct eng *e, struct eng_ctr *c, struct eng_exit ex)
 {
         log_debug("container %.12s: exited with %d", c->id, ex.code);
         unmount_rootfs(e, c->id);
+        eng_net_release(e, c);
         pthread_mutex_lock(&e->lock);
         record_exit(e, c, &ex);
         c->waiter = false;
@@ -620,6 +626,9 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
                 r = mount_rootfs(e, id, image_id, autoremove, err);
         if (r >= 0)
                 r = make_workdir(e, id, config, spec, err);
+        _cleanup_json_ json_t *net_plan = NULL;
+        if (r >= 0)
+                r = eng_net_prepare(e, c, &net_plan, err);
         if (r < 0) {
                 unmount_rootfs(e, id);
                 start_failed(e, c, err);
@@ -651,7 +660,17 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
         log_debug("container %.12s: rootfs mounted, spawning its shim", id);
         r = eng_shim_spawn(&so, &shim_pid, &pid, err);
         log_debug("container %.12s: created by shim %d", id, (int)shim_pid);
+        if (r >= 0 && (r = eng_net_plumb(e, c, net_plan, pid, err)) < 0) {
+                log_debug("container %.12s: network: %s", id, err && *err ? (*err)->msg : "");
+                /* The created container goes with its shim; nothing of it was started. */
+                eng_shim_kill(e->exec_root, id, SIGKILL, NULL);
+                struct eng_exit ex;
+                _cleanup_free_ char *xp = ctr_file(e, id, "exit.json");
+                eng_shim_wait(e->exec_root, id, xp, &ex, NULL);
+        }
+        log_debug("container %.12s: network ready", id);
         if (r < 0) {
+                eng_net_release(e, c);
                 unmount_rootfs(e, id);
                 start_failed(e, c, err);
                 pthread_mutex_lock(&e->lock);

@@ -8,6 +8,7 @@
 
 #include "common/cleanup.h"
 #include "engine/engine_internal.h"
+#include "engine/net_internal.h"
 #include "image/image.h"
 
 static const char *const config_keys[] = {
@@ -95,14 +96,7 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c)
                 c->finished_at[0] ? c->finished_at : "0001-01-01T00:00:00Z");
         if (c->health != NULL)
                 json_object_set(state, "Health", c->health);
-        json_t *netset = json_pack(
-                "{s:s, s:s, s:s, s:{}, s:b, s:s, s:i, s:n, s:n, s:s, s:s, s:s, s:i, s:s, s:i, s:s,"
-                " s:s, s:{}}",
-                "Bridge", "", "SandboxID", "", "SandboxKey", "", "Ports", "HairpinMode", 0,
-                "LinkLocalIPv6Address", "", "LinkLocalIPv6PrefixLen", 0, "SecondaryIPAddresses",
-                "SecondaryIPv6Addresses", "EndpointID", "", "Gateway", "", "GlobalIPv6Address", "",
-                "GlobalIPv6PrefixLen", 0, "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
-                "MacAddress", "", "Networks");
+        json_t *netset = eng_net_settings(e, c);
         return json_pack(
                 "{s:s, s:s, s:O, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s,"
                 " s:s, s:s, s:n, s:O, s:{s:{s:s, s:s, s:s}, s:s}, s:o, s:o, s:o}",
@@ -351,19 +345,23 @@ int eng_container_list(struct eng *e, bool all, json_t *filters, json_t **out,
                 status_text(c, status, sizeof(status));
                 snprintf(name, sizeof(name), "/%s", c->name);
                 json_t *hc = json_object_get(c->config, "HostConfig");
+                json_t *ns = eng_net_settings(e, c);
                 json_t *labels = json_object_get(c->config, "Labels");
                 labels = json_is_object(labels) ? json_incref(labels) : json_object();
                 json_array_append_new(
                         list,
-                        json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:o, s:s, s:s,"
-                                  " s:{s:s}, s:{s:{}}, s:o}",
+                        json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s,"
+                                  " s:{s:s}, s:{s:o}, s:o}",
                                   "Id", c->id, "Names", name, "Image", c->image_ref, "ImageID",
                                   c->image_id, "Command", command ? command : "", "Created",
-                                  (json_int_t)parse_time(c->created), "Ports", "Labels",
+                                  (json_int_t)parse_time(c->created), "Ports", eng_net_ps_ports(c), "Labels",
                                   labels, "State", status_of(c),
                                   "Status", status, "HostConfig", "NetworkMode",
                                   json_string_value(json_object_get(hc, "NetworkMode")) ?: "bridge",
-                                  "NetworkSettings", "Networks", "Mounts", mounts_of(hc)));
+                                  "NetworkSettings", "Networks",
+                                  json_incref(json_object_get(ns, "Networks")), "Mounts",
+                                  mounts_of(hc)));
+                json_decref(ns);
                 free(command);
         }
         pthread_mutex_unlock(&e->lock);

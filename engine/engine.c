@@ -9,7 +9,9 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "engine/engine_internal.h"
+#include "engine/net_internal.h"
 #include "image/image.h"
+#include "image/registry.h"
 
 static char *join(const char *a, const char *b)
 {
@@ -33,6 +35,7 @@ static void eng_free(struct eng *e)
                 db_close(e->db);
         eng_events_free(e);
         eng_exec_free_all(e);
+        eng_net_close(e);
         pthread_cond_destroy(&e->cond);
         pthread_mutex_destroy(&e->lock);
         free(e->root);
@@ -73,10 +76,16 @@ int eng_open(const struct eng_config *cfg, struct eng **out, struct gerr **err)
                 goto fail;
         if ((r = img_store_open(e->db, e->root, &e->images, err)) < 0)
                 goto fail;
-        if ((r = eng_store_init(e, err)) < 0 || (r = eng_store_load(e, err)) < 0)
+        if (cfg->registry != NULL &&
+            (r = img_registry_configure(e->images, cfg->registry, err)) < 0)
+                goto fail;
+        if ((r = eng_store_init(e, err)) < 0 || (r = eng_store_load(e, err)) < 0 ||
+            (r = eng_net_open(e, cfg, err)) < 0)
                 goto fail;
         eng_lifecycle_adopt(e);
         eng_trash_sweep(e);
+        /* Bridges and rules again (idempotent) before any container starts. */
+        eng_net_start(e);
         /* As dockerd: always, and unless-stopped when not stopped by hand, come back. */
         eng_restart_at_boot(e);
         *out = e;

@@ -11,9 +11,16 @@
  * ENOENT -> 404 ("No such container: x", "No such image: x"), EEXIST/EBUSY -> 409 (conflict),
  * EINVAL -> 400, ENOTSUP -> 501, anything else -> 500. Messages are Docker's where it has one. */
 
+struct img_registry_config;
+
 struct eng_config {
         const char *root;      /* /var/lib/gantry: gantry.db, blobs/, layers/, containers/ */
         const char *exec_root; /* /run/gantry: shim sockets, runtime state */
+        const struct img_registry_config *registry; /* insecure, mirrors, certs dir; or NULL */
+        const char *network_prefix; /* names of the default bridge (<prefix>0), user bridges
+                                     * (<prefix>-<id>) and the nftables tables; "gantry" */
+        const char *bridge;         /* the default bridge's name, when not <prefix>0 */
+        const char *bip;            /* the default bridge's address/prefix, when not picked */
 };
 
 struct eng;
@@ -188,3 +195,19 @@ int eng_containers_prune(struct eng *e, json_t *filters, json_t **out, struct ge
 /* POST /images/prune: unused images (dangling ones unless filters say dangling=false);
  * *out = {"ImagesDeleted": [{"Untagged"}|{"Deleted"}] or null, "SpaceReclaimed": bytes}. */
 int eng_images_prune(struct eng *e, json_t *filters, json_t **out, struct gerr **err);
+
+/* ---- networks (network.c, net_endpoint.c): dockerd's shapes and messages ---- */
+/* GET /networks: filters name, id, driver, type (builtin|custom), scope, label, dangling. */
+int eng_network_list(struct eng *e, json_t *filters, json_t **out, struct gerr **err);
+/* By name, full id or unique id prefix; ENOENT "network x not found". */
+int eng_network_inspect(struct eng *e, const char *ref, json_t **out, struct gerr **err);
+/* POST /networks/create body; EEXIST for a taken name, ENOENT for an unknown driver. */
+int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr **err);
+/* EPERM (403) for a built-in network or one with active endpoints. */
+int eng_network_remove(struct eng *e, const char *ref, struct gerr **err);
+/* {"NetworksDeleted": [...] or null} of the unused user networks matching filters. */
+int eng_network_prune(struct eng *e, json_t *filters, json_t **out, struct gerr **err);
+/* POST /networks/{id}/connect and disconnect: body {Container, EndpointConfig} / {Container,
+ * Force}; a running container gets (loses) its interface at once. */
+int eng_network_connect(struct eng *e, const char *ref, json_t *body, struct gerr **err);
+int eng_network_disconnect(struct eng *e, const char *ref, json_t *body, struct gerr **err);

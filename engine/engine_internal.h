@@ -61,6 +61,7 @@ struct eng {
         struct eng_events *events; /* events.c: the ring and its subscribers */
         struct eng_exec *execs;    /* exec.c: exec instances, newest first */
         bool closing;              /* eng_shutdown: blocked waits give up */
+        struct eng_netmgr *net;    /* network.c: networks, endpoints, rules */
 };
 
 /* ---- container_store.c (callers hold e->lock unless noted) ---- */
@@ -113,6 +114,12 @@ int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err
 json_t *eng_spec_command(json_t *config);
 /* Write hostname, hosts and resolv.conf into container_dir for the merged config. */
 int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **err);
+/* resolv.conf again: embedded, the resolver's 127.0.0.11 (searches and options kept). */
+int eng_spec_write_resolv(json_t *config, const char *container_dir, bool embedded,
+                          struct gerr **err);
+/* hosts again with the container's own addresses (self_ips: strings) after its hostname. */
+int eng_spec_write_hosts(json_t *config, const char *container_dir, json_t *self_ips,
+                         struct gerr **err);
 
 /* ---- container_lifecycle.c ---- */
 /* Adopt the containers the store says are running (at open). */

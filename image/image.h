@@ -21,15 +21,23 @@ int img_normalize(const char *ref, char **out, struct gerr **err);
 char *img_familiar(const char *normalized);
 
 /* POST /images/load: a Docker archive (docker save format, legacy manifest.json and the OCI
- * layout docker 25+ writes) read from fd. *loaded gets Docker's lines, e.g.
- * ["Loaded image: busybox:latest"] or ["Loaded image ID: sha256:..."]. */
+ * layout docker 25+ writes) or a plain OCI image layout archive (skopeo's oci-archive: names from
+ * the io.containerd.image.name or org.opencontainers.image.ref.name annotations, indexes resolved
+ * to linux/<host arch>) read from fd. Nothing is registered unless every image of it loads.
+ * *loaded gets Docker's lines, e.g. ["Loaded image: busybox:latest"] or
+ * ["Loaded image ID: sha256:..."]. */
 int img_load(struct img_store *s, int fd, json_t **loaded, struct gerr **err);
 /* POST /images/create?fromSrc=-: a rootfs tar (maybe gzip/zstd) from fd becomes a one-layer
  * image; repo_tag may be NULL (untagged). *id_out = "sha256:...". */
 int img_import(struct img_store *s, int fd, const char *repo_tag, char **id_out,
                struct gerr **err);
-/* GET /images/get: Docker archive of the refs written to fd. */
-int img_save(struct img_store *s, const char *const *refs, size_t n, int fd, struct gerr **err);
+/* GET /images/get: the refs written to fd as docker save's archive (manifest.json and the OCI
+ * layout docker 25+ writes, ref.name annotations naming the tag), or as a plain OCI image layout
+ * (no manifest.json; ref.name annotations "name:tag", as skopeo's oci-archive:FILE:NAME:TAG
+ * reads them). */
+enum img_save_format { IMG_SAVE_DOCKER, IMG_SAVE_OCI };
+int img_save(struct img_store *s, const char *const *refs, size_t n, enum img_save_format format,
+             int fd, struct gerr **err);
 
 /* A name, short id, full id or digest to the full image id ("sha256:<64 hex>").
  * ENOENT: "No such image: <ref>". */

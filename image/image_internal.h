@@ -19,6 +19,8 @@ struct img_store {
         sqlite3 *db;
         char *root;           /* realpath of the store root */
         pthread_mutex_t lock; /* serializes every write (blobs, layers, rows) */
+        struct reg_settings *registry; /* image/registry_http.c; NULL: docker's defaults */
+        int pulls;            /* pulls writing blobs and layers unlocked: img_gc waits */
 };
 
 /* A blob being written: temp file in blobs/sha256/, hashed as it is written. */
@@ -68,6 +70,11 @@ void img_chain_id(const char *prev_hex, const char *diff_hex, char out[IMG_HEX_L
 int img_layer_unpack(struct img_store *s, const char *diff_hex, const char *chain_hex,
                      int64_t *size, struct gerr **err);
 
+/* The same from a tar opened for reading (the caller's source: a pull's stream). */
+struct archive;
+int img_layer_unpack_archive(struct img_store *s, struct archive *a, const char *chain_hex,
+                             int64_t *size, struct gerr **err);
+
 /* One layer of an image being registered. */
 struct img_layer_ref {
         char diff[IMG_HEX_LEN + 1];
@@ -96,3 +103,37 @@ int img_remove_locked(struct img_store *s, const char *ref, bool force, img_user
                       void *arg, json_t *deleted, struct gerr **err);
 /* Unix seconds of an RFC 3339 time ("2024-01-02T03:04:05.123Z"), 0 if unparsable. */
 int64_t img_parse_time(const char *s);
+
+/* ---- oci_index.c: an OCI image layout's index.json down to image manifests ---- */
+
+/* A descriptor (OCI image-spec descriptor.md): digest "sha256:<hex>", size, media type. */
+struct img_oci_desc {
+        char digest[IMG_HEX_LEN + 8];
+        int64_t size;
+        char media_type[128]; /* "" when the descriptor has none */
+};
+/* One image of a layout: its manifest, config and layers, and the names (normalized) that the
+ * index.json entry gives it (NULL-terminated, maybe empty). */
+struct img_oci_image {
+        char manifest[IMG_HEX_LEN + 8];
+        struct img_oci_desc config;
+        struct img_oci_desc *layers;
+        size_t n_layers;
+        char **names;
+};
+/* Where the layout's blobs come from: get fills *buf (malloc'd, at most max bytes) with the blob
+ * of d, checked against d's digest and size; a missing or wrong blob is an error naming it. */
+struct img_oci_src {
+        int (*get)(void *ud, const struct img_oci_desc *d, size_t max, char **buf, size_t *len,
+                   struct gerr **err);
+        void *ud;
+};
+/* index.json (text) to its images: each top-level entry is one image (an entry for another
+ * platform is skipped), a nested or multi-platform index resolves to linux/<host arch>.
+ * Schema 1, unknown media types, other digest algorithms and loops are refused (EINVAL/ELOOP,
+ * ENOENT when no manifest fits the platform), the message naming the digest. */
+int img_oci_read_index(const char *text, size_t len, const struct img_oci_src *src,
+                       struct img_oci_image **out, size_t *n, struct gerr **err);
+void img_oci_images_free(struct img_oci_image *v, size_t n);
+/* This build's GOARCH name ("amd64"). */
+const char *img_oci_host_arch(void);

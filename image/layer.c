@@ -180,18 +180,14 @@ static int copy_data(struct archive *a, struct archive *w, struct gerr **err)
         }
 }
 
-static int unpack_into(const char *blob, const char *dir, int64_t *size, struct gerr **err)
+static int unpack_into(struct archive *a, const char *dir, int64_t *size, struct gerr **err)
 {
         _cleanup_close_ int rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return gerr_set(err, errno, "open %s", dir);
-        _cleanup_archive_ struct archive *a = archive_read_new();
         _cleanup_warchive_ struct archive *w = archive_write_disk_new();
-        if (a == NULL || w == NULL)
+        if (w == NULL)
                 return gerr_set(err, ENOMEM, "archive");
-        archive_read_support_filter_all(a);
-        archive_read_support_format_tar(a);
-        archive_read_support_format_empty(a);
         /* Absolute paths are ours (dir + cleaned entry path), so NOABSOLUTEPATHS cannot be on;
          * clean_path already refuses ".." and SECURE_SYMLINKS refuses writes through symlinks
          * (no EXTRACT_UNLINK: with it libarchive would silently replace the symlink instead). */
@@ -199,8 +195,6 @@ static int unpack_into(const char *blob, const char *dir, int64_t *size, struct 
                                               ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                                               ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
                                               ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_TIME);
-        if (archive_read_open_filename(a, blob, BLOCK) != ARCHIVE_OK)
-                return img_errf(err, EINVAL, "read layer: %s", archive_error_string(a));
         int64_t total = 0;
         struct archive_entry *e;
         int rc;
@@ -273,6 +267,30 @@ static int64_t tar_size(const char *blob)
         return total;
 }
 
+int img_layer_unpack_archive(struct img_store *s, struct archive *a, const char *chain_hex,
+                             int64_t *size, struct gerr **err)
+{
+        _cleanup_free_ char *dst = img_layer_path(s, chain_hex);
+        if (dst == NULL)
+                return gerr_set(err, ENOMEM, "layer");
+        char tmp[4096];
+        snprintf(tmp, sizeof(tmp), "%s/layers/.tmp-XXXXXX", s->root);
+        if (mkdtemp(tmp) == NULL)
+                return gerr_set(err, errno, "mkdtemp %s", tmp);
+        chmod(tmp, 0755);
+        int r = unpack_into(a, tmp, size, err);
+        if (r >= 0 && rename(tmp, dst) < 0) {
+                /* Another pull of the same layer got there first: its copy is as good. */
+                if ((errno == ENOTEMPTY || errno == EEXIST) && fs_exists(dst))
+                        fs_rm_rf(tmp);
+                else
+                        r = gerr_set(err, errno, "rename %s", dst);
+        }
+        if (r < 0)
+                fs_rm_rf(tmp);
+        return r;
+}
+
 int img_layer_unpack(struct img_store *s, const char *diff_hex, const char *chain_hex,
                      int64_t *size, struct gerr **err)
 {
@@ -284,18 +302,19 @@ int img_layer_unpack(struct img_store *s, const char *diff_hex, const char *chai
                 *size = tar_size(blob);
                 return 0;
         }
-        char tmp[4096];
-        snprintf(tmp, sizeof(tmp), "%s/layers/.tmp-XXXXXX", s->root);
-        if (mkdtemp(tmp) == NULL)
-                return gerr_set(err, errno, "mkdtemp %s", tmp);
-        chmod(tmp, 0755);
-        int r = unpack_into(blob, tmp, size, err);
-        if (r >= 0 && rename(tmp, dst) < 0)
-                r = gerr_set(err, errno, "rename %s", dst);
-        if (r < 0) {
-                fs_rm_rf(tmp);
+        _cleanup_archive_ struct archive *a = archive_read_new();
+        if (a == NULL)
+                return gerr_set(err, ENOMEM, "archive");
+        archive_read_support_filter_all(a);
+        archive_read_support_format_tar(a);
+        archive_read_support_format_empty(a);
+        int r;
+        if (archive_read_open_filename(a, blob, BLOCK) != ARCHIVE_OK)
+                r = img_errf(err, EINVAL, "read layer: %s", archive_error_string(a));
+        else
+                r = img_layer_unpack_archive(s, a, chain_hex, size, err);
+        if (r < 0)
                 return gerr_wrap(err, "unpack layer sha256:%s", img_hex(diff_hex));
-        }
         return 0;
 }
 

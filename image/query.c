@@ -8,12 +8,14 @@
 #include "common/cleanup.h"
 #include "common/db.h"
 #include "image/image_internal.h"
+#include "image/registry.h"
 
 struct img_row {
         char *id;
         json_t *config;
         int64_t size;
         char **tags;    /* normalized names */
+        char **digests; /* repo digests: normalized name@sha256:... */
         json_t *layers; /* [{chain, diff, size}] bottom first */
 };
 
@@ -22,6 +24,7 @@ static void img_row_clear(struct img_row *row)
         free(row->id);
         json_decref(row->config);
         strv_free(row->tags);
+        strv_free(row->digests);
         json_decref(row->layers);
         memset(row, 0, sizeof(*row));
 }
@@ -56,6 +59,9 @@ static int row_fill(struct img_store *s, sqlite3_stmt *st, struct img_row *row, 
                 row->config = json_object();
         row->size = sqlite3_column_int64(st, 2);
         int r = img_tags_of(s, row->id, &row->tags, err);
+        if (r < 0)
+                return r;
+        r = img_repo_digests_of(s, row->id, &row->digests, err);
         if (r < 0)
                 return r;
         return row_layers(s, row, err);
@@ -189,8 +195,9 @@ static json_t *list_entry(struct img_row *row, const char **refs, size_t nrefs)
         json_t *labels = json_object_get(cfg, "Labels");
         int64_t created =
             img_parse_time(json_string_value(json_object_get(row->config, "created")));
-        return json_pack("{s:s, s:s, s:o, s:[], s:I, s:I, s:I, s:I, s:O, s:I}", "Id", row->id,
-                         "ParentId", "", "RepoTags", tags, "RepoDigests", "Created",
+        return json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:O, s:I}", "Id", row->id,
+                         "ParentId", "", "RepoTags", tags, "RepoDigests",
+                         familiar_tags(row->digests), "Created",
                          (json_int_t)created, "Size", (json_int_t)row->size, "SharedSize",
                          (json_int_t)-1, "VirtualSize", (json_int_t)row->size, "Labels",
                          json_is_object(labels) ? labels : json_null(), "Containers",
@@ -299,9 +306,10 @@ int img_inspect(struct img_store *s, const char *ref, json_t **out, struct gerr 
         json_t *ccfg = json_object_get(c, "container_config");
         json_t *cfg = json_object_get(c, "config");
         *out =
-            json_pack("{s:s, s:o, s:[], s:s, s:o, s:o, s:o, s:O, s:o, s:o, s:O, s:o, s:o,"
+            json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:O, s:o, s:o, s:O, s:o, s:o,"
                       " s:I, s:I, s:{s:s, s:o}, s:{s:s, s:o}, s:{s:s}}",
-                      "Id", row.id, "RepoTags", familiar_tags(row.tags), "RepoDigests", "Parent",
+                      "Id", row.id, "RepoTags", familiar_tags(row.tags), "RepoDigests",
+                      familiar_tags(row.digests), "Parent",
                       "", "Comment", str_or_empty(c, "comment"), "Created",
                       str_or_empty(c, "created"), "Container", str_or_empty(c, "container"),
                       "ContainerConfig", json_is_object(ccfg) ? ccfg : json_null(), "DockerVersion",

@@ -170,6 +170,9 @@ int img_resolve_ex(struct img_store *s, const char *ref, char **id_out, bool *by
                 _cleanup_free_ char *norm = NULL;
                 if (!prefixed && img_normalize(ref, &norm, NULL) == 0) {
                         lookup_id(s, "SELECT image_id FROM tags WHERE name = ?", norm, &id, &count);
+                        if (count == 0 && strchr(norm, '@') != NULL)
+                                lookup_id(s, "SELECT image_id FROM repo_digests WHERE name = ?",
+                                          norm, &id, &count);
                         *by_name = count == 1;
                 }
                 if (count == 0 && img_is_hex(hex, 1, 63)) {

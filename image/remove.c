@@ -78,13 +78,18 @@ static void sweep_dir(struct img_store *s, const char *dir, const char *sql, jso
 void img_gc(struct img_store *s, json_t *deleted)
 {
         _cleanup_free_ char *layers = NULL, *blobs = NULL;
+        /* A pull or push writes blobs and layers without the lock: sweep after it. */
+        if (s->pulls > 0)
+                return;
         if (asprintf(&layers, "%s/layers", s->root) < 0 ||
             asprintf(&blobs, "%s/blobs/sha256", s->root) < 0)
                 return;
         sweep_dir(s, layers, "SELECT COUNT(*) FROM image_layers WHERE chain_id = ?", deleted);
         sweep_dir(s, blobs,
                   "SELECT (SELECT COUNT(*) FROM images WHERE id = ?1) +"
-                  " (SELECT COUNT(*) FROM image_layers WHERE diff_id = ?1)",
+                  " (SELECT COUNT(*) FROM image_layers WHERE diff_id = ?1) +"
+                  " (SELECT COUNT(*) FROM layer_dist WHERE digest = ?1 AND diff_id IN"
+                  " (SELECT diff_id FROM image_layers))",
                   NULL);
 }
 
@@ -147,11 +152,14 @@ int img_remove_locked(struct img_store *s, const char *ref, bool force, img_user
                                         "(must force) - container %.12s is using its referenced "
                                         "image %.12s",
                                         ref, user, hex);
-                r = exec1(s, "DELETE FROM tags WHERE name = ?", name, err);
+                bool digest_ref = strchr(name, '@') != NULL;
+                r = exec1(s, digest_ref ? "DELETE FROM repo_digests WHERE name = ?"
+                                        : "DELETE FROM tags WHERE name = ?",
+                          name, err);
                 if (r < 0)
                         return r;
                 add_untagged(deleted, name);
-                if (ntags > 1 || used)
+                if ((digest_ref ? ntags > 0 : ntags > 1) || used)
                         return 0;
         } else {
                 bool multi = false;
@@ -188,6 +196,8 @@ int img_remove_locked(struct img_store *s, const char *ref, bool force, img_user
                 r = exec1(s, "DELETE FROM images WHERE id = ?", id, err);
         if (r >= 0)
                 r = exec1(s, "DELETE FROM tags WHERE image_id = ?", id, err);
+        if (r >= 0)
+                r = exec1(s, "DELETE FROM repo_digests WHERE image_id = ?", id, err);
         if (r < 0) {
                 db_exec(s->db, "ROLLBACK", NULL);
                 return r;

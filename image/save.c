@@ -1,4 +1,5 @@
-/* docker save: a Docker archive (manifest.json, repositories, OCI layout) written to an fd. */
+/* docker save: a Docker archive (manifest.json, repositories, OCI layout) or a plain OCI image
+ * layout archive (gantry save --format oci) written to an fd. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -181,7 +182,8 @@ static char *oci_manifest(struct save_ctx *c, json_t *img)
         return m ? json_dumps(m, JSON_COMPACT) : NULL;
 }
 
-static int write_archive(struct save_ctx *c, int fd, struct gerr **err)
+static int write_archive(struct save_ctx *c, int fd, enum img_save_format format,
+                         struct gerr **err)
 {
         struct archive *a = archive_write_new();
         if (a == NULL)
@@ -228,6 +230,17 @@ static int write_archive(struct save_ctx *c, int fd, struct gerr **err)
                         const char *name = json_string_value(v);
                         _cleanup_free_ char *fam = img_familiar(name);
                         json_array_append_new(tags, json_string(fam));
+                        /* docker names the tag alone; skopeo's oci-archive:FILE:NAME:TAG looks
+                         * up NAME:TAG, so the OCI form names the image with it */
+                        const char *tag = strrchr(name, ':');
+                        json_array_append_new(
+                            json_object_get(index, "manifests"),
+                            json_pack("{s:s, s:s+, s:i, s:{s:s, s:s}}", "mediaType",
+                                      "application/vnd.oci.image.manifest.v1+json", "digest",
+                                      "sha256:", mhex, "size", (int)strlen(m), "annotations",
+                                      "io.containerd.image.name", name,
+                                      "org.opencontainers.image.ref.name",
+                                      format == IMG_SAVE_OCI ? fam : tag ? tag + 1 : ""));
                         char *colon = strrchr(fam, ':');
                         if (colon != NULL) {
                                 *colon = '\0';
@@ -236,14 +249,6 @@ static int write_archive(struct save_ctx *c, int fd, struct gerr **err)
                                         json_object_set_new(repos, fam, repo = json_object());
                                 json_object_set_new(repo, colon + 1, json_string(img_hex(id)));
                         }
-                        const char *tag = strrchr(name, ':');
-                        json_array_append_new(
-                            json_object_get(index, "manifests"),
-                            json_pack("{s:s, s:s+, s:i, s:{s:s, s:s}}", "mediaType",
-                                      "application/vnd.oci.image.manifest.v1+json", "digest",
-                                      "sha256:", mhex, "size", (int)strlen(m), "annotations",
-                                      "io.containerd.image.name", name,
-                                      "org.opencontainers.image.ref.name", tag ? tag + 1 : ""));
                 }
                 if (json_array_size(names) == 0)
                         json_array_append_new(
@@ -264,11 +269,11 @@ static int write_archive(struct save_ctx *c, int fd, struct gerr **err)
                 r = gerr_set(err, ENOMEM, "save");
         if (r >= 0)
                 r = write_bytes(a, "index.json", itext, err);
-        if (r >= 0)
+        if (r >= 0 && format == IMG_SAVE_DOCKER)
                 r = write_bytes(a, "manifest.json", mtext, err);
         if (r >= 0)
                 r = write_bytes(a, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", err);
-        if (r >= 0 && json_object_size(repos) > 0)
+        if (r >= 0 && format == IMG_SAVE_DOCKER && json_object_size(repos) > 0)
                 r = write_bytes(a, "repositories", rtext, err);
         if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
                 r = gerr_set(err, EIO, "save: %s", archive_error_string(a));
@@ -276,14 +281,15 @@ static int write_archive(struct save_ctx *c, int fd, struct gerr **err)
         return r;
 }
 
-int img_save(struct img_store *s, const char *const *refs, size_t n, int fd, struct gerr **err)
+int img_save(struct img_store *s, const char *const *refs, size_t n, enum img_save_format format,
+             int fd, struct gerr **err)
 {
         struct save_ctx c = {.images = json_array()};
         pthread_mutex_lock(&s->lock);
         int r = collect(s, refs, n, &c, err);
         pthread_mutex_unlock(&s->lock);
         if (r >= 0)
-                r = write_archive(&c, fd, err);
+                r = write_archive(&c, fd, format, err);
         save_ctx_clear(&c);
         return r;
 }

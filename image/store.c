@@ -14,6 +14,7 @@
 #include "common/db.h"
 #include "common/fsutil.h"
 #include "image/image_internal.h"
+#include "image/registry_internal.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS images (id TEXT PRIMARY KEY, config TEXT, created TEXT,"
@@ -22,7 +23,14 @@ static const char schema[] =
     " diff_id TEXT, size INTEGER);"
     "CREATE INDEX IF NOT EXISTS image_layers_image ON image_layers(image_id);"
     "CREATE INDEX IF NOT EXISTS image_layers_chain ON image_layers(chain_id);"
-    "CREATE TABLE IF NOT EXISTS tags (name TEXT PRIMARY KEY, image_id TEXT);";
+    "CREATE TABLE IF NOT EXISTS tags (name TEXT PRIMARY KEY, image_id TEXT);"
+    /* Registries: name@digest of pulled and pushed images, and the compressed blob each
+     * layer has in a repository (for pushes: existence checks, mounts, no re-compression). */
+    "CREATE TABLE IF NOT EXISTS repo_digests (name TEXT PRIMARY KEY, image_id TEXT);"
+    "CREATE INDEX IF NOT EXISTS repo_digests_image ON repo_digests(image_id);"
+    "CREATE TABLE IF NOT EXISTS layer_dist (diff_id TEXT, digest TEXT, media_type TEXT,"
+    " size INTEGER, repo TEXT, PRIMARY KEY (diff_id, digest, repo));"
+    "CREATE INDEX IF NOT EXISTS layer_dist_digest ON layer_dist(digest);";
 
 int img_errf(struct gerr **err, int errnum, const char *fmt, ...)
 {
@@ -71,6 +79,12 @@ void img_store_close(struct img_store *s)
         if (s == NULL)
                 return;
         pthread_mutex_destroy(&s->lock);
+        if (s->registry != NULL) {
+                strv_free(s->registry->insecure);
+                strv_free(s->registry->mirrors);
+                free(s->registry->certs_dir);
+                free(s->registry);
+        }
         free(s->root);
         free(s);
 }

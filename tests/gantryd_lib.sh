@@ -24,6 +24,9 @@ E2E_PID=
 E2E_LOG=
 E2E_CGROUP_PARENT=
 E2E_CONTAINERD_PID=
+# Each test daemon has its own bridge (<prefix>0) and nftables tables (<prefix>), so that test
+# daemons, the one setup.sh runs and other helpers' never share or flush each other's.
+E2E_NETPREFIX=
 
 dk() { timeout -k 5 "${DK_TIMEOUT:-60}" "$DOCKER" "$@"; }
 
@@ -75,16 +78,37 @@ e2e_mktmp() {
 e2e_state() {
 	local v
 	for v in TARGET E2E_TMP E2E_SOCK E2E_PID E2E_LOG E2E_CGROUP_PARENT E2E_CGROUP_PARENT_REL \
-		E2E_CONTAINERD_PID E2E_OPT_EXISTED; do
+		E2E_CONTAINERD_PID E2E_OPT_EXISTED E2E_NETPREFIX; do
 		printf '%s=%q; ' "$v" "${!v:-}"
 	done
 	printf 'export DOCKER_HOST=%q DOCKER_CONFIG=%q; ' "unix://$E2E_SOCK" "$E2E_TMP/client"
 }
 
+# gantryd's --network-prefix for this test file: 1-8 lower-case letters and digits.
+e2e_netprefix() { printf 'gt%x' $((($$ * 7919 + RANDOM) % 0xffffff)); }
+
+# The bridges and nftables tables of a stopped test gantryd (they outlive it on purpose: its
+# containers keep their network across a daemon restart).
+e2e_net_cleanup() {
+	[[ -n $E2E_NETPREFIX ]] || return 0
+	local l
+	for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' |
+		grep -E "^${E2E_NETPREFIX}(0|-)"); do
+		ip link del "$l" 2>/dev/null
+	done
+	nft delete table inet "$E2E_NETPREFIX" 2>/dev/null
+	nft delete table bridge "$E2E_NETPREFIX" 2>/dev/null
+	return 0
+}
+
 start_gantryd() {
 	e2e_mktmp
 	E2E_CGROUP_PARENT_REL=gantry
+	E2E_NETPREFIX=$(e2e_netprefix)
+	# GANTRYD_ARGS: more flags, split on spaces (--insecure-registry H --certs-dir D).
+	# shellcheck disable=SC2086
 	"$GANTRYD" --host "unix://$E2E_SOCK" --root "$E2E_TMP/root" --exec-root "$E2E_TMP/x" \
+		--network-prefix "$E2E_NETPREFIX" ${GANTRYD_ARGS:-} \
 		--pidfile "$E2E_TMP/daemon.pid" --log-level "${GANTRYD_LOG_LEVEL:-debug}" \
 		> "$E2E_LOG" 2>&1 </dev/null &
 	E2E_PID=$!
@@ -99,7 +123,9 @@ e2e_crash() {
 
 # The same gantryd again on the same roots and socket (main shell, not inside t_run).
 e2e_restart() {
+	# shellcheck disable=SC2086
 	"$GANTRYD" --host "unix://$E2E_SOCK" --root "$E2E_TMP/root" --exec-root "$E2E_TMP/x" \
+		--network-prefix "$E2E_NETPREFIX" ${GANTRYD_ARGS:-} \
 		--pidfile "$E2E_TMP/daemon.pid" --log-level "${GANTRYD_LOG_LEVEL:-debug}" \
 		>> "$E2E_LOG" 2>&1 </dev/null &
 	E2E_PID=$!
@@ -115,12 +141,13 @@ start_dockerd() {
 	printf '{"deprecated-key-path": "%s"}\n' "$E2E_TMP/key.json" > "$E2E_TMP/daemon.json"
 	# As tests/compat/dockerd.sh: its own containerd under --exec-root/--data-root, no bridge,
 	# no iptables, cgroupfs under a private parent, /etc/docker untouched.
+	# shellcheck disable=SC2086
 	dockerd --config-file "$E2E_TMP/daemon.json" --data-root "$E2E_TMP/root" \
 		--exec-root "$E2E_TMP/exec" --pidfile "$E2E_TMP/daemon.pid" -H "unix://$E2E_SOCK" \
 		--bridge none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false \
 		--storage-driver "${DOCKER_STORAGE_DRIVER:-overlay2}" \
 		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$E2E_CGROUP_PARENT_REL" \
-		> "$E2E_LOG" 2>&1 </dev/null &
+		${DOCKERD_ARGS:-} > "$E2E_LOG" 2>&1 </dev/null &
 	E2E_PID=$!
 	e2e_wait_ping || return 1
 	# /_ping answers before the API is fully up on dockerd: wait for version too.
@@ -232,6 +259,7 @@ e2e_stop() {
 		fi
 	done
 	[[ ${#left[@]} -gt 0 ]] && problems+=("left running: ${left[*]}")
+	[[ $TARGET == gantryd ]] && e2e_net_cleanup
 	for id in "${ids[@]}"; do
 		cg=$(e2e_cgroup_dir memory "$id")
 		[[ -d $cg ]] && problems+=("cgroup $cg remains") && rmdir "$cg" 2>/dev/null

@@ -38,6 +38,7 @@ struct cli_req {
          * sees the body cut short). */
         int (*upload_end)(void *ud);
         void *upload_ud;
+        const char *headers; /* extra header lines, each ending in \r\n (X-Registry-Auth) */
 };
 
 struct cli_resp {
@@ -82,6 +83,11 @@ char *cli_escape(const char *s);
 /* One call whose reply must have status want (0: any 2xx); *out (when out is non-NULL) gets
  * the parsed body, NULL when empty. -1 after printing the daemon's or the connection's error. */
 int cli_call_json(const char *method, const char *path, json_t *body, long want, json_t **out);
+/* A streamed GET: the body straight to fd (never held in memory); an error body is collected by
+ * the client and printed as docker does. 0, or 1. */
+int cli_stream_get(const char *path, int fd);
+/* The same with the body given to sink (called only for a 200 answer). */
+int cli_stream_sink(const char *path, cli_sink_fn sink, void *ud);
 /* Adds a --filter "name=value" to filters ({"name": {"value": true}}); -1 after printing
  * docker's message for a bad format (flag: the flag's name as docker prints it). */
 int cli_filter_add(json_t *filters, const char *flag, const char *arg);
@@ -148,6 +154,8 @@ int cmd_inspect(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+/* cmd_save.c */
+int cmd_save(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_image_inspect(int argc, char **argv);
@@ -164,6 +172,15 @@ int cmd_diff(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_container_prune(int argc, char **argv);
 int cmd_image_prune(int argc, char **argv);
+/* cmd_registry.c */
+int cmd_pull(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+/* cmd_network.c */
+int cmd_network(int argc, char **argv);
+int cmd_port(int argc, char **argv);
 /* cmd_exec.c */
 int cmd_exec(int argc, char **argv);
 /* cmd_observe.c */

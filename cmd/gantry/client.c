@@ -136,8 +136,9 @@ static int send_request(int fd, const struct cli_req *req)
                          req->body ? req->body_len : 0);
         int n = snprintf(head, sizeof(head),
                          "%s /v%s%s HTTP/1.1\r\nHost: docker\r\nUser-Agent: gantry-cli/" CLI_VERSION
-                         "\r\nConnection: close\r\n%s%s\r\n",
-                         req->method, api_version, req->path, ctype, length);
+                         "\r\nConnection: close\r\n%s%s%s\r\n",
+                         req->method, api_version, req->path, ctype, length,
+                         req->headers ? req->headers : "");
         if (n < 0 || (size_t)n >= sizeof(head)) {
                 fprintf(stderr, "gantry: request too long: %s\n", req->path);
                 return -1;

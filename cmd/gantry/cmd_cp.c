@@ -10,29 +10,6 @@
 #include "cli.h"
 #include "cp.h"
 
-static bool to_fd(const char *buf, size_t len, void *ud)
-{
-        return cli_write_all(*(int *)ud, buf, len) == 0;
-}
-
-/* A streamed GET: the body straight to fd (never held in memory); an error body is collected by
- * the client and printed as docker does. 0, or 1. */
-static int stream_get(const char *path, int fd)
-{
-        struct cli_resp r;
-        struct cli_req req = {
-            .method = "GET", .path = path, .upload_fd = -1, .sink = to_fd, .sink_ud = &fd};
-        if (cli_do(&req, &r) < 0)
-                return 1;
-        int rc = 0;
-        if (r.status != 200) {
-                cli_print_daemon_error(NULL, &r);
-                rc = 1;
-        }
-        cli_resp_free(&r);
-        return rc;
-}
-
 static int usage_error(const char *verb, const char *what)
 {
         fprintf(stderr, "\"gantry %s\" %s.\nSee 'gantry %s --help'.\n", verb, what, verb);
@@ -76,7 +53,7 @@ int cmd_export(int argc, char **argv)
         _cleanup_free_ char *id = cli_escape(argv[first]);
         char path[1024];
         snprintf(path, sizeof(path), "/containers/%s/export", id ? id : "");
-        int rc = stream_get(path, fd);
+        int rc = cli_stream_get(path, fd);
         if (fd != STDOUT_FILENO)
                 close(fd);
         if (rc != 0 && f.output != NULL)

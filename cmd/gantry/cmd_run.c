@@ -13,7 +13,8 @@ enum {
         O_ENTRYPOINT, O_RESTART, O_INIT, O_STOP_SIGNAL, O_STOP_TIMEOUT, O_ULIMIT, O_SYSCTL,
         O_SECURITY_OPT, O_SHM_SIZE, O_GROUP_ADD, O_DEVICE, O_RUNTIME, O_HELP, O_SIG_PROXY,
         O_HEALTH_CMD, O_HEALTH_INTERVAL, O_HEALTH_TIMEOUT, O_HEALTH_RETRIES, O_HEALTH_START_PERIOD,
-        O_HEALTH_START_INTERVAL, O_NO_HEALTHCHECK,
+        O_HEALTH_START_INTERVAL, O_NO_HEALTHCHECK, O_EXPOSE, O_IP, O_MAC, O_DNS, O_DNS_SEARCH,
+        O_DNS_OPTION, O_ADD_HOST, O_NET_ALIAS, O_LINK, O_DOMAIN,
 };
 
 static const struct option run_opts[] = {
@@ -40,6 +41,18 @@ static const struct option run_opts[] = {
         {"network", required_argument, NULL, O_NETWORK},
         {"net", required_argument, NULL, O_NETWORK},
         {"hostname", required_argument, NULL, 'h'},
+        {"publish", required_argument, NULL, 'p'},
+        {"publish-all", no_argument, NULL, 'P'},
+        {"expose", required_argument, NULL, O_EXPOSE},
+        {"ip", required_argument, NULL, O_IP},
+        {"mac-address", required_argument, NULL, O_MAC},
+        {"dns", required_argument, NULL, O_DNS},
+        {"dns-search", required_argument, NULL, O_DNS_SEARCH},
+        {"dns-option", required_argument, NULL, O_DNS_OPTION},
+        {"add-host", required_argument, NULL, O_ADD_HOST},
+        {"network-alias", required_argument, NULL, O_NET_ALIAS},
+        {"link", required_argument, NULL, O_LINK},
+        {"domainname", required_argument, NULL, O_DOMAIN},
         {"entrypoint", required_argument, NULL, O_ENTRYPOINT},
         {"label", required_argument, NULL, 'l'},
         {"restart", required_argument, NULL, O_RESTART},
@@ -64,6 +77,104 @@ static const struct option run_opts[] = {
         {"help", no_argument, NULL, O_HELP},
         {0},
 };
+
+/* "a" or "a-b" -> first and count; false when not ports. */
+static bool port_range(const char *s, size_t len, unsigned *first, unsigned *count)
+{
+        char buf[32];
+        if (len == 0 || len >= sizeof(buf))
+                return false;
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        char *end;
+        unsigned long a = strtoul(buf, &end, 10), b = a;
+        if (end == buf || (*end != '\0' && *end != '-'))
+                return false;
+        if (*end == '-') {
+                char *e2;
+                b = strtoul(end + 1, &e2, 10);
+                if (e2 == end + 1 || *e2 != '\0')
+                        return false;
+        }
+        if (a < 1 || b > 65535 || b < a)
+                return false;
+        *first = (unsigned)a;
+        *count = (unsigned)(b - a + 1);
+        return true;
+}
+
+/* docker's -p [ip:][hostPort:]containerPort[/proto], ranges on both sides, into ExposedPorts
+ * and PortBindings. */
+static int parse_publish(const char *spec, json_t *body, json_t *hc)
+{
+        _cleanup_free_ char *copy = strdup(spec);
+        char *proto = strchr(copy, '/');
+        if (proto)
+                *proto++ = '\0';
+        if (proto == NULL || *proto == '\0')
+                proto = "tcp";
+        if (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp"))
+                return -1;
+        char *parts[3] = {NULL, NULL, NULL};
+        int n = 0;
+        for (char *p = copy, *save = NULL, *t = strtok_r(p, ":", &save); t && n < 3;
+             t = strtok_r(NULL, ":", &save))
+                parts[n++] = t;
+        const char *ip = n == 3 ? parts[0] : "";
+        const char *host = n >= 2 ? parts[n - 2] : "";
+        const char *ctr = parts[n - 1];
+        if (n == 0 || ctr == NULL)
+                return -1;
+        unsigned cf, cc, hf = 0, hcnt = 0;
+        if (!port_range(ctr, strlen(ctr), &cf, &cc))
+                return -1;
+        if (*host && (!port_range(host, strlen(host), &hf, &hcnt) || (hcnt != cc && hcnt != 1)))
+                return -1;
+        json_t *exposed = json_object_get(body, "ExposedPorts");
+        if (exposed == NULL) {
+                exposed = json_object();
+                json_object_set_new(body, "ExposedPorts", exposed);
+        }
+        json_t *binds = json_object_get(hc, "PortBindings");
+        if (binds == NULL) {
+                binds = json_object();
+                json_object_set_new(hc, "PortBindings", binds);
+        }
+        for (unsigned i = 0; i < cc; i++) {
+                char key[32], hp[16] = "";
+                snprintf(key, sizeof(key), "%u/%s", cf + i, proto);
+                if (hcnt)
+                        snprintf(hp, sizeof(hp), "%u", hcnt == 1 ? hf : hf + i);
+                json_object_set_new(exposed, key, json_object());
+                json_t *list = json_object_get(binds, key);
+                if (list == NULL) {
+                        list = json_array();
+                        json_object_set_new(binds, key, list);
+                }
+                json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", hp));
+        }
+        return 0;
+}
+
+/* The primary network's EndpointsConfig entry (created on first use). */
+static json_t *endpoint_cfg(json_t *body, json_t *hc)
+{
+        json_t *nc = json_object_get(body, "NetworkingConfig");
+        if (nc == NULL) {
+                nc = json_pack("{s:{}}", "EndpointsConfig");
+                json_object_set_new(body, "NetworkingConfig", nc);
+        }
+        json_t *eps = json_object_get(nc, "EndpointsConfig");
+        const char *net = json_string_value(json_object_get(hc, "NetworkMode"));
+        if (net == NULL)
+                net = "default";
+        json_t *ep = json_object_get(eps, net);
+        if (ep == NULL) {
+                ep = json_object();
+                json_object_set_new(eps, net, ep);
+        }
+        return ep;
+}
 
 int cli_usage_error(const char *verb, const char *msg)
 {
@@ -232,7 +343,7 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
         json_object_set_new(body, "HostConfig", hc);
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:dite:w:u:v:m:h:l:", run_opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+:dite:w:u:v:m:h:l:p:P", run_opts, NULL)) != -1) {
                 int64_t n;
                 char *end;
                 switch (c) {
@@ -306,6 +417,37 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                 case O_CAP_DROP: json_array_append_new(arr(hc, "CapDrop"), json_string(optarg)); break;
                 case O_PRIVILEGED: json_object_set_new(hc, "Privileged", json_true()); break;
                 case O_NETWORK: json_object_set_new(hc, "NetworkMode", json_string(optarg)); break;
+                case 'p':
+                        if (parse_publish(optarg, body, hc) < 0) {
+                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"-p, --publish\" flag: invalid port specification", optarg);
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
+                        }
+                        break;
+                case 'P': json_object_set_new(hc, "PublishAllPorts", json_true()); break;
+                case O_EXPOSE: {
+                        char key[40];
+                        snprintf(key, sizeof(key), "%s%s", optarg, strchr(optarg, '/') ? "" : "/tcp");
+                        json_object_set_new(objkey(body, "ExposedPorts"), key, json_object());
+                        break;
+                }
+                case O_DNS: json_array_append_new(arr(hc, "Dns"), json_string(optarg)); break;
+                case O_DNS_SEARCH: json_array_append_new(arr(hc, "DnsSearch"), json_string(optarg)); break;
+                case O_DNS_OPTION: json_array_append_new(arr(hc, "DnsOptions"), json_string(optarg)); break;
+                case O_ADD_HOST: json_array_append_new(arr(hc, "ExtraHosts"), json_string(optarg)); break;
+                case O_LINK: json_array_append_new(arr(hc, "Links"), json_string(optarg)); break;
+                case O_DOMAIN: json_object_set_new(body, "Domainname", json_string(optarg)); break;
+                case O_IP: case O_MAC: case O_NET_ALIAS: {
+                        /* after the loop: --network may come later on the line */
+                        json_t *pend = objkey(body, "_pending_ep");
+                        if (c == O_NET_ALIAS)
+                                json_array_append_new(arr(pend, "Aliases"), json_string(optarg));
+                        else if (c == O_IP)
+                                json_object_set_new(pend, "IPAMConfig", json_pack("{s:s}", "IPv4Address", optarg));
+                        else
+                                json_object_set_new(pend, "MacAddress", json_string(optarg));
+                        break;
+                }
                 case 'h': json_object_set_new(body, "Hostname", json_string(optarg)); break;
                 case O_ENTRYPOINT: json_object_set_new(body, "Entrypoint", json_pack("[s]", optarg)); break;
                 case 'l': set_kv(objkey(body, "Labels"), optarg); break;
@@ -412,6 +554,11 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                 json_object_set_new(hc, "AutoRemove", json_true());
         if (json_object_get(hc, "NetworkMode") == NULL)
                 json_object_set_new(hc, "NetworkMode", json_string("default"));
+        json_t *pend = json_object_get(body, "_pending_ep");
+        if (pend != NULL) {
+                json_object_update(endpoint_cfg(body, hc), pend);
+                json_object_del(body, "_pending_ep");
+        }
         return 0;
 }
 

@@ -24,6 +24,7 @@ static const struct verb {
         {"images", cmd_images, "List images"},
         {"load", cmd_load, "Load an image from a tar archive or STDIN"},
         {"import", cmd_import, "Import the contents from a tarball to create an image"},
+        {"save", cmd_save, "Save one or more images to a tar archive (or an OCI layout)"},
         {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
         {"rmi", cmd_rmi, "Remove one or more images"},
         {"version", cmd_version, "Show the gantry version information"},
@@ -39,12 +40,18 @@ static const struct verb {
         {"export", cmd_export, "Export a container's filesystem as a tar archive"},
         {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
         {"commit", cmd_commit, "Create a new image from a container's changes"},
+        {"pull", cmd_pull, "Download an image from a registry"},
+        {"push", cmd_push, "Upload an image to a registry"},
+        {"login", cmd_login, "Authenticate to a registry"},
+        {"logout", cmd_logout, "Log out from a registry"},
+        {"search", cmd_search, "Search a registry for images"},
+        {"network", cmd_network, "Manage networks"},
+        {"port", cmd_port, "List port mappings or a specific mapping for the container"},
 };
 
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
-        "attach", "pull", "push", "build", "history", "login",
-        "logout", "network", "port", "restart", "save", "search", "update", "volume", "compose",
+        "attach", "build", "history", "restart", "update", "volume", "compose",
         "service", "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context",
         "plugin", "trust", "manifest",
 };
@@ -62,6 +69,7 @@ static const struct {
         {"image", "list", "images"},       {"image", "rm", "rmi"},
         {"image", "remove", "rmi"},        {"image", "load", "load"},
         {"image", "import", "import"},     {"image", "tag", "tag"},
+        {"image", "save", "save"},
         {"image", "inspect", "image-inspect"},
         {"container", "stats", "stats"},   {"container", "top", "top"},
         {"system", "df", "system-df"},     {"system", "info", "info"},
@@ -69,6 +77,7 @@ static const struct {
         {"container", "cp", "cp"},         {"container", "export", "export"},
         {"container", "diff", "diff"},     {"container", "commit", "commit"},
         {"container", "prune", "container-prune"}, {"image", "prune", "image-prune"},
+        {"image", "pull", "pull"},         {"image", "push", "push"},
 };
 
 static void usage(FILE *f)
@@ -80,7 +89,7 @@ static void usage(FILE *f)
         for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
                 fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].help);
         fprintf(f, "\nManagement commands: container (run create start ls logs stop kill rm wait inspect\n"
-                   "diff commit prune), image (ls rm load import tag inspect prune)\n");
+                   "diff commit prune), image (ls rm load save import tag inspect prune)\n");
 }
 
 static int dispatch(const char *name, int argc, char **argv)

@@ -1,4 +1,5 @@
-/* gantry CLI: the request shapes the verbs share: a call whose reply must be 2xx JSON, and filters. */
+/* gantry CLI: the request shapes the verbs share: a call whose reply must be 2xx JSON, a body
+ * streamed to a file, and filters. */
 #include <string.h>
 
 #include "cli.h"
@@ -50,4 +51,30 @@ void cli_append_filters(char **path, json_t *filters)
         _cleanup_free_ char *s = json_dumps(filters, JSON_COMPACT);
         _cleanup_free_ char *e = cli_escape(s);
         cli_appendf(path, "%sfilters=%s", strchr(*path, '?') != NULL ? "&" : "?", e);
+}
+
+static bool to_fd(const char *buf, size_t len, void *ud)
+{
+        return cli_write_all(*(int *)ud, buf, len) == 0;
+}
+
+int cli_stream_sink(const char *path, cli_sink_fn sink, void *ud)
+{
+        struct cli_resp r;
+        struct cli_req req = {
+            .method = "GET", .path = path, .upload_fd = -1, .sink = sink, .sink_ud = ud};
+        if (cli_do(&req, &r) < 0)
+                return 1;
+        int rc = 0;
+        if (r.status != 200) {
+                cli_print_daemon_error(NULL, &r);
+                rc = 1;
+        }
+        cli_resp_free(&r);
+        return rc;
+}
+
+int cli_stream_get(const char *path, int fd)
+{
+        return cli_stream_sink(path, to_fd, &fd);
 }

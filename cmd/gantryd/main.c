@@ -16,6 +16,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "engine/engine.h"
+#include "image/registry.h"
 
 static int sig_pipe[2] = {-1, -1};
 
@@ -44,6 +45,15 @@ static void usage(FILE *f)
                    "  -l, --log-level LEVEL     error, warn, info or debug (default info)\n"
                    "  -D, --debug               same as --log-level debug\n"
                    "  -p, --pidfile FILE        write the daemon's pid there\n"
+                   "      --insecure-registry H  registry (host:port or CIDR) allowed over plain\n"
+                   "                            HTTP or unverified TLS (repeatable)\n"
+                   "      --registry-mirror URL  mirror tried first for docker.io (repeatable)\n"
+                   "      --certs-dir DIR       per-registry CAs and client certs (default\n"
+                   "                            /etc/docker/certs.d)\n"
+                   "      --network-prefix P    names of the default bridge (P0), user bridges\n"
+                   "                            (P-<id>) and the nftables tables (default gantry)\n"
+                   "  -b, --bridge NAME         the default bridge network's device (default P0)\n"
+                   "      --bip CIDR            the default bridge's address (default: picked)\n"
                    "  -v, --version             print the version and exit\n");
 }
 
@@ -69,12 +79,19 @@ int main(int argc, char **argv)
         const char *root = "/var/lib/gantry";
         const char *exec_root = "/run/gantry";
         const char *pidfile = NULL;
+        const char *net_prefix = NULL, *bridge = NULL, *bip = NULL;
         enum log_level level = LOG_LVL_INFO;
         /* A thread per connection would each get an arena of its own (64 MiB reserved, pages
          * left resident after the request): one arena shared by all, trimmed after each request
          * (api/server.c), keeps the idle daemon small. */
         mallopt(M_ARENA_MAX, 1);
+        const char *insecure[65] = {NULL}, *mirrors[17] = {NULL};
+        size_t n_insecure = 0, n_mirrors = 0;
+        struct img_registry_config reg = {.insecure = insecure, .mirrors = mirrors};
         static const struct option opts[] = {
+                {"insecure-registry", required_argument, NULL, 'I'},
+                {"registry-mirror", required_argument, NULL, 'M'},
+                {"certs-dir", required_argument, NULL, 'C'},
                 {"host", required_argument, NULL, 'H'},
                 {"root", required_argument, NULL, 'r'},
                 {"data-root", required_argument, NULL, 'r'},
@@ -82,12 +99,15 @@ int main(int argc, char **argv)
                 {"log-level", required_argument, NULL, 'l'},
                 {"debug", no_argument, NULL, 'D'},
                 {"pidfile", required_argument, NULL, 'p'},
+                {"network-prefix", required_argument, NULL, 'N'},
+                {"bridge", required_argument, NULL, 'b'},
+                {"bip", required_argument, NULL, 'B'},
                 {"version", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
         int c;
-        while ((c = getopt_long(argc, argv, "H:l:Dp:vh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "H:l:Dp:b:vh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'H':
                         host = optarg;
@@ -109,6 +129,37 @@ int main(int argc, char **argv)
                         break;
                 case 'p':
                         pidfile = optarg;
+                        break;
+                case 'I':
+                        if (n_insecure + 1 >= ARRAY_SIZE(insecure)) {
+                                fprintf(stderr, "gantryd: too many --insecure-registry\n");
+                                return 2;
+                        }
+                        insecure[n_insecure++] = optarg;
+                        break;
+                case 'M':
+                        if (n_mirrors + 1 >= ARRAY_SIZE(mirrors)) {
+                                fprintf(stderr, "gantryd: too many --registry-mirror\n");
+                                return 2;
+                        }
+                        if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) {
+                                fprintf(stderr, "gantryd: --registry-mirror %s: must start with "
+                                                "http:// or https://\n", optarg);
+                                return 2;
+                        }
+                        mirrors[n_mirrors++] = optarg;
+                        break;
+                case 'C':
+                        reg.certs_dir = optarg;
+                        break;
+                case 'N':
+                        net_prefix = optarg;
+                        break;
+                case 'b':
+                        bridge = optarg;
+                        break;
+                case 'B':
+                        bip = optarg;
                         break;
                 case 'v':
                         printf("Gantry version %s, API %s\n", API_SERVER_VERSION, API_VERSION);
@@ -151,7 +202,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "out of memory");
                 return 1;
         }
-        struct eng_config cfg = {.root = root, .exec_root = exec_root};
+        struct eng_config cfg = {.root = root, .exec_root = exec_root, .registry = &reg,
+                                 .network_prefix = net_prefix, .bridge = bridge, .bip = bip};
         struct eng *e = NULL;
         if (eng_open(&cfg, &e, &err) < 0) {
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "cannot open the engine");

@@ -7,6 +7,8 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib.sh
 . "$here/../lib.sh"
+# shellcheck source=tests/containerd_lib.sh
+. "$here/../containerd_lib.sh"
 RUNTIME=${RUNTIME:-/usr/local/bin/gantry-runtime}
 T_TIMEOUT=${T_TIMEOUT:-180}
 
@@ -69,38 +71,10 @@ cleanup() {
 t_defer cleanup
 
 start_containerd() {
-	local i
-	# CRI, tracing and the snapshotters this host lacks are off; "opt" would create /opt/containerd.
-	cat > "$tmp/config.toml" <<EOF
-version = 2
-root = "$tmp/root"
-state = "$tmp/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-
-[grpc]
-  address = "$sock"
-[ttrpc]
-  address = "$sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-EOF
-	containerd --config "$tmp/config.toml" > "$tmp/containerd.log" 2>&1 </dev/null &
-	containerd_pid=$!
-	for ((i = 0; i < 300; i++)); do
-		if ! t_alive "$containerd_pid"; then
-			tail -20 "$tmp/containerd.log" >&2
-			return 1
-		fi
-		ctr --address "$sock" version >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	tail -20 "$tmp/containerd.log" >&2
-	return 1
+	local rc=0
+	ctd_start "$tmp" || rc=1
+	containerd_pid=$CTD_PID
+	return $rc
 }
 
 # In the main shell (not t_run) so the daemon's pid stays known to cleanup.

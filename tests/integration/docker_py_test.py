@@ -265,6 +265,40 @@ def diff_commit_prune():
     client.images.remove("pycommit:v1")
 
 
+@scenario
+def networks():
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="10.233.0.0/24")])
+    net = client.networks.create("pynet", driver="bridge", labels={"t": "py"}, ipam=ipam)
+    net2 = None
+    try:
+        eq(net.attrs["IPAM"]["Config"][0]["Subnet"], "10.233.0.0/24", "subnet")
+        check([n.name for n in client.networks.list(filters={"label": "t=py"})] == ["pynet"],
+              "list by label")
+        c = client.containers.run("busybox", "sleep 30", detach=True, network="pynet")
+        c.reload()
+        ip = c.attrs["NetworkSettings"]["Networks"]["pynet"]["IPAddress"]
+        check(ip.startswith("10.233.0."), "address %r" % ip)
+        net.reload()
+        check(c.id in net.attrs["Containers"], "network Containers: %r" % net.attrs["Containers"])
+        if PREFIX.startswith("gantryd"):
+            out = client.containers.run("busybox", ["nslookup", c.name], network="pynet",
+                                        remove=True)
+            check(("Address: %s" % ip).encode() in out, "the resolver: %r" % out)
+        net2 = client.networks.create("pynet2")
+        net2.connect(c, aliases=["two"])
+        c.reload()
+        check("pynet2" in c.attrs["NetworkSettings"]["Networks"], "connect")
+        net2.disconnect(c)
+        c.reload()
+        check("pynet2" not in c.attrs["NetworkSettings"]["Networks"], "disconnect")
+        c.remove(force=True)
+    finally:
+        net.remove()
+        if net2 is not None:
+            net2.remove()
+    check(all(n.name not in ("pynet", "pynet2") for n in client.networks.list()), "removed")
+
+
 client.close()
 print("%d passed, %d failed" % (results.count(True), results.count(False)), file=sys.stderr)
 sys.exit(0 if all(results) else 1)

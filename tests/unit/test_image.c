@@ -485,7 +485,7 @@ static void test_save_roundtrip(void **state)
                     open(tpath("saved.tar"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
                 const char *refs[] = {"busybox"};
                 _cleanup_gerr_ struct gerr *err = NULL;
-                assert_int_equal(img_save(store, refs, 1, fd, &err), 0);
+                assert_int_equal(img_save(store, refs, 1, IMG_SAVE_DOCKER, fd, &err), 0);
         }
         sqlite3 *db2 = NULL;
         struct img_store *s2 = NULL;

@@ -1,0 +1,73 @@
+/* What the engine's network files share: network records, the manager, endpoint hooks. */
+#pragma once
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "network/network.h"
+
+struct eng;
+struct eng_ctr;
+struct eng_config;
+
+struct eng_net {
+        struct eng_net *next;
+        json_t *j; /* dockerd's shape of the network, without Containers */
+        char id[65], name[128], driver[16], bridge[16];
+        struct net_prefix subnet, range;
+        uint32_t gateway;
+        bool has_range, internal, icc, masquerade, builtin, is_default;
+        int mtu;
+};
+
+/* Lock order: m->lock, then e->lock. */
+struct eng_netmgr {
+        pthread_mutex_t lock;
+        struct net_host *host; /* NULL: no netlink/nftables here, only host and none work */
+        char prefix[16], table[16], bridge[16];
+        struct net_prefix bip;
+        bool bip_set;
+        struct eng_net *nets;
+        struct eng_dns *dns; /* net_dns.c: the embedded resolver, started on first use */
+};
+
+/* network.c */
+int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err);
+/* After adoption: bridges up, stale endpoints gone, the whole rule set rebuilt. */
+void eng_net_start(struct eng *e);
+void eng_net_close(struct eng *e);
+struct eng_net *eng_net_find_locked(struct eng_netmgr *m, const char *ref);
+int eng_net_rules_apply(struct eng *e, struct gerr **err);
+void eng_net_port_glob(const struct eng_net *n, char out[16]);
+
+/* net_endpoint.c (e->lock held where noted) */
+/* Running containers' published ports (e->lock held); *out is malloc'd. */
+void eng_net_ports_all(struct eng *e, struct net_rules_port **out, size_t *n);
+/* Whether a running container has an endpoint on n (e->lock held). */
+bool eng_net_in_use(struct eng *e, const struct eng_net *n);
+/* network inspect's Containers (e->lock held). */
+void eng_net_containers_json(struct eng *e, const struct eng_net *n, json_t *obj);
+/* Endpoints of containers that are not running any more (m->lock held). */
+void eng_net_release_stale(struct eng *e);
+/* At create: the networks exist, EndpointsConfig keyed by their names with the primary one in
+ * it, addresses and ports well-formed. */
+int eng_net_validate(struct eng *e, json_t *config, struct gerr **err);
+/* At start, before the shim: addresses and host ports chosen and recorded in c, /etc/hosts
+ * written; *plan what eng_net_plumb does (NULL: nothing). */
+int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan, struct gerr **err);
+/* Once the container is created (pid's namespace exists): veths, addresses, routes, ports. */
+int eng_net_plumb(struct eng *e, struct eng_ctr *c, json_t *plan, pid_t pid, struct gerr **err);
+/* At exit or after a failed start: links, ports and addresses of c released. */
+void eng_net_release(struct eng *e, struct eng_ctr *c);
+/* NetworkSettings of container inspect, Ports of the container list (e->lock held). */
+json_t *eng_net_settings(struct eng *e, const struct eng_ctr *c);
+json_t *eng_net_ps_ports(const struct eng_ctr *c);
+
+/* net_dns.c: the embedded resolver. A socket on 127.0.0.11:53 in the namespace of container
+ * id (on a user network), answered from the engine's live records; idempotent. */
+int eng_dns_add(struct eng *e, const char *id, json_t *config, int netns_fd, struct gerr **err);
+void eng_dns_remove(struct eng *e, const char *id);
+void eng_dns_close(struct eng *e);
+/* At daemon start: the sockets of the running containers again. */
+void eng_dns_readopt(struct eng *e);

@@ -1,0 +1,129 @@
+/* The network library: IPAM, links over netlink (libnl-route-3) and rules (libnftables). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/gerr.h"
+
+/* ---- ipam.c: IPv4 prefixes and allocation (pure functions) ---- */
+
+struct net_prefix {
+        uint32_t addr; /* host byte order, masked to len */
+        int len;       /* 0..32 */
+};
+
+/* "a.b.c.d/len" (host bits must be zero unless loose) -> EINVAL naming s. */
+int net_prefix_parse(const char *s, bool loose, struct net_prefix *out);
+/* "a.b.c.d" -> host order address. */
+int net_addr_parse(const char *s, uint32_t *out);
+void net_addr_format(uint32_t a, char buf[16]);
+void net_prefix_format(const struct net_prefix *p, char buf[20]);
+uint32_t net_prefix_mask(int len);
+bool net_prefix_contains(const struct net_prefix *p, uint32_t a);
+bool net_prefix_overlap(const struct net_prefix *a, const struct net_prefix *b);
+/* The first subnet of length size inside pool that overlaps none of used[]; ENOSPC if none. */
+int net_pool_pick(const struct net_prefix *pool, int size, const struct net_prefix *used,
+                  size_t n_used, struct net_prefix *out);
+/* The first free host address in range (inside subnet), past the network address, not the
+ * broadcast, not in used[] (which holds the gateway too); ENOSPC if none. */
+int net_addr_pick(const struct net_prefix *subnet, const struct net_prefix *range,
+                  const uint32_t *used, size_t n_used, uint32_t *out);
+/* Docker's MAC for an address: 02:42 then the four address bytes. */
+void net_mac_from_addr(uint32_t a, uint8_t mac[6]);
+int net_mac_parse(const char *s, uint8_t mac[6]);
+void net_mac_format(const uint8_t mac[6], char buf[18]);
+
+/* ---- link.c: bridges, veth pairs, addresses, routes ---- */
+
+struct net_host;
+
+/* One per daemon: a netlink socket in the daemon's network namespace and an nftables
+ * context; calls on it are serialized by the caller. */
+int net_host_open(struct net_host **out, struct gerr **err);
+void net_host_close(struct net_host *h);
+
+/* The IPv4 prefixes routed on the host (main table), for the default pools to avoid. */
+int net_host_routes(struct net_host *h, struct net_prefix **out, size_t *n, struct gerr **err);
+/* Create (or adopt) bridge name with gw/plen on it, up, MTU mtu (0: the default).
+ * route_localnet lets 127.0.0.1 reach a DNATed container. */
+int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int plen, int mtu,
+                      struct gerr **err);
+/* Remove a link if it exists (0 when absent). */
+int net_link_delete(struct net_host *h, const char *name, struct gerr **err);
+bool net_link_exists(struct net_host *h, const char *name);
+
+struct net_veth {
+        const char *host_name; /* the host side, a port of bridge */
+        const char *bridge;
+        const char *ifname;    /* inside the container: eth0 ... */
+        int netns_fd;          /* the container's network namespace */
+        uint8_t mac[6];
+        uint32_t addr;
+        int plen;
+        uint32_t gateway; /* 0: no default route */
+        int mtu;
+};
+/* A veth pair: one end a port of v->bridge, the other in the namespace as v->ifname with its
+ * address, up, and a default route via v->gateway. Nothing left behind on error. */
+int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err);
+/* Loopback up inside the namespace. */
+int net_netns_lo_up(int netns_fd, struct gerr **err);
+
+/* ---- nft.c: rules through libnftables ---- */
+
+/* Run an nft script atomically (one transaction). */
+int net_nft_run(struct net_host *h, const char *script, struct gerr **err);
+/* Whether an nft list command succeeds (quietly). */
+bool net_nft_ok(struct net_host *h, const char *cmd);
+
+/* ---- sysctl ---- */
+int net_sysctl_write(const char *path, const char *value, struct gerr **err);
+
+/* ---- rules.c: the nftables script of a daemon's networks and published ports ---- */
+
+struct net_rules_net {
+        const char *bridge;
+        const char *port_glob; /* "ve12345*": the host ends of its veths (icc=false) */
+        struct net_prefix subnet;
+        bool internal, icc, masq;
+};
+enum { NET_PROTO_TCP = 6, NET_PROTO_UDP = 17, NET_PROTO_SCTP = 132 };
+struct net_rules_port {
+        uint32_t host_ip; /* 0: every local address */
+        int proto;
+        uint16_t host_port;
+        uint32_t addr; /* the container's */
+        uint16_t port;
+};
+/* The whole tables (inet and bridge family, both named table) rebuilt in one transaction:
+ * replaces whatever was there, so a restart never duplicates rules. */
+char *net_rules_script(const char *table, const struct net_rules_net *nets, size_t n_nets,
+                       const struct net_rules_port *ports, size_t n_ports);
+/* Add or delete the map elements of ports. */
+char *net_rules_ports_script(const char *table, bool add, const struct net_rules_port *ports,
+                             size_t n_ports);
+const char *net_proto_name(int proto);
+int net_proto_parse(const char *s);
+/* Delete both tables (absent ones too). */
+char *net_rules_delete_script(const char *table);
+
+/* ---- dns.c: the embedded resolver's messages ---- */
+enum { NET_DNS_A = 1, NET_DNS_AAAA = 28, NET_DNS_NXDOMAIN = 3, NET_DNS_SERVFAIL = 2 };
+struct net_dns_query {
+        uint16_t id, qtype, qclass;
+        bool rd;
+        char name[256]; /* lower case, no trailing dot */
+        size_t qend;    /* offset just past the question */
+};
+/* One standard query with one question; EINVAL for anything else or anything malformed. */
+int net_dns_parse_query(const uint8_t *msg, size_t len, struct net_dns_query *q);
+/* The response to query: its question, the n A records (or none), rcode. Returns its length,
+ * 0 when cap is too small. */
+size_t net_dns_answer(const uint8_t *query, const struct net_dns_query *q, const uint32_t *addrs,
+                      size_t n, int rcode, uint32_t ttl, uint8_t *out, size_t cap);
+
+/* A UDP socket bound to addr:port inside the network namespace netns_fd (the calling thread
+ * enters it for the socket's creation and comes back). */
+int net_netns_udp_socket(int netns_fd, uint32_t addr, uint16_t port, struct gerr **err);

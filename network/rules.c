@@ -1,0 +1,158 @@
+/* The nftables text of Gantry's rules: masquerade, published ports as DNAT maps, isolation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "network/network.h"
+
+const char *net_proto_name(int proto)
+{
+        return proto == NET_PROTO_UDP ? "udp" : proto == NET_PROTO_SCTP ? "sctp" : "tcp";
+}
+
+int net_proto_parse(const char *s)
+{
+        if (s == NULL || *s == '\0' || strcmp(s, "tcp") == 0)
+                return NET_PROTO_TCP;
+        if (strcmp(s, "udp") == 0)
+                return NET_PROTO_UDP;
+        if (strcmp(s, "sctp") == 0)
+                return NET_PROTO_SCTP;
+        return -1;
+}
+
+static void elements(FILE *f, const struct net_rules_port *p, size_t n, bool with_ip)
+{
+        bool first = true;
+        for (size_t i = 0; i < n; i++) {
+                if ((p[i].host_ip != 0) != with_ip)
+                        continue;
+                char hip[16], a[16];
+                net_addr_format(p[i].host_ip, hip);
+                net_addr_format(p[i].addr, a);
+                fprintf(f, "%s", first ? "" : ", ");
+                if (with_ip)
+                        fprintf(f, "%s . ", hip);
+                fprintf(f, "%s . %u : %s . %u", net_proto_name(p[i].proto), p[i].host_port, a,
+                        p[i].port);
+                first = false;
+        }
+}
+
+static size_t count_ip(const struct net_rules_port *p, size_t n, bool with_ip)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                k += (p[i].host_ip != 0) == with_ip;
+        return k;
+}
+
+char *net_rules_delete_script(const char *table)
+{
+        char *s = NULL;
+        if (asprintf(&s, "table inet %s {}\ndelete table inet %s\ntable bridge %s {}\n"
+                         "delete table bridge %s\n",
+                     table, table, table, table) < 0)
+                return NULL;
+        return s;
+}
+
+char *net_rules_script(const char *table, const struct net_rules_net *nets, size_t n_nets,
+                       const struct net_rules_port *ports, size_t n_ports)
+{
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        if (f == NULL)
+                return NULL;
+        fprintf(f, "table inet %s {}\ndelete table inet %s\n", table, table);
+        fprintf(f, "table bridge %s {}\ndelete table bridge %s\n", table, table);
+        fprintf(f, "table inet %s {\n", table);
+        fprintf(f, " set bridges {\n  type ifname\n");
+        if (n_nets) {
+                fprintf(f, "  elements = { ");
+                for (size_t i = 0; i < n_nets; i++)
+                        fprintf(f, "%s\"%s\"", i ? ", " : "", nets[i].bridge);
+                fprintf(f, " }\n");
+        }
+        fprintf(f, " }\n");
+        fprintf(f, " map pub4 {\n  type inet_proto . inet_service : ipv4_addr . inet_service\n");
+        if (count_ip(ports, n_ports, false)) {
+                fprintf(f, "  elements = { ");
+                elements(f, ports, n_ports, false);
+                fprintf(f, " }\n");
+        }
+        fprintf(f, " }\n map pubip4 {\n  type ipv4_addr . inet_proto . inet_service : "
+                   "ipv4_addr . inet_service\n");
+        if (count_ip(ports, n_ports, true)) {
+                fprintf(f, "  elements = { ");
+                elements(f, ports, n_ports, true);
+                fprintf(f, " }\n");
+        }
+        fprintf(f, " }\n");
+        /* DNAT for new connections to a local address: from outside (prerouting) and from the
+         * host itself, 127.0.0.1 included (output). No userland proxy. */
+        fprintf(f, " chain prerouting {\n  type nat hook prerouting priority dstnat; policy accept;\n"
+                   "  fib daddr type local jump publish\n }\n");
+        fprintf(f, " chain output {\n  type nat hook output priority -100; policy accept;\n"
+                   "  fib daddr type local jump publish\n }\n");
+        fprintf(f, " chain publish {\n"
+                   "  dnat ip to ip daddr . meta l4proto . th dport map @pubip4\n"
+                   "  dnat ip to meta l4proto . th dport map @pub4\n }\n");
+        fprintf(f, " chain postrouting {\n  type nat hook postrouting priority srcnat; policy accept;\n");
+        for (size_t i = 0; i < n_nets; i++) {
+                if (!nets[i].masq)
+                        continue;
+                char sub[20];
+                net_prefix_format(&nets[i].subnet, sub);
+                fprintf(f, "  ip saddr %s oifname != \"%s\" masquerade\n", sub, nets[i].bridge);
+        }
+        /* 127.0.0.1 to a published port: the container must answer the gateway, not its own
+         * loopback; a container to a published port (hairpin): the answer must come back
+         * through the host's conntrack, not straight over the bridge. */
+        fprintf(f, "  ct status dnat oifname @bridges ip saddr 127.0.0.0/8 masquerade\n");
+        fprintf(f, "  ct status dnat iifname @bridges oifname @bridges masquerade\n }\n");
+        fprintf(f, " chain forward {\n  type filter hook forward priority filter; policy accept;\n");
+        for (size_t i = 0; i < n_nets; i++) {
+                const char *b = nets[i].bridge;
+                if (nets[i].internal) {
+                        fprintf(f, "  iifname \"%s\" oifname != \"%s\" drop\n", b, b);
+                        fprintf(f, "  oifname \"%s\" iifname != \"%s\" drop\n", b, b);
+                } else {
+                        /* Networks do not reach each other. */
+                        fprintf(f, "  iifname \"%s\" oifname @bridges oifname != \"%s\" drop\n", b,
+                                b);
+                }
+        }
+        fprintf(f, " }\n}\n");
+        fprintf(f, "table bridge %s {\n chain forward {\n  type filter hook forward priority "
+                   "filter; policy accept;\n",
+                table);
+        for (size_t i = 0; i < n_nets; i++)
+                if (!nets[i].icc && nets[i].port_glob)
+                        fprintf(f, "  iifname \"%s\" oifname \"%s\" drop\n", nets[i].port_glob,
+                                nets[i].port_glob);
+        fprintf(f, " }\n}\n");
+        fclose(f);
+        return out;
+}
+
+char *net_rules_ports_script(const char *table, bool add, const struct net_rules_port *ports,
+                             size_t n_ports)
+{
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        if (f == NULL)
+                return NULL;
+        for (int with_ip = 0; with_ip < 2; with_ip++) {
+                if (count_ip(ports, n_ports, with_ip) == 0)
+                        continue;
+                fprintf(f, "%s element inet %s %s { ", add ? "add" : "delete", table,
+                        with_ip ? "pubip4" : "pub4");
+                elements(f, ports, n_ports, with_ip);
+                fprintf(f, " }\n");
+        }
+        fclose(f);
+        return out;
+}

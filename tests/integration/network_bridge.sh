@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Bridge networks with real packets: the default bridge, user networks, isolation, masquerade seen from an outside namespace, published TCP/UDP ports (host, 127.0.0.1, hairpin), cleanup across stop, restart and kill -9.
+# Test functions are called through t_run (SC2317); $(...) in single quotes is for the container shell (SC2016).
+# shellcheck disable=SC2317,SC2016
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$here/../lib.sh"
+# shellcheck source=tests/gantryd_lib.sh
+. "$here/../gantryd_lib.sh"
+T_TIMEOUT=${T_TIMEOUT:-120}
+
+if [[ $TARGET != gantryd ]]; then
+	t_skip network_bridge "gantryd only (the dockerd of gantryd_lib runs without a bridge)"
+	t_summary
+fi
+for bin in nft ip busybox; do
+	command -v $bin >/dev/null || { t_skip network_bridge "$bin not installed"; t_summary; }
+done
+
+start_daemon
+dk load -i "$(e2e_busybox_tar)" >/dev/null
+P=$E2E_NETPREFIX
+BR=${P}0
+
+# An "outside host": a namespace behind a veth whose host end is routed; addresses from
+# TEST-NET-2 that this test creates and removes. Its httpd answers with the peer's address.
+OUT_NS=${P}-out
+OUT_HOST=${P}o0
+# Outside the daemon's dir: the stop check counts processes naming that dir as leftovers.
+OUT_DIR=$(mktemp -d /tmp/gnt-out.XXXXXX)
+t_defer "rm -rf $OUT_DIR"
+mkdir -p "$OUT_DIR/cgi-bin"
+printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "$REMOTE_ADDR"\n' > "$OUT_DIR/cgi-bin/ip"
+chmod +x "$OUT_DIR/cgi-bin/ip"
+ip netns add "$OUT_NS"
+t_defer "ip netns del $OUT_NS 2>/dev/null; ip link del $OUT_HOST 2>/dev/null; true"
+ip link add "$OUT_HOST" type veth peer name eth0 netns "$OUT_NS"
+ip addr add 198.51.100.1/24 dev "$OUT_HOST"
+ip link set "$OUT_HOST" up
+ip -n "$OUT_NS" addr add 198.51.100.2/24 dev eth0
+ip -n "$OUT_NS" link set eth0 up
+ip -n "$OUT_NS" link set lo up
+ip netns exec "$OUT_NS" busybox httpd -f -p 8000 -h "$OUT_DIR" &
+OUT_HTTPD=$!
+t_defer "kill $OUT_HTTPD 2>/dev/null; true"
+
+# HTTP GET through busybox nc (busybox's static wget crashes resolving names); prints the body.
+get() { # HOST PORT PATH [NETWORK]
+	dk run --rm --network "${4:-bridge}" busybox sh -c \
+		"printf 'GET $3 HTTP/1.0\r\n\r\n' | nc -w 3 $1 $2" 2>/dev/null | tr -d '\r' |
+		sed '1,/^$/d' | sed 's/^\[::ffff:\(.*\)\]$/\1/'
+	return 0
+}
+# The API's answer to a create, for messages the docker CLI would turn into a pull.
+api_create() { # BODY
+	curl -s --unix-socket "$E2E_SOCK" -XPOST -H 'Content-Type: application/json' -d "$1" \
+		http://d/containers/create
+}
+inspect() { dk inspect -f "$2" "$1"; }
+
+test_default_bridge() {
+	local sub gw out
+	sub=$(dk network inspect -f '{{(index .IPAM.Config 0).Subnet}}' bridge)
+	gw=$(dk network inspect -f '{{(index .IPAM.Config 0).Gateway}}' bridge)
+	assert_contains "$(ip -o -4 addr show "$BR")" "$gw/" "the bridge holds the gateway"
+	out=$(dk run --rm --name dflt busybox sh -c 'ip -o -4 addr show eth0; ip route; tail -1 /etc/hosts; hostname; ping -c1 -W2 '"$gw"' >/dev/null && echo pong')
+	assert_contains "$out" "default via $gw dev eth0"
+	assert_contains "$out" "pong" "the gateway answers"
+	local ip
+	ip=$(printf '%s\n' "$out" | awk '/inet /{print $4}' | cut -d/ -f1)
+	assert_contains "$out" "$ip	$(printf '%s\n' "$out" | tail -2 | head -1)" "/etc/hosts names the container's address"
+	assert_eq "$(dk network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' bridge)" "$BR"
+}
+
+test_container_to_container() {
+	dk run -d --name srv busybox sh -c 'echo hi > /i; httpd -f -p 80 -h /' >/dev/null
+	local ip
+	ip=$(inspect srv '{{.NetworkSettings.IPAddress}}')
+	assert_ne "$ip" "" "IPAddress in inspect"
+	assert_eq "$(inspect srv '{{.NetworkSettings.Networks.bridge.IPAddress}}')" "$ip"
+	assert_eq "$(get "$ip" 80 /i)" hi "one container reaches another on the bridge"
+	dk rm -f srv >/dev/null
+}
+
+test_user_network_options() {
+	dk network create --subnet 10.231.7.0/24 --label tier=test netx >/dev/null
+	assert_eq "$(dk network ls -q -f label=tier=test | wc -l)" 1 "label filter"
+	assert_eq "$(dk network inspect -f '{{.Labels.tier}} {{(index .IPAM.Config 0).Gateway}}' netx)" "test 10.231.7.1"
+	local out
+	out=$(dk run --rm --network netx --ip 10.231.7.50 --mac-address 02:00:00:aa:bb:cc \
+		--hostname hh --add-host foo.test:198.51.100.9 --dns 198.51.100.53 busybox sh -c \
+		'ip -o -4 addr show eth0; cat /sys/class/net/eth0/address; hostname; cat /etc/hosts /etc/resolv.conf')
+	assert_contains "$out" "inet 10.231.7.50/24"
+	assert_contains "$out" "02:00:00:aa:bb:cc"
+	assert_contains "$out" "198.51.100.9	foo.test"
+	assert_contains "$out" "10.231.7.50	hh"
+	assert_contains "$out" "nameserver 127.0.0.11" "a user network: the embedded resolver (it forwards to --dns)"
+	assert_eq "$(dk run --rm --dns 198.51.100.53 busybox head -1 /etc/resolv.conf)" "nameserver 198.51.100.53" "--dns on the default bridge"
+	out=$(dk run --rm --network netx --ip 10.231.8.5 busybox true 2>&1) && false
+	assert_contains "$out" "no configured subnet or ip-range contain the IP address 10.231.8.5"
+	out=$(dk run --rm --ip 172.30.0.5 busybox true 2>&1) && false
+	assert_contains "$out" "user specified IP address is supported on user defined networks only"
+	out=$(api_create '{"Image":"busybox","HostConfig":{"NetworkMode":"nosuchnet"}}')
+	assert_contains "$out" "network nosuchnet not found"
+	out=$(dk network create netx 2>&1) && false
+	assert_contains "$out" "network with name netx already exists"
+	out=$(dk network rm bridge 2>&1) && false
+	assert_contains "$out" "bridge is a pre-defined network and cannot be removed"
+	dk network rm netx >/dev/null
+	assert_eq "$(ip -o link show type bridge | grep -c " ${P}-" || true)" 0 "network rm removed its bridge"
+}
+
+test_isolation() {
+	dk network create isoa >/dev/null
+	dk run -d --name ia --network isoa busybox sh -c 'echo a > /i; httpd -f -p 80 -h /' >/dev/null
+	dk run -d --name ib busybox sh -c 'echo b > /i; httpd -f -p 80 -h /' >/dev/null
+	local ipa ipb
+	ipa=$(inspect ia '{{.NetworkSettings.Networks.isoa.IPAddress}}')
+	ipb=$(inspect ib '{{.NetworkSettings.IPAddress}}')
+	assert_eq "$(get "$ipa" 80 /i isoa)" a "same network: reachable"
+	assert_eq "$(get "$ipb" 80 /i isoa)" "" "isoa cannot reach the default bridge"
+	assert_eq "$(get "$ipa" 80 /i bridge)" "" "the default bridge cannot reach isoa"
+	# connect: now ib is on isoa too and answers there.
+	dk network connect isoa ib
+	local ipb2
+	ipb2=$(inspect ib '{{.NetworkSettings.Networks.isoa.IPAddress}}')
+	assert_eq "$(get "$ipb2" 80 /i isoa)" b "after network connect"
+	assert_eq "$(dk network inspect -f '{{len .Containers}}' isoa)" 2
+	dk network disconnect isoa ib
+	assert_eq "$(dk exec ib ip -o link | grep -c eth1 || true)" 0 "disconnect removed eth1"
+	out=$(dk network rm isoa 2>&1) && false
+	assert_contains "$out" "has active endpoints"
+	dk rm -f ia ib >/dev/null
+	dk network rm isoa >/dev/null
+}
+
+test_masquerade_and_internal() {
+	assert_eq "$(get 198.51.100.2 8000 /cgi-bin/ip)" 198.51.100.1 \
+		"the outside host sees the host's address (masquerade)"
+	dk network create --internal intn >/dev/null
+	assert_eq "$(get 198.51.100.2 8000 /cgi-bin/ip intn)" "" "an internal network has no way out"
+	dk network rm intn >/dev/null
+}
+
+test_published_ports() {
+	dk run -d --name pub -p 18080:80 -p 127.0.0.1:18081:81/udp -p 18083:83/udp -p 18090-18091:90-91 busybox sh -c \
+		'echo web > /i; httpd -p 90 -h /; httpd -p 91 -h /; httpd -f -p 80 -h /' >/dev/null
+	local hostip out
+	hostip=$(ip -o -4 addr show "$OUT_HOST" | awk '{print $4}' | cut -d/ -f1)
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18080/i)" web "host to 127.0.0.1"
+	assert_eq "$(curl -s --max-time 3 "http://$hostip:18080/i")" web "host to its own address"
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18091/i)" web "a port of a range"
+	assert_eq "$(ip netns exec "$OUT_NS" busybox sh -c "printf 'GET /i HTTP/1.0\r\n\r\n' | nc -w 3 $hostip 18080" | tail -1)" web "from the outside host"
+	assert_eq "$(get "$hostip" 18080 /i)" web "hairpin: another container through the host port"
+	assert_eq "$(get "$(inspect pub '{{.NetworkSettings.Gateway}}')" 18080 /i)" web "hairpin through the gateway"
+	# busybox nc has no UDP: a UDP server in the container's namespace, run from the host;
+	# datagrams sent until it got one (it may take a moment to bind).
+	local pid
+	pid=$(inspect pub '{{.State.Pid}}')
+	udp_once() { # PORT SENDER...
+		local port=$1 i
+		shift
+		rm -f "$E2E_TMP/udp"
+		timeout 10 nsenter -t "$pid" -n python3 -u -c 'import socket,sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", int(sys.argv[1])))
+d, a = s.recvfrom(100); sys.stdout.write(d.decode())' "$port" > "$E2E_TMP/udp" &
+		local upid=$!
+		for ((i = 0; i < 50; i++)); do
+			"$@"
+			[[ -s $E2E_TMP/udp ]] && break
+			sleep 0.2
+		done
+		wait "$upid" || true
+		cat "$E2E_TMP/udp"
+	}
+	assert_eq "$(udp_once 81 bash -c 'echo udpdata > /dev/udp/127.0.0.1/18081')" udpdata "UDP from the host to 127.0.0.1"
+	dk run -d --name other busybox sleep 60 >/dev/null
+	local opid
+	opid=$(inspect other '{{.State.Pid}}')
+	assert_eq "$(udp_once 83 nsenter -t "$opid" -n bash -c "echo fromctr > /dev/udp/$hostip/18083")" fromctr "UDP from another container through the host port"
+	dk rm -f other >/dev/null
+	out=$(dk port pub)
+	assert_contains "$out" "80/tcp -> 0.0.0.0:18080"
+	assert_contains "$out" "81/udp -> 127.0.0.1:18081"
+	out=$(dk run -d --name clash -p 18080:80 busybox sleep 9 2>&1) && false
+	assert_contains "$out" "Bind for 0.0.0.0:18080 failed: port is already allocated"
+	dk run -d --name rnd -P --expose 7000 busybox sh -c 'echo r > /i; httpd -f -p 7000 -h /' >/dev/null
+	local hp
+	hp=$(dk port rnd 7000/tcp | head -1 | sed 's/.*://')
+	[[ $hp =~ ^[0-9]+$ && $hp -gt 1024 ]] || { t_fail "-P gave '$hp'"; return 1; }
+	assert_eq "$(curl -s --max-time 3 "http://127.0.0.1:$hp/i")" r "-P: random host port"
+	dk rm -f pub rnd clash >/dev/null
+	assert_eq "$(curl -s --max-time 2 http://127.0.0.1:18080/i)" "" "removed: the port is gone"
+	assert_eq "$(nft list map inet "$P" pub4 | grep -c 'elements' || true)" 0 "no port elements left"
+}
+
+test_cleanup_restart_kill() {
+	dk run -d --name keep -p 18085:80 busybox sh -c 'echo k > /i; httpd -f -p 80 -h /' >/dev/null
+	dk run --rm busybox true
+	assert_eq "$(ip -o link show master "$BR" | wc -l)" 1 "only keep's veth on the bridge"
+	local before
+	before=$(nft list table inet "$P" | wc -l)
+	dk stop -t 0 keep >/dev/null
+	assert_eq "$(ip -o link show master "$BR" | wc -l)" 0 "stopped: its veth is gone"
+	dk start keep >/dev/null
+	assert_eq "$(ip -o link show master "$BR" | wc -l)" 1 "stop/start: one veth again"
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18085/i)" k "after stop/start"
+	echo "$before" > "$E2E_TMP/rules_before"
+}
+
+test_after_restart() {
+	assert_eq "$(nft list table inet "$P" | wc -l)" "$(cat "$E2E_TMP/rules_before")" "no duplicate rules after restarts"
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18085/i)" k "the running container's port survives"
+	dk run --rm busybox true
+	dk rm -f keep >/dev/null
+	assert_eq "$(ip -o link show master "$BR" | wc -l)" 0 "no veth left"
+}
+
+GANTRY=${GANTRY:-/usr/local/bin/gantry}
+test_gantry_cli() {
+	local g=("$GANTRY" -H "unix://$E2E_SOCK") out
+	"${g[@]}" network create --subnet 10.231.9.0/24 --label cli=1 gnet >/dev/null
+	assert_eq "$("${g[@]}" network ls -q -f label=cli=1)" "$(dk network ls -q -f label=cli=1)" "network ls -q --filter"
+	assert_contains "$("${g[@]}" network ls)" "gnet      bridge    local"
+	"${g[@]}" run -d --name gc1 --network gnet --ip 10.231.9.7 --network-alias gw -p 127.0.0.1:18095:80 \
+		busybox sh -c 'echo cli > /i; httpd -f -p 80 -h /' >/dev/null
+	assert_eq "$("${g[@]}" port gc1)" "80/tcp -> 127.0.0.1:18095" "gantry port"
+	assert_eq "$("${g[@]}" port gc1 80)" "127.0.0.1:18095"
+	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:18095/i)" cli "gantry run -p"
+	assert_eq "$("${g[@]}" network inspect gnet | jq -r '.[0].Containers[].IPv4Address')" 10.231.9.7/24
+	"${g[@]}" network connect --alias second bridge gc1
+	assert_eq "$(dk inspect -f '{{len .NetworkSettings.Networks}}' gc1)" 2 "gantry network connect"
+	"${g[@]}" network disconnect bridge gc1
+	"${g[@]}" rm -f gc1 >/dev/null
+	assert_eq "$("${g[@]}" network rm gnet)" gnet
+	out=$("${g[@]}" network rm gnet 2>&1) && false
+	assert_contains "$out" "network gnet not found"
+}
+
+t_run default_bridge test_default_bridge
+t_run container_to_container test_container_to_container
+t_run user_network_options test_user_network_options
+t_run isolation test_isolation
+t_run masquerade_and_internal test_masquerade_and_internal
+t_run published_ports test_published_ports
+if [[ -x $GANTRY ]] && "$GANTRY" network --help 2>&1 | grep -q connect; then
+	t_run gantry_cli test_gantry_cli
+else
+	t_skip gantry_cli "$GANTRY has no network verbs (GANTRY=build/cmd/gantry/gantry)"
+fi
+t_run cleanup_stop_start test_cleanup_restart_kill
+kill -TERM "$E2E_PID"; wait "$E2E_PID" 2>/dev/null
+e2e_restart
+e2e_crash
+e2e_restart
+t_run after_restart_and_kill test_after_restart
+
+stop_daemon
+kill "$OUT_HTTPD" 2>/dev/null
+ip netns del "$OUT_NS"
+ip link del "$OUT_HOST" 2>/dev/null
+t_run host_clean bash -c "! ip -o link | grep -q ' ${P}[0-9-]' && ! nft list tables | grep -qw $P"
+t_summary

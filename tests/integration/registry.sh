@@ -1,0 +1,452 @@
+#!/usr/bin/env bash
+# Images from registries: gantry and the docker CLI (through gantryd) push, pull, login against real
+# Debian docker-registry instances on 127.0.0.1 started here: open over HTTP, htpasswd basic auth
+# over TLS with client certificates (a CA made with openssl, certs.d given by --certs-dir), and
+# token auth (tests/integration/registry_token_server.py). skopeo reads and writes the same images.
+# Test functions are called through t_run (SC2317).
+# shellcheck disable=SC2317
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$here/../lib.sh"
+# shellcheck source=tests/gantryd_lib.sh
+. "$here/../gantryd_lib.sh"
+T_TIMEOUT=${T_TIMEOUT:-120}
+GANTRY=${GANTRY:-/usr/local/bin/gantry}
+PY=/usr/bin/python3
+
+for bin in docker-registry openssl skopeo; do
+	command -v "$bin" >/dev/null || { t_skip registry "$bin not installed (scripts/install-deps.sh)"; t_summary; }
+done
+"$PY" -c 'import bcrypt, cryptography' 2>/dev/null || { t_skip registry "python3-bcrypt/python3-cryptography missing"; t_summary; }
+
+RT=$(mktemp -d /tmp/gantry-registry.XXXXXX)
+t_defer "rm -rf '$RT'"
+CERTS=$RT/certs.d
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# reg_start NAME PORT [extra YAML for the top level]: a registry with its own config and storage.
+reg_start() {
+	local name=$1 port=$2 extra=${3:-}
+	mkdir -p "$RT/$name/data"
+	cat > "$RT/$name/config.yml" <<EOF
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $RT/$name/data
+  delete:
+    enabled: true
+$extra
+EOF
+	docker-registry serve "$RT/$name/config.yml" > "$RT/$name/log" 2>&1 </dev/null &
+	local pid=$!
+	t_defer "t_kill_pid $pid 10"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		if curl -sk --max-time 1 -o /dev/null "http://127.0.0.1:$port/v2/" ||
+			curl -sk --max-time 1 -o /dev/null "https://127.0.0.1:$port/v2/"; then
+			return 0
+		fi
+		t_alive "$pid" || break
+		sleep 0.1
+	done
+	cat "$RT/$name/log" >&2
+	return 1
+}
+
+# A CA, a server certificate for 127.0.0.1 and localhost, a client certificate.
+make_certs() {
+	local d=$RT/pki
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=gantry-test-ca \
+		-keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$d/server.key" \
+		-out "$d/server.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$d/ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 2 -extfile "$d/ext" -out "$d/server.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=gantry-client -keyout "$d/client.key" \
+		-out "$d/client.csr" 2>/dev/null
+	openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 2 -out "$d/client.cert" 2>/dev/null
+	# The token signer: a self-signed certificate the registry trusts as its root bundle.
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=gantry-token \
+		-keyout "$d/token.key" -out "$d/token.crt" 2>/dev/null
+}
+
+make_certs
+P_OPEN=$(free_port)
+P_TLS=$(free_port)
+P_TOK=$(free_port)
+"$PY" -c 'import bcrypt,sys; print("alice:" + bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=5)).decode())' > "$RT/htpasswd"
+mkdir -p "$CERTS/127.0.0.1:$P_TLS"
+cp "$RT/pki/ca.crt" "$RT/pki/client.cert" "$RT/pki/client.key" "$CERTS/127.0.0.1:$P_TLS/"
+
+"$PY" "$here/registry_token_server.py" "$RT/pki/token.key" "$RT/pki/token.crt" bob hunter2 \
+	gantry-issuer "$RT/token.port" 2> "$RT/token.log" &
+tok_pid=$!
+t_defer "t_kill_pid $tok_pid 10"
+for ((i = 0; i < 100; i++)); do [[ -s $RT/token.port ]] && break; sleep 0.1; done
+P_TOKSRV=$(cat "$RT/token.port" 2>/dev/null)
+
+ok=1
+reg_start open "$P_OPEN" "http:
+  addr: 127.0.0.1:$P_OPEN" || ok=0
+reg_start tls "$P_TLS" "http:
+  addr: 127.0.0.1:$P_TLS
+  tls:
+    certificate: $RT/pki/server.crt
+    key: $RT/pki/server.key
+    clientcas:
+      - $RT/pki/ca.crt
+auth:
+  htpasswd:
+    realm: gantry-test
+    path: $RT/htpasswd" || ok=0
+reg_start token "$P_TOK" "http:
+  addr: 127.0.0.1:$P_TOK
+auth:
+  token:
+    realm: http://127.0.0.1:$P_TOKSRV/token
+    service: gantry-registry
+    issuer: gantry-issuer
+    rootcertbundle: $RT/pki/token.crt" || ok=0
+if [[ $ok -eq 1 && -n $P_TOKSRV ]]; then t_ok registries_start; else t_fail registries_start "a registry did not start (log above)"; t_summary; fi
+
+# docker.io goes to the open registry, as a mirror (no test reaches the real Docker Hub).
+GANTRYD_ARGS="--certs-dir $CERTS --registry-mirror http://127.0.0.1:$P_OPEN" start_daemon
+gantryd_state=$(e2e_state)
+dk load -i "$(e2e_busybox_tar)" >/dev/null
+export GANTRY_HOST=$DOCKER_HOST
+g() { timeout -k 5 60 "$GANTRY" "$@"; }
+rc_out() {
+	local rc=0 out
+	out=$("$@" 2>&1) || rc=$?
+	printf 'rc=%s\n%s\n' "$rc" "$out"
+}
+# Every name of the busybox image goes (a cold pull); a pulled copy is tagged busybox again after.
+forget_busybox() { dk rmi -f "$(dk inspect -f '{{.Id}}' busybox)" >/dev/null; }
+O=127.0.0.1:$P_OPEN
+S=127.0.0.1:$P_TLS
+K=127.0.0.1:$P_TOK
+
+test_push_pull_run() {
+	g tag busybox "$O/t/bb:1"
+	local out digest
+	out=$(g push "$O/t/bb:1")
+	assert_contains "$out" "The push refers to repository [$O/t/bb]" "push names the repository"
+	assert_contains "$out" ": Pushed" "the layer was uploaded"
+	digest=$(sed -n 's/^1: digest: \(sha256:[0-9a-f]\{64\}\) size: [0-9]*$/\1/p' <<<"$out")
+	[[ -n $digest ]] || { t__fail_msg "no '1: digest: sha256:... size: N' line in: $out"; return 1; }
+	echo "$digest" > "$RT/digest"
+	# The registry's own view: the manifest under that digest, fetched with curl.
+	local got
+	got=$(curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$O/v2/t/bb/manifests/1" | sha256sum | cut -d' ' -f1)
+	assert_eq "sha256:$got" "$digest" "the printed digest is the registry's manifest digest"
+	assert_contains "$(g push "$O/t/bb:1")" "Layer already exists" "a second push uploads nothing"
+	forget_busybox
+	out=$(g pull "$O/t/bb:1")
+	g tag "$O/t/bb:1" busybox
+	assert_contains "$out" "Pull complete" "the layer was downloaded and unpacked"
+	assert_contains "$out" "Digest: $digest" "pull prints the same digest"
+	assert_contains "$out" "Status: " "pull ends with its status"
+	assert_eq "$(g run --rm "$O/t/bb:1" echo pulled-runs)" "pulled-runs" "the pulled image runs"
+	assert_contains "$(dk inspect -f '{{json .RepoDigests}}' "$O/t/bb:1")" "$O/t/bb@$digest" "RepoDigests"
+	assert_contains "$(g pull "$O/t/bb:1")" "Image is up to date for $O/t/bb:1" "a second pull: up to date"
+}
+
+test_pull_by_digest() {
+	local digest
+	digest=$(cat "$RT/digest")
+	forget_busybox
+	local out
+	out=$(g pull "$O/t/bb@$digest")
+	assert_contains "$out" "Digest: $digest" "pull by digest"
+	assert_eq "$(dk inspect -f '{{json .RepoTags}}' "$O/t/bb@$digest")" "[]" "a digest pull adds no tag"
+	assert_contains "$(dk images --digests --format '{{.Repository}} {{.Digest}}')" "$O/t/bb $digest" \
+		"images --digests lists it"
+	assert_eq "$(g run --rm "$O/t/bb@$digest" echo by-digest)" "by-digest" "it runs by digest"
+	local bad=sha256:0000000000000000000000000000000000000000000000000000000000000000
+	assert_contains "$(rc_out g pull "$O/t/bb@$bad")" "rc=1" "an unknown digest fails"
+	g tag "$O/t/bb@$digest" busybox
+	g rmi "$O/t/bb@$digest" >/dev/null
+	assert_eq "$(g run --rm busybox echo still-here)" "still-here" "untagging the digest keeps the tagged image"
+}
+
+test_mount_and_errors() {
+	g tag busybox "$O/t/bb:2"
+	g push "$O/t/bb:2" >/dev/null
+	g tag busybox "$O/other/copy:1"
+	assert_contains "$(g push "$O/other/copy:1")" "Mounted from t/bb" "cross-repository mount"
+	local out
+	out=$(rc_out g pull "$O/t/bb:nope")
+	assert_contains "$out" "rc=1" "missing tag: exit 1"
+	assert_contains "$out" "manifest for $O/t/bb:nope not found: manifest unknown" "missing tag: docker's words"
+	out=$(rc_out g push "$O/t/never:1")
+	assert_contains "$out" "An image does not exist locally with the tag: $O/t/never" "push of an unknown image"
+	assert_contains "$(g search "$O/bb")" "$O/t/bb" "search through the catalog"
+}
+
+test_docker_cli() {
+	dk tag busybox "$O/cli/bb:1"
+	local out
+	out=$(dk push "$O/cli/bb:1")
+	assert_contains "$out" "1: digest: sha256:" "docker push through gantryd"
+	dk rmi "$O/cli/bb:1" >/dev/null
+	out=$(dk pull "$O/cli/bb:1")
+	assert_contains "$out" "Digest: sha256:" "docker pull through gantryd"
+	assert_eq "$(dk run --rm "$O/cli/bb:1" echo via-docker)" "via-docker" "and it runs"
+	assert_contains "$(rc_out dk pull "$O/cli/none:1")" "manifest unknown" "docker pull of a missing image"
+}
+
+test_skopeo_interop() {
+	# An image written by skopeo (from the docker archive) is pulled by gantry and runs.
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$(e2e_busybox_tar)" "docker://$O/sk/bb:1"
+	g pull "$O/sk/bb:1" >/dev/null
+	assert_eq "$(g run --rm "$O/sk/bb:1" echo from-skopeo)" "from-skopeo" "skopeo-pushed image runs"
+	# An image pushed by gantry is read back by skopeo: same digest, its layers copied.
+	local digest sk
+	digest=$(cat "$RT/digest")
+	sk=$(skopeo inspect --tls-verify=false "docker://$O/t/bb:1" | jq -r .Digest)
+	assert_eq "$sk" "$digest" "skopeo sees the digest gantry printed"
+	skopeo copy -q --src-tls-verify=false "docker://$O/t/bb:1" "oci:$RT/oci-out:bb"
+	assert_eq "$(jq -r '.manifests | length' "$RT/oci-out/index.json")" "1" "skopeo copied it out"
+}
+
+test_basic_tls() {
+	local out
+	out=$(rc_out g pull "$S/b/bb:1")
+	assert_contains "$out" "rc=1" "no credentials: refused"
+	assert_contains "$out" "unauthorized" "no credentials: unauthorized"
+	out=$(rc_out g login -u alice -p wrong "$S")
+	assert_contains "$out" "rc=1" "wrong password: exit 1"
+	assert_contains "$out" "401" "wrong password: 401"
+	out=$(echo s3cret | g login -u alice --password-stdin "$S")
+	assert_contains "$out" "Login Succeeded" "login"
+	assert_eq "$(jq -r --arg k "$S" '.auths[$k].auth' "$DOCKER_CONFIG/config.json" | base64 -d)" \
+		"alice:s3cret" "credentials stored as docker stores them"
+	g tag busybox "$S/b/bb:1"
+	assert_contains "$(g push "$S/b/bb:1")" "1: digest: sha256:" "push over TLS with basic auth"
+	forget_busybox
+	assert_contains "$(g pull "$S/b/bb:1")" "Pull complete" "pull over TLS with basic auth"
+	g tag "$S/b/bb:1" busybox
+	# The docker CLI uses the same config: its X-Registry-Auth reaches gantryd.
+	dk rmi "$S/b/bb:1" >/dev/null
+	assert_contains "$(dk pull "$S/b/bb:1")" "Digest: sha256:" "docker pull with the stored login"
+	# The server's name must match: localhost has no certs.d entry (no CA, no client cert).
+	out=$(rc_out g pull "localhost:$P_TLS/b/bb:1")
+	assert_contains "$out" "rc=1" "a registry whose CA is unknown is refused"
+	assert_contains "$out" "certificate" "and the message names the certificate"
+	assert_contains "$(g logout "$S")" "Removing login credentials for $S" "logout"
+	assert_eq "$(jq -r --arg k "$S" '.auths[$k]' "$DOCKER_CONFIG/config.json")" "null" "logout removed them"
+	dk login -u alice -p s3cret "$S" >/dev/null 2>&1
+	assert_eq "$(jq -r --arg k "$S" '.auths[$k].auth' "$DOCKER_CONFIG/config.json" | base64 -d)" \
+		"alice:s3cret" "docker login through gantryd's /auth"
+	assert_contains "$(rc_out dk login -u alice -p nope "$S")" "rc=1" "docker login with a wrong password fails"
+}
+
+test_token() {
+	local out
+	out=$(rc_out g pull "$K/tk/bb:1")
+	assert_contains "$out" "rc=1" "anonymous: refused"
+	assert_contains "$out" "unauthorized" "anonymous: unauthorized"
+	assert_contains "$(rc_out g login -u bob -p nope "$K")" "incorrect username or password" "bad token login"
+	assert_contains "$(echo hunter2 | g login -u bob --password-stdin "$K")" "Login Succeeded" "token login"
+	g tag busybox "$K/tk/bb:1"
+	assert_contains "$(g push "$K/tk/bb:1")" "1: digest: sha256:" "push with a bearer token"
+	forget_busybox
+	assert_contains "$(g pull "$K/tk/bb:1")" "Pull complete" "pull with a bearer token"
+	g tag "$K/tk/bb:1" busybox
+	assert_eq "$(g run --rm "$K/tk/bb:1" echo token-ok)" "token-ok" "and it runs"
+	g tag busybox "$K/tk/copy:1"
+	assert_contains "$(g push "$K/tk/copy:1")" "Mounted from tk/bb" "mount with a two-scope token"
+	grep -q 'scope=repository' "$RT/token.log" || { t__fail_msg "the token server saw no scoped request"; return 1; }
+}
+
+# ---- a hostile registry ----
+"$PY" "$here/registry_hostile.py" "$RT/outside/escaped" "$RT/hostile.port" "$RT/hostile.log" 2> "$RT/hostile.err" &
+hostile_pid=$!
+t_defer "t_kill_pid $hostile_pid 10"
+mkdir -p "$RT/outside"
+for ((i = 0; i < 100; i++)); do [[ -s $RT/hostile.port ]] && break; sleep 0.1; done
+H=127.0.0.1:$(cat "$RT/hostile.port" 2>/dev/null)
+
+# No temp blob or half-unpacked layer is left in the store, nothing appeared outside.
+assert_store_clean() {
+	local left
+	left=$(find "$E2E_TMP/root/blobs" "$E2E_TMP/root/layers" -maxdepth 2 -name '.tmp-*' 2>/dev/null)
+	assert_eq "$left" "" "no temp files in the store ($1)"
+	assert_eq "$(ls -A "$RT/outside")" "" "nothing written outside the layer ($1)"
+}
+
+hostile_pull() { # REPO WANT...
+	local repo=$1 out w
+	shift
+	out=$(rc_out g pull "$H/$repo")
+	assert_contains "$out" "rc=1" "$repo: refused"
+	for w in "$@"; do
+		assert_contains "$out" "$w" "$repo: the message says what was wrong"
+	done
+	assert_store_clean "$repo"
+}
+
+blob_gets() { grep -c "^GET /v2/$1/blobs/" "$RT/hostile.log" || true; }
+manifest_gets() { grep -c "^GET /v2/$1/manifests/" "$RT/hostile.log" || true; }
+
+test_hostile_content() {
+	hostile_pull wrongdigest/img "filesystem layer verification failed for digest sha256:"
+	local bad
+	bad=$(grep -o 'sha256:[0-9a-f]*' <<<"$(rc_out g pull "$H/wrongdigest/img")" | head -1)
+	[[ ! -e $E2E_TMP/root/blobs/sha256/${bad#sha256:} ]] || { t__fail_msg "the bad blob is in the store"; return 1; }
+	hostile_pull truncated/img "unexpected EOF"
+	[[ $(blob_gets truncated/img) -ge 4 ]] || { t__fail_msg "a cut layer is retried ($(blob_gets truncated/img) GETs)"; return 1; }
+	hostile_pull bigmanifest/img "too large"
+	hostile_pull badtype/img "unsupported manifest media type application/x-strange"
+	hostile_pull schema1/img "schema 1 support has been removed"
+}
+
+test_hostile_status() {
+	hostile_pull s401/img "unauthorized: authentication required"
+	hostile_pull s403/img "denied: requested access to the resource is denied"
+	hostile_pull s404/img "manifest for $H/s404/img:latest not found: manifest unknown"
+	hostile_pull s503/img "service unavailable"
+	[[ $(manifest_gets s503/img) -ge 4 ]] || { t__fail_msg "503 is retried ($(manifest_gets s503/img) GETs)"; return 1; }
+	[[ $(manifest_gets s404/img) -eq 1 ]] || { t__fail_msg "404 is not retried"; return 1; }
+	local out
+	out=$(g pull "$H/s429/img")
+	assert_contains "$out" "Pull complete" "429 twice, then served: the retries get it"
+	[[ $(manifest_gets s429/img) -eq 3 ]] || { t__fail_msg "429: $(manifest_gets s429/img) GETs, want 3"; return 1; }
+	assert_contains "$(g pull "$H/s500/img")" "Status: " "500 twice, then served"
+}
+
+test_hostile_tar() {
+	hostile_pull dotdot/img "escapes the layer"
+	hostile_pull abslink/img "refused"
+	hostile_pull hardlink/img "escapes the layer"
+	# The next pull works, and its file is what the registry served.
+	g pull "$H/good/img" >/dev/null
+	dk create --name hgood "$H/good/img" >/dev/null
+	assert_eq "$(dk cp hgood:/hello - | tar -xO)" "hello from the good image" "a good pull after the bad ones"
+	dk rm hgood >/dev/null
+	assert_store_clean good
+}
+
+# An OCI layout with an index of two images (arm64 and amd64, the same layer), for skopeo --all.
+make_multiarch() {
+	skopeo copy -q "docker-archive:$(e2e_busybox_tar)" "oci:$RT/ml:base"
+	"$PY" "$here/registry_multiarch.py" "$RT/ml" multi
+}
+
+test_multiarch() {
+	make_multiarch
+	skopeo copy -q --all --dest-tls-verify=false "oci:$RT/ml:multi" "docker://$O/ml/bb:1"
+	assert_eq "$(skopeo inspect --raw --tls-verify=false "docker://$O/ml/bb:1" | jq -r '.manifests | length')" \
+		"2" "the registry holds an index of two"
+	local out
+	out=$(g pull "$O/ml/bb:1")
+	assert_contains "$out" "Digest: sha256:" "the index is pulled"
+	assert_eq "$(dk inspect -f '{{.Architecture}}' "$O/ml/bb:1")" "amd64" "resolved to amd64"
+	assert_eq "$(g run --rm "$O/ml/bb:1" echo multi-ok)" "multi-ok" "and it runs"
+	g pull --platform linux/arm64 "$O/ml/bb:1" >/dev/null
+	assert_eq "$(dk inspect -f '{{.Architecture}}/{{.Variant}}' "$O/ml/bb:1")" "arm64/v8" "--platform linux/arm64"
+	assert_contains "$(rc_out g pull --platform linux/s390x "$O/ml/bb:1")" \
+		"no matching manifest for linux/s390x in the manifest list entries" "no such platform"
+	local plats
+	plats=$(curl -sf --unix-socket "$E2E_SOCK" "http://d/distribution/$O/ml/bb:1/json" | jq -c '[.Platforms[].architecture]')
+	assert_eq "$plats" '["arm64","amd64"]' "distribution inspect lists the index's platforms"
+}
+
+test_creds_store() {
+	mkdir -p "$RT/bin" "$RT/helper"
+	# A credential helper keeping one file per server (docker-credential-helpers' protocol).
+	cat > "$RT/bin/docker-credential-gtest" <<-EOF
+	#!/bin/sh
+	store=$RT/helper
+	case "\$1" in
+	store) cat > "\$store/in.json"; key=\$(jq -r .ServerURL "\$store/in.json" | tr / _); mv "\$store/in.json" "\$store/\$key" ;;
+	get) key=\$(tr / _); [ -f "\$store/\$key" ] || { echo "credentials not found in native keychain"; exit 1; }; cat "\$store/\$key" ;;
+	erase) key=\$(tr / _); rm -f "\$store/\$key" ;;
+	esac
+	EOF
+	chmod +x "$RT/bin/docker-credential-gtest"
+	local cfg=$DOCKER_CONFIG/config.json
+	jq '. + {"credsStore": "gtest"}' "$cfg" > "$cfg.new" 2>/dev/null || echo '{"credsStore": "gtest"}' > "$cfg.new"
+	mv "$cfg.new" "$cfg"
+	PATH=$RT/bin:$PATH
+	assert_contains "$(echo s3cret | g login -u alice --password-stdin "$S")" "Login Succeeded" "login through the helper"
+	assert_eq "$(jq -r .Secret "$RT/helper/$S")" "s3cret" "the helper got the secret"
+	assert_eq "$(jq -r --arg k "$S" '.auths[$k].auth // "none"' "$cfg")" "none" "config.json keeps no secret"
+	forget_busybox
+	assert_contains "$(g pull "$S/b/bb:1")" "Digest: sha256:" "pull with the helper's credentials"
+	g tag "$S/b/bb:1" busybox
+	g logout "$S" >/dev/null
+	[[ ! -e $RT/helper/$S ]] || { t__fail_msg "logout did not erase through the helper"; return 1; }
+	jq 'del(.credsStore)' "$cfg" > "$cfg.new" && mv "$cfg.new" "$cfg"
+}
+
+test_mirror() {
+	# busybox-mirrored is docker.io/library/busybox-mirrored: the mirror serves it.
+	g tag busybox "$O/library/busybox-mirrored:1"
+	g push "$O/library/busybox-mirrored:1" >/dev/null
+	g rmi "$O/library/busybox-mirrored:1" >/dev/null
+	forget_busybox
+	local out
+	out=$(g pull busybox-mirrored:1)
+	assert_contains "$out" "Status: Downloaded newer image for busybox-mirrored:1" "pulled through the mirror"
+	assert_contains "$out" "docker.io/library/busybox-mirrored:1" "under its docker.io name"
+	g tag busybox-mirrored:1 busybox
+	assert_eq "$(g run --rm busybox-mirrored:1 echo mirrored)" "mirrored" "and it runs"
+}
+
+t_run registry_push_pull_run test_push_pull_run
+t_run registry_pull_by_digest test_pull_by_digest
+t_run registry_mount_and_errors test_mount_and_errors
+t_run registry_docker_cli test_docker_cli
+t_run registry_skopeo_interop test_skopeo_interop
+t_run registry_basic_auth_tls test_basic_tls
+t_run registry_token_auth test_token
+t_run registry_multiarch test_multiarch
+t_run registry_creds_store test_creds_store
+t_run registry_mirror test_mirror
+t_run registry_hostile_content test_hostile_content
+t_run registry_hostile_status test_hostile_status
+t_run registry_hostile_tar test_hostile_tar
+
+# dockerd (a private one) pulls what gantry pushed and pushes what gantry then pulls.
+test_dockerd_side() {
+	dk pull -q "$O/t/bb:1" >/dev/null
+	assert_eq "$(dk run --rm "$O/t/bb:1" echo dockerd-runs-gantrys)" "dockerd-runs-gantrys" \
+		"an image pushed by gantry runs on dockerd"
+	dk tag "$O/t/bb:1" "$O/fromdockerd/bb:1"
+	assert_contains "$(dk push "$O/fromdockerd/bb:1")" "1: digest: sha256:" "dockerd pushes"
+}
+
+test_gantry_side() {
+	forget_busybox
+	assert_contains "$(g pull "$O/fromdockerd/bb:1")" "Digest: sha256:" "gantry pulls dockerd's push"
+	g tag "$O/fromdockerd/bb:1" busybox
+	assert_eq "$(g run --rm "$O/fromdockerd/bb:1" echo gantry-runs-dockerds)" "gantry-runs-dockerds" \
+		"and runs it"
+}
+
+if why=$(TARGET=dockerd e2e_missing); then
+	TARGET=dockerd
+	DOCKERD_ARGS="--insecure-registry $O" start_daemon
+	t_run registry_dockerd_pulls_gantrys test_dockerd_side
+	stop_daemon
+	eval "$gantryd_state"
+	TARGET=gantryd
+	t_run registry_gantry_pulls_dockerds test_gantry_side
+else
+	t_skip registry_dockerd_interop "$why"
+fi
+
+stop_daemon
+t_summary
