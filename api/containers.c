@@ -3,6 +3,7 @@
 #include "api/schema.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -212,6 +213,15 @@ static void wait_free(void *p)
         free(a);
 }
 
+/* The reader of our pipe (the client's response) is gone: `docker run -d` opens a wait and
+ * hangs up once the container started; without this its thread and fds stayed until the
+ * container exited (two threads and four fds per detached container). */
+static bool reader_gone(void *p)
+{
+        struct pollfd pfd = {.fd = *(int *)p, .events = POLLOUT};
+        return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)) != 0;
+}
+
 static void wait_run(struct api_server *srv, void *p, int fd)
 {
         struct wait_arg *a = p;
@@ -219,7 +229,7 @@ static void wait_run(struct api_server *srv, void *p, int fd)
         _cleanup_gerr_ struct gerr *err = NULL;
         json_t *reply;
         wait_ready(a);
-        if (eng_container_wait(a->eng, a->id, a->condition, &code, &err) < 0)
+        if (eng_container_wait(a->eng, a->id, a->condition, &code, reader_gone, &fd, &err) < 0)
                 reply = json_pack("{s:i, s:{s:s}}", "StatusCode", -1, "Error", "Message",
                                   err && err->msg ? err->msg : "wait failed");
         else

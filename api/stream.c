@@ -10,6 +10,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "engine/engine.h"
 
 void api_busy_enter(struct api_server *srv)
 {
@@ -111,6 +112,8 @@ static void stream_free(void *cls)
 {
         struct stream_out *s = cls;
         close(s->rfd); /* the worker's next write fails with EPIPE and it ends */
+        /* A worker waiting in the engine (a container wait) learns it now, not at its exit. */
+        eng_wake(s->srv->eng);
         free(s);
 }
 

@@ -325,6 +325,7 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
 struct waiter_arg {
         struct eng *e;
         struct eng_ctr *c;
+        struct eng_exit ex;
 };
 
 static void record_exit(struct eng *e, struct eng_ctr *c, const struct eng_exit *ex)
@@ -354,21 +355,22 @@ static void record_exit(struct eng *e, struct eng_ctr *c, const struct eng_exit 
 
 static void remove_files_and_row(struct eng *e, struct eng_ctr *c);
 
-static void *waiter_main(void *p)
+/* A short-lived detached thread with a small stack (the exit and removal work); 0 or errno. */
+static int spawn_detached(void *(*fn)(void *), void *arg)
 {
-        struct waiter_arg *w = p;
-        struct eng *e = w->e;
-        struct eng_ctr *c = w->c;
-        free(w);
-        struct eng_exit ex = {.code = 255};
-        struct gerr *err = NULL;
-        _cleanup_free_ char *exit_path = ctr_file(e, c->id, "exit.json");
-        if (eng_shim_wait(e->exec_root, c->id, exit_path, &ex, &err) < 0) {
-                log_warn("container %s: %s", c->id, err ? err->msg : "wait failed");
-                gerr_free(err);
-                ex.code = 255;
-                ex.finished_at[0] = '\0';
-        }
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&a, 64 * 1024);
+        pthread_t t;
+        int r = pthread_create(&t, &a, fn, arg);
+        pthread_attr_destroy(&a);
+        return r;
+}
+
+/* What follows an exit: record it, then remove or restart (which may sleep its backoff). */
+static void exit_tail(struct eng *e, struct eng_ctr *c, struct eng_exit ex)
+{
         log_debug("container %.12s: exited with %d", c->id, ex.code);
         unmount_rootfs(e, c->id);
         eng_net_release(e, c);
@@ -395,33 +397,91 @@ static void *waiter_main(void *p)
         eng_ctr_unref(c);
         pthread_cond_broadcast(&e->cond);
         pthread_mutex_unlock(&e->lock);
+}
+
+static void *exit_main(void *p)
+{
+        struct waiter_arg *w = p;
+        exit_tail(w->e, w->c, w->ex);
+        free(w);
         return NULL;
 }
 
-/* Called with e->lock held. */
-static void start_waiter(struct eng *e, struct eng_ctr *c)
+/* A thread for the exit's work, so that the watcher goes on at once; inline if none. */
+static void run_exit_tail(struct eng *e, struct eng_ctr *c, const struct eng_exit *ex)
 {
         struct waiter_arg *w = malloc(sizeof(*w));
-        if (w == NULL)
-                return;
-        w->e = e;
-        w->c = c;
+        if (w != NULL) {
+                *w = (struct waiter_arg){.e = e, .c = c, .ex = *ex};
+                if (spawn_detached(exit_main, w) == 0)
+                        return;
+                free(w);
+        }
+        exit_tail(e, c, *ex);
+}
+
+void eng_lifecycle_exited(struct eng *e, struct eng_ctr *c, const char *reply)
+{
+        struct eng_exit ex = {.code = 255};
+        struct gerr *err = NULL;
+        _cleanup_free_ char *exit_path = ctr_file(e, c->id, "exit.json");
+        if (eng_shim_wait_reply(reply, c->id, exit_path, &ex, &err) < 0) {
+                log_warn("container %s: %s", c->id, err ? err->msg : "wait failed");
+                gerr_free(err);
+                ex.code = 255;
+                ex.finished_at[0] = '\0';
+        }
+        run_exit_tail(e, c, &ex);
+}
+
+/* Blocking fallback when the watcher cannot take the shim: a thread of its own waits. */
+static void *waiter_main(void *p)
+{
+        struct waiter_arg *w = p;
+        struct eng_exit ex = {.code = 255};
+        struct gerr *err = NULL;
+        _cleanup_free_ char *exit_path = ctr_file(w->e, w->c->id, "exit.json");
+        if (eng_shim_wait(w->e->exec_root, w->c->id, exit_path, &ex, &err) < 0) {
+                log_warn("container %s: %s", w->c->id, err ? err->msg : "wait failed");
+                gerr_free(err);
+                ex.code = 255;
+                ex.finished_at[0] = '\0';
+        }
+        exit_tail(w->e, w->c, ex);
+        free(w);
+        return NULL;
+}
+
+/* Called with e->lock held. The shim's wait is asked now (connect + send, no blocking) and
+ * its reply watched by exit_watch.c's one thread. */
+static void start_waiter(struct eng *e, struct eng_ctr *c)
+{
         c->refs++;
         e->waiters++;
         c->waiter = true;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&a, 64 * 1024);
-        pthread_t t;
-        int r = pthread_create(&t, &a, waiter_main, w);
-        pthread_attr_destroy(&a);
+        struct gerr *err = NULL;
+        int fd = eng_shim_wait_send(e->exec_root, c->id, &err);
+        if (fd >= 0 && eng_watch_add(e, c, fd) == 0)
+                return;
+        if (fd >= 0)
+                close(fd);
+        /* A shim gone already (ESRCH) or a watcher that cannot take it: a thread of its own
+         * waits, or reads the exit file (it never takes e->lock before we drop it). */
+        if (err != NULL && fd != -ESRCH)
+                log_warn("container %s: %s", c->id, err->msg);
+        gerr_free(err);
+        struct waiter_arg *w = malloc(sizeof(*w));
+        int r = ENOMEM;
+        if (w != NULL) {
+                *w = (struct waiter_arg){.e = e, .c = c};
+                r = spawn_detached(waiter_main, w);
+        }
         if (r != 0) {
-                log_error("container %s: cannot start its waiter thread: %s", c->id, strerror(r));
+                log_error("container %s: cannot watch its shim: %s", c->id, strerror(r));
+                free(w);
                 c->refs--;
                 e->waiters--;
                 c->waiter = false;
-                free(w);
         }
 }
 
@@ -679,7 +739,7 @@ int eng_container_start_policy(struct eng *e, const char *ref, struct gerr **err
 /* ---- wait, kill, stop, remove ---- */
 
 int eng_container_wait(struct eng *e, const char *ref, const char *condition, int *exit_code,
-                       struct gerr **err)
+                       bool (*gone)(void *), void *gone_arg, struct gerr **err)
 {
         struct eng_ctr *c = NULL;
         pthread_mutex_lock(&e->lock);
@@ -689,22 +749,25 @@ int eng_container_wait(struct eng *e, const char *ref, const char *condition, in
                 return r;
         }
         const char *cond = condition && *condition ? condition : "not-running";
-        bool met = true;
+        bool met = true, left = false;
+#define WAIT_UNTIL(done)                                                                       \
+        while (!(met = (done)) && !e->closing && !(left = gone != NULL && gone(gone_arg)))    \
+                pthread_cond_wait(&e->cond, &e->lock)
         if (strcmp(cond, "next-exit") == 0) {
                 unsigned gen = c->exit_gen;
-                while (!(met = c->exit_gen != gen || c->removed) && !e->closing)
-                        pthread_cond_wait(&e->cond, &e->lock);
+                WAIT_UNTIL(c->exit_gen != gen || c->removed);
         } else if (strcmp(cond, "removed") == 0) {
-                while (!(met = c->removed) && !e->closing)
-                        pthread_cond_wait(&e->cond, &e->lock);
+                WAIT_UNTIL(c->removed);
         } else if (strcmp(cond, "not-running") == 0) {
-                while (!(met = !(c->running || c->starting) || c->removed) && !e->closing)
-                        pthread_cond_wait(&e->cond, &e->lock);
+                WAIT_UNTIL(!(c->running || c->starting) || c->removed);
         } else {
                 r = eng_err(err, EINVAL, "invalid condition: \"%s\"", cond);
         }
+#undef WAIT_UNTIL
         /* The daemon stops, the container goes on: the wait ends without an exit code. */
-        if (r >= 0 && !met)
+        if (r >= 0 && !met && left)
+                r = eng_err(err, ECANCELED, "the client went away");
+        else if (r >= 0 && !met)
                 r = eng_err(err, ESHUTDOWN, "daemon is shutting down");
         if (r >= 0 && exit_code)
                 *exit_code = c->exit_code;
@@ -828,19 +891,13 @@ static void remove_dir_later(struct eng *e, const char *id)
                 free(trash);
                 trash = NULL;
         }
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&a, 64 * 1024);
-        pthread_t t;
-        if (trash == NULL || pthread_create(&t, &a, trash_main, trash) != 0) {
+        if (trash == NULL || spawn_detached(trash_main, trash) != 0) {
                 const char *d = trash ? trash : dir;
                 int r = fs_rm_rf(d);
                 if (r < 0)
                         log_warn("remove %s: %s", d, strerror(-r));
                 free(trash);
         }
-        pthread_attr_destroy(&a);
 }
 
 void eng_trash_sweep(struct eng *e)

@@ -23,6 +23,7 @@ static char *join(const char *a, const char *b)
 
 static void eng_free(struct eng *e)
 {
+        eng_watch_stop(e);
         while (e->ctrs) {
                 struct eng_ctr *c = e->ctrs;
                 e->ctrs = c->next;
@@ -49,6 +50,7 @@ int eng_open(const struct eng_config *cfg, struct eng **out, struct gerr **err)
         struct eng *e = calloc(1, sizeof(*e));
         if (e == NULL)
                 return gerr_set(err, ENOMEM, "open engine");
+        e->watch_epfd = e->watch_stop_fd = -1;
         pthread_mutex_init(&e->lock, NULL);
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
@@ -92,6 +94,13 @@ fail:
         gerr_wrap(err, "open engine at %s", e->root);
         eng_free(e);
         return r;
+}
+
+void eng_wake(struct eng *e)
+{
+        pthread_mutex_lock(&e->lock);
+        pthread_cond_broadcast(&e->cond);
+        pthread_mutex_unlock(&e->lock);
 }
 
 void eng_shutdown(struct eng *e)

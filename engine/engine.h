@@ -45,9 +45,12 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
 int eng_container_resolve(struct eng *e, const char *ref, char **id_out, struct gerr **err);
 /* EALREADY when it runs already (dockerd: 304); eng_container_stop likewise when stopped. */
 int eng_container_start(struct eng *e, const char *ref, struct gerr **err);
-/* Block until the condition: "not-running" (default), "next-exit", "removed". */
+/* Block until the condition: "not-running" (default), "next-exit", "removed". gone (may be
+ * NULL), asked at each wake-up, ends the wait early (ECANCELED) when the caller's client has
+ * left; eng_wake makes waiters ask it. */
 int eng_container_wait(struct eng *e, const char *ref, const char *condition, int *exit_code,
-                       struct gerr **err);
+                       bool (*gone)(void *), void *gone_arg, struct gerr **err);
+void eng_wake(struct eng *e);
 int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **err);
 /* SIGTERM (or the container's StopSignal), then SIGKILL after timeout seconds (-1: the
  * container's StopTimeout, default 10). */

@@ -55,7 +55,9 @@ struct eng {
         pthread_mutex_t lock;
         pthread_cond_t cond; /* broadcast on every state change */
         struct eng_ctr *ctrs;
-        int waiters; /* live waiter and health threads: eng_close leaves e to them */
+        int waiters; /* watched containers and health threads: eng_close leaves e to them */
+        int watch_epfd, watch_stop_fd; /* exit_watch.c: every shim's wait socket, its stop */
+        pthread_t watch_thread;
         struct eng_events *events; /* events.c: the ring and its subscribers */
         struct eng_exec *execs;    /* exec.c: exec instances, newest first */
         bool closing;              /* eng_shutdown: blocked waits give up */
@@ -122,6 +124,14 @@ int eng_spec_write_hosts(json_t *config, const char *container_dir, json_t *self
 /* ---- container_lifecycle.c ---- */
 /* Adopt the containers the store says are running (at open). */
 void eng_lifecycle_adopt(struct eng *e);
+/* ---- exit_watch.c ---- */
+/* Watch fd (a shim's wait socket, its reply pending) for c; e->lock held. */
+int eng_watch_add(struct eng *e, struct eng_ctr *c, int fd);
+/* Ends the watcher thread (eng_free: nothing is watched any more). */
+void eng_watch_stop(struct eng *e);
+/* The shim of c answered its wait (reply, or NULL when it hung up without one): record the
+ * exit, off the watcher's thread. Called without e->lock. */
+void eng_lifecycle_exited(struct eng *e, struct eng_ctr *c, const char *reply);
 /* Removes what removals a crash interrupted left in containers/.trash-*. */
 void eng_trash_sweep(struct eng *e);
 char *eng_ctr_dir(struct eng *e, const char *id);

@@ -329,6 +329,36 @@ int eng_shim_wait(const char *exec_root, const char *id, const char *exit_path,
         return 0;
 }
 
+int eng_shim_wait_send(const char *exec_root, const char *id, struct gerr **err)
+{
+        _cleanup_close_ int fd = shim_connect(exec_root, id, err);
+        if (fd < 0)
+                return fd;
+        if (send(fd, "wait\n", 5, MSG_NOSIGNAL) != 5)
+                return gerr_set(err, errno ? errno : EIO, "send to shim of %s", id);
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+                return gerr_set(err, errno, "shim socket of %s", id);
+        return TAKE_FD(fd);
+}
+
+int eng_shim_wait_reply(const char *reply, const char *id, const char *exit_path,
+                        struct eng_exit *out, struct gerr **err)
+{
+        if (reply == NULL)
+                return eng_shim_read_exit(exit_path, out, err);
+        int code = 0, oom = 0, off = 0;
+        if (sscanf(reply, "error %d %n", &code, &off) == 1 && off > 0)
+                return fail_msg(err, code > 0 ? code : EIO, reply + off);
+        off = 0;
+        if (sscanf(reply, "exit %d %d %n", &code, &oom, &off) < 2 || off == 0)
+                return gerr_set(err, EPROTO, "shim of %s: unexpected reply \"%s\"", id, reply);
+        memset(out, 0, sizeof(*out));
+        out->code = code;
+        out->oom_killed = oom != 0;
+        snprintf(out->finished_at, sizeof(out->finished_at), "%s", reply + off);
+        return 0;
+}
+
 int eng_shim_exec(const char *exec_root, const char *id, const struct eng_shim_exec_opts *o,
                   int *fd_out, pid_t *pid_out, struct gerr **err)
 {

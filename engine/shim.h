@@ -69,5 +69,11 @@ struct eng_exit {
 };
 int eng_shim_wait(const char *exec_root, const char *id, const char *exit_path,
                   struct eng_exit *out, struct gerr **err);
+/* eng_shim_wait in two halves, for a caller that watches many shims at once: _send connects
+ * and asks (returns the non-blocking fd to watch), _reply reads the status out of the reply
+ * line, or out of the exit file when the shim hung up without one (reply NULL). */
+int eng_shim_wait_send(const char *exec_root, const char *id, struct gerr **err);
+int eng_shim_wait_reply(const char *reply, const char *id, const char *exit_path,
+                        struct eng_exit *out, struct gerr **err);
 /* Read the exit file alone (no shim needed). ENOENT if the container has not exited. */
 int eng_shim_read_exit(const char *exit_path, struct eng_exit *out, struct gerr **err);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gantryd holding more than 1024 fds (as with ~500 running containers) still serves clients: no select() in its server.
+# gantryd holding more than 1024 fds (as with ~500 running containers) still serves clients (no select() in its server); a detached container costs it no request thread or fd.
 # Test functions are called through t_run (SC2317).
 # shellcheck disable=SC2317
 set -uo pipefail
@@ -45,7 +45,26 @@ test_clients_served() {
 	assert_eq "$i" 20 "20 docker version in a row"
 	assert_eq "$out" "1.44" "API version"
 }
+# `docker run -d` opens a wait before start and hangs up after it: that wait must end with the
+# client, not hold a thread, a socket and a pipe until the container exits.
+test_detached_hold_nothing() {
+	local fd0 th0 fd1 th1 i
+	fd0=$(find "/proc/$E2E_PID/fd" -mindepth 1 | wc -l)
+	th0=$(find "/proc/$E2E_PID/task" -mindepth 1 -maxdepth 1 | wc -l)
+	for ((i = 0; i < 10; i++)); do
+		dk run -d --network none busybox sleep 60 >/dev/null
+	done
+	sleep 0.5
+	fd1=$(find "/proc/$E2E_PID/fd" -mindepth 1 | wc -l)
+	th1=$(find "/proc/$E2E_PID/task" -mindepth 1 -maxdepth 1 | wc -l)
+	t_log "10 detached containers: gantryd fds $fd0 -> $fd1, threads $th0 -> $th1"
+	assert_ok test $((fd1 - fd0)) -le 15
+	assert_ok test $((th1 - th0)) -le 12
+	# shellcheck disable=SC2046
+	dk rm -f $(dk ps -q) >/dev/null
+}
 t_run fds_above_1024 test_fds_above_1024
 t_run clients_served test_clients_served
+t_run detached_hold_nothing test_detached_hold_nothing
 stop_daemon
 t_summary
