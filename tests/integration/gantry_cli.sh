@@ -46,6 +46,11 @@ cleanup() {
 		t_kill_pid "$p" 5
 	done
 	t_rmdir_cgroups "$cgparent"
+	if [[ -n ${NETPREFIX:-} ]]; then
+		ip link del "${NETPREFIX}0" 2>/dev/null
+		nft delete table inet "$NETPREFIX" 2>/dev/null
+		nft delete table bridge "$NETPREFIX" 2>/dev/null
+	fi
 	if t_umount_under "$tmp"; then
 		rm -rf --one-file-system "$tmp"
 	else
@@ -75,8 +80,10 @@ start_private_dockerd() {
 }
 
 start_private_gantryd() {
+	# Its own bridge and nftables tables (not the default gantry0/gantry); cleanup removes them.
+	NETPREFIX=$(printf 'gt%x' $((($$ * 7919 + RANDOM) % 0xffffff)))
 	"$GANTRYD" --host "unix://$sock" --root "$tmp/root" --exec-root "$tmp/exec" \
-		--pidfile "$tmp/gantryd.pid" > "$tmp/daemon.log" 2>&1 </dev/null &
+		--network-prefix "$NETPREFIX" --pidfile "$tmp/gantryd.pid" > "$tmp/daemon.log" 2>&1 </dev/null &
 	daemon_pid=$!
 }
 

@@ -20,8 +20,11 @@ mkdir -p "$tmp/run"
 # A stale socket file (no one listening) must be replaced at start.
 python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$SOCK"
 
+# Its own bridge and nftables tables (not the default gantry0/gantry), removed after it stops.
+NETPREFIX=$(printf 'gt%x' $((($$ * 7919 + RANDOM) % 0xffffff)))
+t_defer "ip link del ${NETPREFIX}0 2>/dev/null; nft delete table inet $NETPREFIX 2>/dev/null; nft delete table bridge $NETPREFIX 2>/dev/null; true"
 "$GANTRYD" --host "unix://$SOCK" --root "$tmp/root" --exec-root "$tmp/exec" \
-	--log-level debug --pidfile "$PIDFILE" >"$tmp/gantryd.log" 2>&1 &
+	--network-prefix "$NETPREFIX" --log-level debug --pidfile "$PIDFILE" >"$tmp/gantryd.log" 2>&1 &
 DPID=$!
 t_defer "t_kill_pid $DPID 10"
 for _ in $(seq 100); do
