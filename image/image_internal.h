@@ -95,6 +95,9 @@ int img_resolve_ex(struct img_store *s, const char *ref, char **id_out, bool *by
                    struct gerr **err);
 /* Tags (normalized names) of an image, NULL-terminated. */
 int img_tags_of(struct img_store *s, const char *id, char ***out, struct gerr **err);
+/* The names column of sql ("SELECT name ... WHERE image_id = ?") for image id, a NULL-ended list. */
+int img_names_query(struct img_store *s, const char *sql, const char *id, char ***out,
+                    struct gerr **err);
 /* Remove layer dirs and blobs no image refers to any more; removed chain ids appended to
  * deleted (as {"Deleted": "sha256:..."}) when not NULL. Caller holds s->lock. */
 void img_gc(struct img_store *s, json_t *deleted);

@@ -196,11 +196,11 @@ int img_resolve(struct img_store *s, const char *ref, char **id_out, struct gerr
         return img_resolve_ex(s, ref, id_out, &by_name, err);
 }
 
-int img_tags_of(struct img_store *s, const char *id, char ***out, struct gerr **err)
+int img_names_query(struct img_store *s, const char *sql, const char *id, char ***out,
+                    struct gerr **err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r =
-            db_prepare(s->db, "SELECT name FROM tags WHERE image_id = ? ORDER BY name", &st, err);
+        int r = db_prepare(s->db, sql, &st, err);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -218,7 +218,13 @@ int img_tags_of(struct img_store *s, const char *id, char ***out, struct gerr **
                 v[n] = NULL;
         }
         if (v == NULL)
-                return gerr_set(err, ENOMEM, "tags");
+                return gerr_set(err, ENOMEM, "names of an image");
         *out = v;
         return 0;
+}
+
+int img_tags_of(struct img_store *s, const char *id, char ***out, struct gerr **err)
+{
+        return img_names_query(s, "SELECT name FROM tags WHERE image_id = ? ORDER BY name", id,
+                               out, err);
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <nettle/base64.h>
+
 #include "common/cleanup.h"
 #include "image/registry_internal.h"
 
@@ -133,25 +135,11 @@ int reg_challenge_parse(const char *hdr, struct reg_challenge *out)
 
 char *reg_base64(const void *data, size_t len)
 {
-        static const char tbl[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        const unsigned char *in = data;
-        char *out = malloc(4 * ((len + 2) / 3) + 1);
+        char *out = malloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
         if (out == NULL)
                 return NULL;
-        size_t o = 0;
-        for (size_t i = 0; i < len; i += 3) {
-                unsigned v = (unsigned)in[i] << 16;
-                if (i + 1 < len)
-                        v |= (unsigned)in[i + 1] << 8;
-                if (i + 2 < len)
-                        v |= in[i + 2];
-                out[o++] = tbl[(v >> 18) & 63];
-                out[o++] = tbl[(v >> 12) & 63];
-                out[o++] = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
-                out[o++] = i + 2 < len ? tbl[v & 63] : '=';
-        }
-        out[o] = '\0';
+        base64_encode_raw(out, len, data);
+        out[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
         return out;
 }
 

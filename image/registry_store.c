@@ -86,29 +86,8 @@ int reg_record_repo_digest(struct img_store *s, const char *name_at_digest, cons
 
 int img_repo_digests_of(struct img_store *s, const char *id, char ***out, struct gerr **err)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = db_prepare(s->db, "SELECT name FROM repo_digests WHERE image_id = ? ORDER BY name",
-                           &st, err);
-        if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-        size_t n = 0;
-        char **v = calloc(1, sizeof(char *));
-        while (v != NULL && sqlite3_step(st) == SQLITE_ROW) {
-                char **nv = realloc(v, (n + 2) * sizeof(char *));
-                if (nv == NULL) {
-                        strv_free(v);
-                        v = NULL;
-                        break;
-                }
-                v = nv;
-                v[n++] = strdup((const char *)sqlite3_column_text(st, 0));
-                v[n] = NULL;
-        }
-        if (v == NULL)
-                return gerr_set(err, ENOMEM, "repo digests");
-        *out = v;
-        return 0;
+        return img_names_query(s, "SELECT name FROM repo_digests WHERE image_id = ? ORDER BY name",
+                               id, out, err);
 }
 
 /* go-units HumanSize: 3 significant digits, decimal units ("1.23MB"). */
