@@ -7,8 +7,6 @@
 #include "common/cleanup.h"
 #include "engine/engine.h"
 
-json_t *api_parse_filters(struct api_req *r, enum MHD_Result *res);
-
 enum MHD_Result api_container_changes(struct api_req *r)
 {
         json_t *out = NULL;
@@ -57,8 +55,8 @@ enum MHD_Result api_commit(struct api_req *r)
         return api_reply_json(r, MHD_HTTP_CREATED, json_pack("{s:s}", "Id", id));
 }
 
-static enum MHD_Result prune(struct api_req *r,
-                             int (*fn)(struct eng *, json_t *, json_t **, struct gerr **))
+enum MHD_Result api_reply_filtered(struct api_req *r,
+                                   int (*fn)(struct eng *, json_t *, json_t **, struct gerr **))
 {
         enum MHD_Result res = MHD_NO;
         _cleanup_json_ json_t *filters = api_parse_filters(r, &res);
@@ -73,10 +71,10 @@ static enum MHD_Result prune(struct api_req *r,
 
 enum MHD_Result api_containers_prune(struct api_req *r)
 {
-        return prune(r, eng_containers_prune);
+        return api_reply_filtered(r, eng_containers_prune);
 }
 
 enum MHD_Result api_images_prune(struct api_req *r)
 {
-        return prune(r, eng_images_prune);
+        return api_reply_filtered(r, eng_images_prune);
 }

@@ -111,7 +111,6 @@ enum MHD_Result api_container_delete(struct api_req *r)
 }
 
 /* ?filters= is a JSON object of arrays (or of {value:true} maps, the older form). */
-json_t *api_parse_filters(struct api_req *r, enum MHD_Result *res);
 json_t *api_parse_filters(struct api_req *r, enum MHD_Result *res)
 {
         const char *f = api_query(r, "filters");

@@ -98,6 +98,14 @@ json_t *api_body_json(struct api_req *r, bool allow_empty, enum MHD_Result *resu
 struct api_schema;
 json_t *api_body_json_as(struct api_req *r, const struct api_schema *s, bool allow_empty,
                          enum MHD_Result *result);
+/* ?filters= (a JSON object of arrays, or of {value:true} maps, the older form) as an object;
+ * NULL after replying 400 (*res set). Defined in containers.c. */
+json_t *api_parse_filters(struct api_req *r, enum MHD_Result *res);
+struct eng;
+/* Replies 200 with what fn returns for ?filters= (NULL when none), the shape of the list and
+ * prune routes; errors as fn's gerr. Defined in commit.c. */
+enum MHD_Result api_reply_filtered(struct api_req *r,
+                                   int (*fn)(struct eng *, json_t *, json_t **, struct gerr **));
 
 /* ---- streams (stream.c) ---- */
 /* Answer status with a chunked body that fn(arg, fd) writes from a worker thread; the response

@@ -13,8 +13,6 @@
 
 #define NAME(r) ((r)->caps[0])
 
-json_t *api_parse_filters(struct api_req *r, enum MHD_Result *res);
-
 enum MHD_Result api_images_list(struct api_req *r)
 {
         enum MHD_Result res = MHD_NO;

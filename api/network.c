@@ -4,19 +4,9 @@
 #include "common/cleanup.h"
 #include "engine/engine.h"
 
-json_t *api_parse_filters(struct api_req *r, enum MHD_Result *res);
-
 enum MHD_Result api_networks_list(struct api_req *r)
 {
-        enum MHD_Result res = MHD_NO;
-        _cleanup_json_ json_t *filters = api_parse_filters(r, &res);
-        if (filters == NULL)
-                return res;
-        json_t *out = NULL;
-        _cleanup_gerr_ struct gerr *err = NULL;
-        if (eng_network_list(r->eng, json_object_size(filters) ? filters : NULL, &out, &err) < 0)
-                return api_reply_gerr(r, err);
-        return api_reply_json(r, MHD_HTTP_OK, out);
+        return api_reply_filtered(r, eng_network_list);
 }
 
 enum MHD_Result api_network_inspect(struct api_req *r)
@@ -51,15 +41,7 @@ enum MHD_Result api_network_delete(struct api_req *r)
 
 enum MHD_Result api_networks_prune(struct api_req *r)
 {
-        enum MHD_Result res = MHD_NO;
-        _cleanup_json_ json_t *filters = api_parse_filters(r, &res);
-        if (filters == NULL)
-                return res;
-        json_t *out = NULL;
-        _cleanup_gerr_ struct gerr *err = NULL;
-        if (eng_network_prune(r->eng, json_object_size(filters) ? filters : NULL, &out, &err) < 0)
-                return api_reply_gerr(r, err);
-        return api_reply_json(r, MHD_HTTP_OK, out);
+        return api_reply_filtered(r, eng_network_prune);
 }
 
 static enum MHD_Result connect_or_not(struct api_req *r, bool connect)

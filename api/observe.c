@@ -17,7 +17,6 @@
 
 #define REF(r) ((r)->caps[0])
 
-json_t *api_parse_filters(struct api_req *r, enum MHD_Result *res); /* containers.c */
 
 static double now_real(void)
 {
