@@ -290,6 +290,11 @@ t_cgroup_read() { # PID CONTROLLER V1FILE V2FILE
 	fi
 }
 
+# Prints how many OOM kills the memory cgroup of PID has seen (v1 memory.oom_control, v2 memory.events).
+t_oom_kills() { # PID
+	t_cgroup_read "$1" memory memory.oom_control memory.events | awk '$1 == "oom_kill" {print $2}'
+}
+
 # Runs the cleanups, then prints the one closing line; exits 1 if any test failed.
 t_summary() {
 	t__run_defers
