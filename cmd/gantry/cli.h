@@ -215,6 +215,10 @@ struct option;
 int cli_getopts(const char *verb, int argc, char **argv, const char *shortopts,
                 const struct option *longopts, int (*on)(int c, const char *arg, void *ud),
                 void *ud, int *st);
+/* VERB --help: the verb's summary and flags from its getopt tables, on stdout. */
+void cli_print_verb_help(const char *verb, const char *shortopts, const struct option *longopts);
+/* The one-line summary of a top-level verb ("run", "ps"), or NULL. */
+const char *cli_verb_summary(const char *verb);
 /* Prints docker's "requires at least 1 argument" unless an operand is at first; -1 then. */
 int cli_need_args(const char *verb, int argc, int first, const char *usage);
 /* inspect / image inspect: containers then images (only: "image" or "container"). */

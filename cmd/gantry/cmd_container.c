@@ -15,12 +15,21 @@ int cli_getopts(const char *verb, int argc, char **argv, const char *shortopts,
         _cleanup_free_ char *so = NULL;
         if (asprintf(&so, "+:%s", shortopts) < 0)
                 abort();
+        static const struct option none[] = {{0}};
+        if (longopts == NULL)
+                longopts = none;
         optind = 0;
         opterr = 0;
         while ((c = getopt_long(argc, argv, so, longopts, NULL)) != -1) {
                 if (c == ':') {
                         snprintf(msg, sizeof(msg), "flag needs an argument: %s", argv[optind - 1]);
                         *st = cli_usage_error(verb, msg);
+                        return -1;
+                }
+                if (c == '?' && (strcmp(argv[optind - 1], "--help") == 0 ||
+                                 (optopt == 'h' && strcmp(argv[optind - 1], "-h") == 0))) {
+                        cli_print_verb_help(verb, shortopts, longopts);
+                        *st = 0;
                         return -1;
                 }
                 if (c == '?') {

@@ -49,6 +49,14 @@ static const struct verb {
         {"port", cmd_port, "List port mappings or a specific mapping for the container"},
 };
 
+const char *cli_verb_summary(const char *verb)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+                if (strcmp(verb, verbs[i].name) == 0)
+                        return verbs[i].help;
+        return NULL;
+}
+
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
         "attach", "build", "history", "restart", "update", "volume", "compose",
@@ -102,6 +110,13 @@ static int dispatch(const char *name, int argc, char **argv)
                 return cmd_container_prune(argc, argv);
         if (strcmp(name, "image-prune") == 0)
                 return cmd_image_prune(argc, argv);
+        /* Verbs that take their operands verbatim (top's ps options) parse no flags of their own. */
+        static const char *const verbatim[] = {"top", "port", "logout"};
+        for (size_t i = 0; i < ARRAY_SIZE(verbatim); i++)
+                if (strcmp(name, verbatim[i]) == 0 && argc == 2 && strcmp(argv[1], "--help") == 0) {
+                        cli_print_verb_help(name, "", NULL);
+                        return 0;
+                }
         for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
                 if (strcmp(name, verbs[i].name) == 0)
                         return verbs[i].fn(argc, argv);

@@ -162,6 +162,21 @@ test_exec_errors() {
 	assert_eq "$rc" 126 "not executable"
 }
 
+# Every verb `gantry --help` lists answers VERB --help with its usage on stdout and status 0.
+test_verb_help() {
+	local v out rc verbs
+	verbs=$("$GANTRY" --help | awk '/^Commands:/ {f = 1; next} f && /^  [a-z]/ {print $1} /^$/ {f = 0}')
+	assert_contains "$verbs" "ps" "gantry --help lists its commands"
+	for v in $verbs; do
+		rc=0
+		out=$("$GANTRY" "$v" --help 2>/dev/null) || rc=$?
+		assert_eq "$rc" 0 "gantry $v --help status"
+		assert_contains "$out" "Usage:  gantry $v" "gantry $v --help usage"
+	done
+	out=$("$GANTRY" stop --help)
+	assert_contains "$out" "-t, --time string" "stop --help lists its flags"
+}
+
 test_bad_image() {
 	local rc=0 err
 	# The pull that follows goes to a loopback port nobody listens on, never the Internet.
@@ -303,6 +318,7 @@ test_no_leftovers() {
 t_run "${TARGET}_cli_import_images" test_import
 t_run "${TARGET}_cli_run_echo" test_run_echo
 t_run "${TARGET}_cli_exec_errors" test_exec_errors
+t_run "${TARGET}_cli_verb_help" test_verb_help
 t_run "${TARGET}_cli_bad_image" test_bad_image
 t_run "${TARGET}_cli_detached_lifecycle" test_detached_lifecycle
 t_run "${TARGET}_cli_ps_format" test_ps_format
