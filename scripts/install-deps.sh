@@ -18,8 +18,9 @@ PKGS=(
 	libcurl4-openssl-dev docker-registry skopeo python3-bcrypt openssl libzstd-dev libisal-dev
 	# Networks (issue 5): netlink, nftables, and iperf3 for bench/net.sh.
 	libnl-3-dev libnl-route-3-dev libnftables-dev nftables iperf3 dnsutils
-	# The daemon's lean build: nettle for SHA-256 (see DESIGN.md), static archives.
-	nettle-dev
+	# The daemon's lean build: nettle for SHA-256 (see DESIGN.md), static archives (libarchive's
+	# lz4 and acl archives, for gantryd linked with -Dstatic_daemon=true).
+	nettle-dev liblz4-dev libacl1-dev
 )
 
 # One dpkg-query for all: it prints only the known packages, so absent ones are
