@@ -102,14 +102,35 @@ static void set_default(json_t *obj, const char *key, json_t *value)
                 json_decref(value);
 }
 
+/* dockerd's zero HostConfig: what it shows for the fields a create body left out (docker-py
+ * sends few of them; the docker CLI most). */
+static const char hostconfig_zero[] =
+        "{\"Binds\": null, \"ContainerIDFile\": \"\", \"VolumeDriver\": \"\", \"VolumesFrom\": null,"
+        " \"CapAdd\": null, \"CapDrop\": null, \"Cgroup\": \"\", \"CgroupParent\": \"\","
+        " \"ExtraHosts\": null, \"GroupAdd\": null, \"Links\": null, \"OomScoreAdj\": 0,"
+        " \"PidMode\": \"\", \"PublishAllPorts\": false, \"SecurityOpt\": null, \"UTSMode\": \"\","
+        " \"UsernsMode\": \"\", \"Isolation\": \"\", \"CpuShares\": 0, \"Memory\": 0,"
+        " \"NanoCpus\": 0, \"BlkioWeight\": 0, \"BlkioWeightDevice\": null,"
+        " \"BlkioDeviceReadBps\": null, \"BlkioDeviceWriteBps\": null,"
+        " \"BlkioDeviceReadIOps\": null, \"BlkioDeviceWriteIOps\": null, \"CpuPeriod\": 0,"
+        " \"CpuQuota\": 0, \"CpuRealtimePeriod\": 0, \"CpuRealtimeRuntime\": 0,"
+        " \"CpusetCpus\": \"\", \"CpusetMems\": \"\", \"Devices\": null, \"DeviceCgroupRules\": null,"
+        " \"DeviceRequests\": null, \"KernelMemory\": 0, \"KernelMemoryTCP\": 0,"
+        " \"MemoryReservation\": 0, \"MemorySwap\": 0, \"MemorySwappiness\": null,"
+        " \"OomKillDisable\": false, \"PidsLimit\": null, \"Ulimits\": null, \"CpuCount\": 0,"
+        " \"CpuPercent\": 0, \"IOMaximumIOps\": 0, \"IOMaximumBandwidth\": 0}";
+
 static void merge_hostconfig(json_t *hc)
 {
+        _cleanup_json_ json_t *zero = json_loads(hostconfig_zero, 0, NULL);
+        json_object_update_missing(hc, zero);
         const char *nm = json_string_value(json_object_get(hc, "NetworkMode"));
         if (nm == NULL || *nm == '\0' || strcmp(nm, "default") == 0)
                 json_object_set_new(hc, "NetworkMode", json_string("bridge"));
         if (json_integer_value(json_object_get(hc, "ShmSize")) <= 0)
                 json_object_set_new(hc, "ShmSize", json_integer(DEFAULT_SHM));
-        set_default(hc, "RestartPolicy", json_pack("{s:s, s:i}", "Name", "no",
+        /* (dockerd keeps the empty name a client sent, or none: docker-py's; the CLI sends "no") */
+        set_default(hc, "RestartPolicy", json_pack("{s:s, s:i}", "Name", "",
                                                    "MaximumRetryCount", 0));
         set_default(hc, "LogConfig", json_pack("{s:s, s:{}}", "Type", "json-file", "Config"));
         json_t *lc = json_object_get(hc, "LogConfig");
@@ -117,11 +138,6 @@ static void merge_hostconfig(json_t *hc)
                 json_object_set_new(lc, "Type", json_string("json-file"));
         if (!json_is_object(json_object_get(lc, "Config")))
                 json_object_set_new(lc, "Config", json_object());
-        const char *rp = json_string_value(
-                json_object_get(json_object_get(hc, "RestartPolicy"), "Name"));
-        if (rp == NULL || *rp == '\0')
-                json_object_set_new(json_object_get(hc, "RestartPolicy"), "Name",
-                                    json_string("no"));
         set_default(hc, "PortBindings", json_object());
         set_default(hc, "AutoRemove", json_false());
         set_default(hc, "Privileged", json_false());
@@ -172,15 +188,19 @@ int eng_spec_merge(json_t *body, json_t *image_config, const char *id, const cha
                                                                         : json_null());
         json_object_set_new(m, "Cmd", cmd ? json_incref(cmd) : json_null());
 
+        /* dockerd's order: the user's variables, then the image's that the user did not set. */
         json_t *env = json_array();
         size_t i;
         json_t *v;
-        json_array_foreach (json_object_get(img, "Env"), i, v)
-                if (json_is_string(v))
-                        env_set(env, json_string_value(v));
         json_array_foreach (json_object_get(body, "Env"), i, v)
                 if (json_is_string(v))
                         env_set(env, json_string_value(v));
+        json_array_foreach (json_object_get(img, "Env"), i, v) {
+                const char *kv = json_string_value(v);
+                _cleanup_free_ char *key = kv ? strndup(kv, strcspn(kv, "=")) : NULL;
+                if (key != NULL && !env_has(env, key))
+                        json_array_append(env, v);
+        }
         if (!env_has(env, "PATH"))
                 json_array_insert_new(env, 0, json_string(DEFAULT_PATH));
         json_object_set_new(m, "Env", env);

@@ -264,6 +264,21 @@ int img_list(struct img_store *s, bool all, json_t *filters, json_t **out, struc
         return 0;
 }
 
+/* An image's config as dockerd shows it: every field of its container config type, zero where
+ * the image has none (an image config JSON usually holds a few), then the image's own. */
+static json_t *config_shape(json_t *cfg)
+{
+        json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:n, s:n, s:s, s:n,"
+                                " s:s, s:n, s:n, s:n}",
+                                "Hostname", "", "Domainname", "", "User", "", "AttachStdin", 0,
+                                "AttachStdout", 0, "AttachStderr", 0, "Tty", 0, "OpenStdin", 0,
+                                "StdinOnce", 0, "Env", "Cmd", "Image", "", "Volumes",
+                                "WorkingDir", "", "Entrypoint", "OnBuild", "Labels");
+        if (out != NULL && json_is_object(cfg))
+                json_object_update(out, cfg);
+        return out;
+}
+
 static json_t *str_or_empty(json_t *cfg, const char *key)
 {
         json_t *v = json_object_get(cfg, key);
@@ -306,15 +321,15 @@ int img_inspect(struct img_store *s, const char *ref, json_t **out, struct gerr 
         json_t *ccfg = json_object_get(c, "container_config");
         json_t *cfg = json_object_get(c, "config");
         *out =
-            json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:O, s:o, s:o, s:O, s:o, s:o,"
+            json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
                       " s:I, s:I, s:{s:s, s:o}, s:{s:s, s:o}, s:{s:s}}",
                       "Id", row.id, "RepoTags", familiar_tags(row.tags), "RepoDigests",
                       familiar_tags(row.digests), "Parent",
                       "", "Comment", str_or_empty(c, "comment"), "Created",
                       str_or_empty(c, "created"), "Container", str_or_empty(c, "container"),
-                      "ContainerConfig", json_is_object(ccfg) ? ccfg : json_null(), "DockerVersion",
+                      "ContainerConfig", config_shape(ccfg), "DockerVersion",
                       str_or_empty(c, "docker_version"), "Author", str_or_empty(c, "author"),
-                      "Config", json_is_object(cfg) ? cfg : json_null(), "Architecture",
+                      "Config", config_shape(cfg), "Architecture",
                       str_or_empty(c, "architecture"), "Os", str_or_empty(c, "os"), "Size",
                       (json_int_t)row.size, "VirtualSize", (json_int_t)row.size, "GraphDriver",
                       "Name", "overlay2", "Data", data, "RootFS", "Type", "layers", "Layers", diffs,

@@ -103,6 +103,7 @@ e2e_net_cleanup() {
 
 start_gantryd() {
 	e2e_mktmp
+	E2E_CONTAINERD_PID= # (a dockerd started before in the same file had one)
 	E2E_CGROUP_PARENT_REL=gantry
 	E2E_NETPREFIX=$(e2e_netprefix)
 	# GANTRYD_ARGS: more flags, split on spaces (--insecure-registry H --certs-dir D).

@@ -337,7 +337,9 @@ struct run_opts {
 static int parse_run(const char *verb, int argc, char **argv, struct run_opts *ro, json_t *body,
                      int *st)
 {
-        json_t *hc = json_object();
+        /* As the docker CLI: "no" restart policy unless --restart says otherwise. */
+        json_t *hc = json_pack("{s:{s:s, s:i}}", "RestartPolicy", "Name", "no",
+                               "MaximumRetryCount", 0);
         int c;
         char msg[512];
         json_object_set_new(body, "HostConfig", hc);

@@ -126,7 +126,8 @@ static void test_merge_image_defaults(void **state)
         _cleanup_json_ json_t *m =
                 merge("{\"Image\":\"busybox\",\"Env\":[\"A=2\",\"B=3\"],\"Labels\":{\"b\":\"body\"}}",
                       IMG);
-        _cleanup_json_ json_t *want_env = load("[\"PATH=/bin\",\"A=2\",\"B=3\"]");
+        /* dockerd's order: the user's variables first, then the image's not overridden */
+        _cleanup_json_ json_t *want_env = load("[\"A=2\",\"B=3\",\"PATH=/bin\"]");
         assert_true(json_equal(json_object_get(m, "Env"), want_env));
         assert_string_equal(json_string_value(json_array_get(json_object_get(m, "Cmd"), 0)), "sh");
         assert_true(json_is_null(json_object_get(m, "Entrypoint")));
@@ -139,9 +140,12 @@ static void test_merge_image_defaults(void **state)
         json_t *hc = json_object_get(m, "HostConfig");
         assert_string_equal(json_string_value(json_object_get(hc, "NetworkMode")), "bridge");
         assert_int_equal(json_integer_value(json_object_get(hc, "ShmSize")), 67108864);
+        /* no policy in the body: dockerd shows an empty name (the docker CLI sends "no") */
         assert_string_equal(json_string_value(json_object_get(
                                     json_object_get(hc, "RestartPolicy"), "Name")),
-                            "no");
+                            "");
+        assert_int_equal(json_integer_value(json_object_get(hc, "KernelMemory")), 0);
+        assert_true(json_is_null(json_object_get(hc, "CapAdd")));
         assert_true(str_in(json_object_get(hc, "MaskedPaths"), "/proc/kcore"));
 }
 
