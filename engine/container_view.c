@@ -99,13 +99,13 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c)
         json_t *netset = eng_net_settings(e, c);
         return json_pack(
                 "{s:s, s:s, s:O, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s,"
-                " s:s, s:s, s:n, s:O, s:{s:{s:s, s:s, s:s}, s:s}, s:o, s:o, s:o}",
+                " s:s, s:s, s:o, s:O, s:{s:{s:s, s:s, s:s}, s:s}, s:o, s:o, s:o}",
                 "Id", c->id, "Created", c->created, "Path",
                 json_array_size(cmd) ? json_array_get(cmd, 0) : json_string(""), "Args", args,
                 "State", state, "Image", c->image_id, "ResolvConfPath", resolv, "HostnamePath",
                 hostname, "HostsPath", hosts, "LogPath", logp, "Name", name, "RestartCount",
                 c->restart_count, "Driver", "overlay2", "Platform", "linux", "MountLabel", "",
-                "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", "HostConfig", hc,
+                "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", eng_exec_ids(e, c->id), "HostConfig", hc,
                 "GraphDriver", "Data", "MergedDir", merged, "UpperDir", upper, "WorkDir", work,
                 "Name", "overlay2", "Mounts", mounts_of(hc), "Config", config,
                 "NetworkSettings", netset);

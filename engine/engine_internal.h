@@ -174,6 +174,9 @@ void eng_io_pump(int client, int shim, bool want_stdin);
 
 /* ---- exec.c ---- */
 void eng_exec_free_all(struct eng *e);
+/* Caller holds e->lock. The ids of the container's exec instances not yet finished, as inspect's
+ * ExecIDs: an array, or null when there is none (dockerd's shape). */
+json_t *eng_exec_ids(struct eng *e, const char *ctr_id);
 /* Run cmd in the container, wait up to timeout_ms; *code and *output (4 KiB at most, both
  * streams). ETIMEDOUT after killing it. For health probes. */
 int eng_exec_capture(struct eng *e, const char *ctr_id, json_t *cmd, long timeout_ms, int *code,

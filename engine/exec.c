@@ -68,6 +68,18 @@ static struct eng_exec *exec_find(struct eng *e, const char *ref, struct gerr **
         return found;
 }
 
+json_t *eng_exec_ids(struct eng *e, const char *ctr_id)
+{
+        json_t *ids = NULL;
+        for (struct eng_exec *x = e->execs; x != NULL; x = x->next)
+                if (!x->finished && strcmp(x->ctr_id, ctr_id) == 0) {
+                        if (ids == NULL)
+                                ids = json_array();
+                        json_array_append_new(ids, json_string(x->id));
+                }
+        return ids ? ids : json_null();
+}
+
 static void forget_old(struct eng *e)
 {
         size_t n = 0;
