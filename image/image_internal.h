@@ -15,6 +15,10 @@
 
 #define IMG_HEX_LEN 64
 
+/* How long img_gc leaves what an unfinished pull wrote (complete blobs and layers, a .partial-
+ * blob) for the next pull of the same image to go on from. */
+#define IMG_PULL_KEEP_S (24 * 3600)
+
 struct img_store {
         sqlite3 *db;
         char *root;                    /* realpath of the store root */

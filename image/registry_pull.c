@@ -78,8 +78,28 @@ struct pull {
         pthread_mutex_t plock; /* one progress message at a time */
 };
 
-/* Unreferenced blobs and layers a pull wrote are kept this long for the next pull (img_gc). */
-#define PULL_KEEP_S (24 * 3600)
+/* Mark (keep true) or unmark the blobs and layers of this pull in pull_keep: until the image is
+ * registered, img_gc leaves them for the next pull (IMG_PULL_KEEP_S). Caller holds s->lock. */
+static int mark_keep(struct pull *p, bool keep, struct gerr **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(p->s->db,
+                           keep ? "INSERT OR REPLACE INTO pull_keep (name, at) VALUES (?, ?)"
+                                : "DELETE FROM pull_keep WHERE name = ? AND ? IS NOT NULL",
+                           &st, err);
+        for (size_t i = 0; r >= 0 && i < p->n; i++) {
+                const char *hex[3] = {img_hex(p->l[i].d->digest), p->l[i].diff, p->l[i].chain};
+                for (size_t k = 0; r >= 0 && k < 3; k++) {
+                        char name[8 + IMG_HEX_LEN + 1];
+                        snprintf(name, sizeof(name), "sha256:%s", hex[k]);
+                        sqlite3_reset(st);
+                        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+                        sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+                        r = db_step_done(p->s->db, st, err);
+                }
+        }
+        return r;
+}
 
 static void progress_cb(void *arg, json_t *msg)
 {
@@ -612,8 +632,10 @@ static int pull_layers(struct pull *p, const struct reg_manifest *man, json_t *c
                 pthread_mutex_init(&l->mu, NULL);
                 pthread_cond_init(&l->cv, NULL);
         }
-        int r = 0;
-        for (size_t i = 0; i < p->n; i++) {
+        pthread_mutex_lock(&p->s->lock);
+        int r = mark_keep(p, true, err);
+        pthread_mutex_unlock(&p->s->lock);
+        for (size_t i = 0; r >= 0 && i < p->n; i++) {
                 struct layer *l = &p->l[i];
                 _cleanup_free_ char *dir = img_layer_path(p->s, l->chain);
                 _cleanup_free_ char *diffp = img_blob_path(p->s, l->diff);
@@ -802,6 +824,9 @@ static int do_pull(struct pull *p, char **id_out, struct gerr **err)
                         r = reg_record_dist(p->s, p->l[i].diff, p->l[i].d->digest,
                                             p->l[i].d->media_type, p->l[i].d->size, p->ref.name,
                                             err);
+                /* Registered: the image's rows hold its blobs and layers from now on. */
+                if (r >= 0)
+                        r = mark_keep(p, false, err);
                 pthread_mutex_unlock(&p->s->lock);
                 free(refs);
         }
@@ -830,7 +855,8 @@ int img_pull(struct img_store *s, const struct img_pull_opts *o, char **id_out, 
         s->pulls--;
         pthread_mutex_unlock(&s->lock);
         pull_free(&p);
-        /* What completed stays (blobs, unpacked layers) for the next pull; img_gc sweeps it
-         * if no image comes to use it. Temp files went with their writers. */
+        /* What completed stays (blobs, unpacked layers, marked in pull_keep) for the next pull;
+         * img_gc sweeps it if no image used it within IMG_PULL_KEEP_S. A failed pull's temp
+         * files went with their writers; a killed one's .partial- blob is gone on from. */
         return r;
 }

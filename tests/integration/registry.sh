@@ -271,7 +271,8 @@ test_token() {
 }
 
 # ---- a hostile registry ----
-"$PY" "$here/registry_hostile.py" "$RT/outside/escaped" "$RT/hostile.port" "$RT/hostile.log" 2> "$RT/hostile.err" &
+"$PY" "$here/registry_hostile.py" "$RT/outside/escaped" "$RT/hostile.port" "$RT/hostile.log" \
+	"$O" "$RT/stall" 2> "$RT/hostile.err" &
 hostile_pid=$!
 t_defer "t_kill_pid $hostile_pid 10"
 mkdir -p "$RT/outside"
@@ -418,6 +419,73 @@ t_run registry_mirror test_mirror
 t_run registry_hostile_content test_hostile_content
 t_run registry_hostile_status test_hostile_status
 t_run registry_hostile_tar test_hostile_tar
+
+# ---- a pull killed in the middle of a layer, then pulled again ----
+# busybox plus a small layer and an 8 MiB one, on the real registry; pulled through the hostile
+# registry's proxy (proxy/...), which stops the big layer after 3 MiB while $RT/stall exists.
+layer_digest() { skopeo inspect --raw --tls-verify=false "docker://$O/proxy/big:1" | jq -r ".layers[$1].digest"; }
+make_big() {
+	dk run --name mk1 busybox sh -c 'head -c 524288 /dev/urandom > /a' >/dev/null
+	dk commit mk1 big:a >/dev/null
+	dk run --name mk2 big:a sh -c 'head -c 8388608 /dev/urandom > /b' >/dev/null
+	dk commit mk2 big:b >/dev/null
+	dk run --rm big:b sha256sum /b | cut -d' ' -f1 > "$RT/big.sum"
+	g tag big:b "$O/proxy/big:1"
+	g push "$O/proxy/big:1" >/dev/null
+	dk rm mk1 mk2 >/dev/null
+	dk rmi big:a big:b "$O/proxy/big:1" >/dev/null
+	[[ -s $RT/big.sum && $(layer_digest 2) == sha256:* ]]
+}
+BLOBS=$E2E_TMP/root/blobs/sha256
+resume_ok=0
+if t_run registry_resume_setup make_big; then
+	small=$(layer_digest 1)
+	big=$(layer_digest 2)
+	big_size=$(skopeo inspect --raw --tls-verify=false "docker://$O/proxy/big:1" | jq -r '.layers[2].size')
+	touch "$RT/stall"
+	: > "$RT/hostile.log"
+	g pull "$H/proxy/big:1" > "$RT/resume1.out" 2>&1 &
+	pull_pid=$!
+	# The small layer is complete (its blob is in the store) and the big one stands at 3 MiB.
+	for ((i = 0; i < 300; i++)); do
+		[[ -e $BLOBS/${small#sha256:} && $(stat -c %s "$BLOBS/.partial-${big#sha256:}" 2>/dev/null || echo 0) -ge 3145728 ]] && break
+		sleep 0.1
+	done
+	sleep 0.5 # the small layer's unpack
+	e2e_crash
+	wait "$pull_pid" 2>/dev/null
+	rm -f "$RT/stall"
+	GANTRYD_ARGS="--certs-dir $CERTS --registry-mirror http://127.0.0.1:$P_OPEN" e2e_restart
+	gantryd_state=$(e2e_state)
+	resume_ok=1
+fi
+
+test_resume() {
+	[[ $resume_ok -eq 1 ]] || { t__fail_msg "setup failed"; return 1; }
+	assert_eq "$(grep -c "^BLOB $big range=- sent=3145728" "$RT/hostile.log")" 1 \
+		"the first pull was cut after 3 MiB of the big layer"
+	assert_eq "$(stat -c %s "$BLOBS/.partial-${big#sha256:}")" 3145728 "its 3 MiB are kept"
+	[[ ! -e $BLOBS/${big#sha256:} ]] || { t__fail_msg "the cut blob is visible"; return 1; }
+	# A sweep of unused blobs and layers (rmi of another image) leaves the unfinished pull's.
+	g pull "$H/good/img" >/dev/null
+	assert_contains "$(g rmi -f "$(dk inspect -f '{{.Id}}' "$H/good/img")")" "Deleted: sha256:" \
+		"an image removed: img_gc ran"
+	[[ -e $BLOBS/${small#sha256:} && -e $BLOBS/.partial-${big#sha256:} ]] ||
+		{ t__fail_msg "img_gc removed what the killed pull left"; return 1; }
+	: > "$RT/hostile.log"
+	local out
+	out=$(g pull "$H/proxy/big:1")
+	assert_contains "$out" "Status: Downloaded newer image" "the next pull completes"
+	assert_eq "$(grep -c "^BLOB $small " "$RT/hostile.log" || true)" 0 "the complete layer is not fetched again"
+	assert_eq "$(grep "^BLOB $big " "$RT/hostile.log")" \
+		"BLOB $big range=bytes=3145728- sent=$((big_size - 3145728))" \
+		"the big layer goes on from its 3 MiB (Range), only the rest is sent"
+	assert_eq "$(g run --rm "$H/proxy/big:1" sha256sum /b | cut -d' ' -f1)" "$(cat "$RT/big.sum")" \
+		"the image runs and its file is whole"
+	assert_eq "$(find "$BLOBS" -name '.partial-*' | wc -l)" 0 "no partial blob left"
+	g rmi "$H/proxy/big:1" >/dev/null
+}
+t_run registry_resume_after_kill test_resume
 
 # dockerd (a private one) pulls what gantry pushed and pushes what gantry then pulls.
 test_dockerd_side() {
