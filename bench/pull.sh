@@ -155,11 +155,13 @@ for n in "${names[@]}"; do
 	printf '%-22s %10s %10s %12s   %s| %s\n' "$n" "$mp" "${mq:-}" "$rate" "${pulls[$n]:-}" "${pushes[$n]:-}"
 	declare "med_pull_${n//-/_}=$mp" "med_push_${n//-/_}=$mq"
 done
-# gantryd's own unpack rate (files written per second of unpack, per layer), from its log.
+# gantryd's own unpack rate (files written per second of unpack, per layer), from its log. The
+# unpack runs while the layer downloads: its waits for bytes are left out.
 for n in gantryd gantryd-zlib; do
 	[[ -n ${state[$n]:-} ]] || continue
 	use "$n"
-	awk '/unpacked: [0-9]+ bytes of files in/ {b += $(NF-6); t += $(NF-1)} END {if (t > 0) printf "# %s: layer unpack %.0f MiB/s of files per layer thread (%d MiB in %.2f s of unpack)\n", n, b/1048576/t, b/1048576, t}' n="$n" "$E2E_LOG"
+	# "unpacked: B bytes of files in T s (and W s waiting for the download)": T is its own work.
+	awk 'match($0, /unpacked: [0-9]+ bytes of files in [0-9.]+ s/) {split(substr($0, RSTART, RLENGTH), f, " "); b += f[2]; t += f[7]} END {if (t > 0) printf "# %s: layer unpack %.0f MiB/s of files per layer thread (%d MiB in %.2f s of unpack)\n", n, b/1048576/t, b/1048576, t}' n="$n" "$E2E_LOG"
 done
 if [[ -n ${med_pull_dockerd:-} && -n ${med_pull_gantryd:-} ]]; then
 	echo "pull ratio gantryd/dockerd: $(echo "scale=3; $med_pull_gantryd / $med_pull_dockerd" | bc) (goal <= 0.5)"

@@ -15,12 +15,16 @@
 
 #define IMG_HEX_LEN 64
 
+/* How long img_gc leaves what an unfinished pull wrote (complete blobs and layers, a .partial-
+ * blob) for the next pull of the same image to go on from. */
+#define IMG_PULL_KEEP_S (24 * 3600)
+
 struct img_store {
         sqlite3 *db;
-        char *root;           /* realpath of the store root */
-        pthread_mutex_t lock; /* serializes every write (blobs, layers, rows) */
+        char *root;                    /* realpath of the store root */
+        pthread_mutex_t lock;          /* serializes every write (blobs, layers, rows) */
         struct reg_settings *registry; /* image/registry_http.c; NULL: docker's defaults */
-        int pulls;            /* pulls writing blobs and layers unlocked: img_gc waits */
+        int pulls;                     /* pulls writing blobs and layers unlocked: img_gc waits */
 };
 
 /* A blob being written: temp file in blobs/sha256/, hashed as it is written. */
@@ -74,6 +78,14 @@ int img_layer_unpack(struct img_store *s, const char *diff_hex, const char *chai
 struct archive;
 int img_layer_unpack_archive(struct img_store *s, struct archive *a, const char *chain_hex,
                              int64_t *size, struct gerr **err);
+/* The same in two steps: unpack into a hidden temp dir (tmp gets its path; removed on failure),
+ * then publish it as layers/<chain_hex> (removed if that fails). Between the two the caller
+ * verifies what it must before the layer becomes visible. */
+#define IMG_LAYER_TMP_MAX 4096
+int img_layer_unpack_archive_tmp(struct img_store *s, struct archive *a, int64_t *size,
+                                 char tmp[IMG_LAYER_TMP_MAX], struct gerr **err);
+int img_layer_publish(struct img_store *s, const char *tmp, const char *chain_hex,
+                      struct gerr **err);
 
 /* One layer of an image being registered. */
 struct img_layer_ref {
@@ -95,7 +107,8 @@ int img_resolve_ex(struct img_store *s, const char *ref, char **id_out, bool *by
                    struct gerr **err);
 /* Tags (normalized names) of an image, NULL-terminated. */
 int img_tags_of(struct img_store *s, const char *id, char ***out, struct gerr **err);
-/* The names column of sql ("SELECT name ... WHERE image_id = ?") for image id, a NULL-ended list. */
+/* The names column of sql ("SELECT name ... WHERE image_id = ?") for image id, a NULL-ended list.
+ */
 int img_names_query(struct img_store *s, const char *sql, const char *id, char ***out,
                     struct gerr **err);
 /* Remove layer dirs and blobs no image refers to any more; removed chain ids appended to

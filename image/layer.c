@@ -267,18 +267,24 @@ static int64_t tar_size(const char *blob)
         return total;
 }
 
-int img_layer_unpack_archive(struct img_store *s, struct archive *a, const char *chain_hex,
-                             int64_t *size, struct gerr **err)
+int img_layer_unpack_archive_tmp(struct img_store *s, struct archive *a, int64_t *size,
+                                 char tmp[IMG_LAYER_TMP_MAX], struct gerr **err)
 {
-        _cleanup_free_ char *dst = img_layer_path(s, chain_hex);
-        if (dst == NULL)
-                return gerr_set(err, ENOMEM, "layer");
-        char tmp[4096];
-        snprintf(tmp, sizeof(tmp), "%s/layers/.tmp-XXXXXX", s->root);
+        snprintf(tmp, IMG_LAYER_TMP_MAX, "%s/layers/.tmp-XXXXXX", s->root);
         if (mkdtemp(tmp) == NULL)
                 return gerr_set(err, errno, "mkdtemp %s", tmp);
         chmod(tmp, 0755);
         int r = unpack_into(a, tmp, size, err);
+        if (r < 0)
+                fs_rm_rf(tmp);
+        return r;
+}
+
+int img_layer_publish(struct img_store *s, const char *tmp, const char *chain_hex,
+                      struct gerr **err)
+{
+        _cleanup_free_ char *dst = img_layer_path(s, chain_hex);
+        int r = dst == NULL ? gerr_set(err, ENOMEM, "layer") : 0;
         if (r >= 0 && rename(tmp, dst) < 0) {
                 /* Another pull of the same layer got there first: its copy is as good. */
                 if ((errno == ENOTEMPTY || errno == EEXIST) && fs_exists(dst))
@@ -289,6 +295,14 @@ int img_layer_unpack_archive(struct img_store *s, struct archive *a, const char 
         if (r < 0)
                 fs_rm_rf(tmp);
         return r;
+}
+
+int img_layer_unpack_archive(struct img_store *s, struct archive *a, const char *chain_hex,
+                             int64_t *size, struct gerr **err)
+{
+        char tmp[IMG_LAYER_TMP_MAX];
+        int r = img_layer_unpack_archive_tmp(s, a, size, tmp, err);
+        return r < 0 ? r : img_layer_publish(s, tmp, chain_hex, err);
 }
 
 int img_layer_unpack(struct img_store *s, const char *diff_hex, const char *chain_hex,

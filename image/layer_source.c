@@ -21,6 +21,8 @@ enum { SRC_PLAIN, SRC_GZIP_ISAL, SRC_GZIP_ZLIB, SRC_ZSTD };
 
 struct img_layer_source {
         int fd;
+        img_layer_read_fn rd; /* instead of fd: a blob still being downloaded */
+        void *rd_arg;
         int kind;
         unsigned char *in, *out;
         size_t in_len, in_pos;
@@ -43,11 +45,17 @@ static int fill(struct img_layer_source *s, struct gerr **err)
         if (s->in_pos < s->in_len || s->in_eof)
                 return 0;
         ssize_t n;
-        do
-                n = read(s->fd, s->in, IN_SIZE);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return gerr_set(err, errno, "read layer blob");
+        if (s->rd != NULL) {
+                n = s->rd(s->rd_arg, s->in, IN_SIZE, err);
+                if (n < 0)
+                        return (int)n;
+        } else {
+                do
+                        n = read(s->fd, s->in, IN_SIZE);
+                while (n < 0 && errno == EINTR);
+                if (n < 0)
+                        return gerr_set(err, errno, "read layer blob");
+        }
         s->in_len = (size_t)n;
         s->in_pos = 0;
         if (n == 0)
@@ -55,12 +63,15 @@ static int fill(struct img_layer_source *s, struct gerr **err)
         return 0;
 }
 
-int img_layer_source_open(int fd, int comp, struct img_layer_source **out, struct gerr **err)
+static int source_open(int fd, img_layer_read_fn rd, void *rd_arg, int comp,
+                       struct img_layer_source **out, struct gerr **err)
 {
         struct img_layer_source *s = calloc(1, sizeof(*s));
         if (s == NULL)
                 return gerr_set(err, ENOMEM, "layer source");
         s->fd = fd;
+        s->rd = rd;
+        s->rd_arg = rd_arg;
         s->in = malloc(IN_SIZE);
         s->out = malloc(OUT_SIZE);
         if (s->in == NULL || s->out == NULL) {
@@ -102,6 +113,17 @@ int img_layer_source_open(int fd, int comp, struct img_layer_source **out, struc
         }
         *out = s;
         return 0;
+}
+
+int img_layer_source_open(int fd, int comp, struct img_layer_source **out, struct gerr **err)
+{
+        return source_open(fd, NULL, NULL, comp, out, err);
+}
+
+int img_layer_source_open_fn(img_layer_read_fn rd, void *arg, int comp,
+                             struct img_layer_source **out, struct gerr **err)
+{
+        return source_open(-1, rd, arg, comp, out, err);
 }
 
 void img_layer_source_free(struct img_layer_source *s)
@@ -269,26 +291,20 @@ static void archive_freep(struct archive **a)
                 archive_read_free(*a);
 }
 
-int img_layer_unpack_compressed(struct img_store *s, const char *blob_hex, int comp,
-                                const char *diff_hex, const char *chain_hex, int64_t *size,
-                                struct gerr **err)
+/* Unpack the tar of src into a temp dir, keeping it as blob diff_hex; then verify (may be NULL)
+ * says whether what was read is what was meant (told whether the unpack itself failed, whose
+ * error counts only if verify finds nothing worse); only then is anything made visible. */
+static int unpack_source(struct img_store *s, struct img_layer_source *src, const char *blob_hex,
+                         const char *diff_hex, const char *chain_hex, img_layer_verify_fn verify,
+                         void *varg, int64_t *size, struct gerr **err)
 {
-        _cleanup_free_ char *path = img_blob_path(s, blob_hex);
-        _cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-        if (fd < 0)
-                return gerr_set(err, errno, "open blob %s", blob_hex);
-        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        struct img_layer_source *src = NULL;
-        int r = img_layer_source_open(fd, comp, &src, err);
+        struct img_blob_writer w;
+        int r = img_blob_begin(s, &w, err);
         if (r < 0)
                 return r;
-        struct img_blob_writer w;
-        r = img_blob_begin(s, &w, err);
-        if (r < 0) {
-                img_layer_source_free(src);
-                return r;
-        }
         struct tee t = {.src = src, .w = &w};
+        char tmp[IMG_LAYER_TMP_MAX];
+        bool have_tmp = false;
         {
                 __attribute__((cleanup(archive_freep))) struct archive *a = archive_read_new();
                 if (a == NULL) {
@@ -300,7 +316,8 @@ int img_layer_unpack_compressed(struct img_store *s, const char *blob_hex, int c
                                 r = img_errf(err, EINVAL, "read layer: %s",
                                              archive_error_string(a));
                         else
-                                r = img_layer_unpack_archive(s, a, chain_hex, size, err);
+                                r = img_layer_unpack_archive_tmp(s, a, size, tmp, err);
+                        have_tmp = r >= 0;
                 }
         }
         /* The tar's end blocks and padding past what libarchive read belong to the blob. */
@@ -320,28 +337,81 @@ int img_layer_unpack_compressed(struct img_store *s, const char *blob_hex, int c
                 *err = TAKE_PTR(t.err);
         }
         gerr_free(t.err);
-        img_layer_source_free(src);
+        if (verify != NULL) {
+                struct gerr *verr = NULL;
+                int vr = verify(varg, r < 0, &verr);
+                if (vr < 0) {
+                        if (err != NULL) {
+                                gerr_free(*err);
+                                *err = verr;
+                        } else {
+                                gerr_free(verr);
+                        }
+                        r = vr;
+                }
+        }
         char got[IMG_HEX_LEN + 1];
         if (r >= 0) {
                 /* Not synced here: the pull syncs the store once before it registers the image
                  * (img_pull), which also covers the unpacked files. */
                 r = img_blob_commit(s, &w, diff_hex, false, got, err);
                 if (r < 0) {
-                        /* A diff that does not match the config: the layer dir goes too. */
-                        _cleanup_free_ char *dir = img_layer_path(s, chain_hex);
-                        if (dir != NULL)
-                                fs_rm_rf(dir);
                         gerr_free(err ? *err : NULL);
                         if (err != NULL)
                                 *err = NULL;
-                        return img_errf(err, EINVAL,
-                                        "layer %s: its uncompressed content does not match "
-                                        "diff id sha256:%s from the image config",
-                                        blob_hex, img_hex(diff_hex));
+                        r = img_errf(err, EINVAL,
+                                     "layer %s: its uncompressed content does not match "
+                                     "diff id sha256:%s from the image config",
+                                     blob_hex, img_hex(diff_hex));
                 }
         } else {
                 img_blob_abort(&w);
         }
+        if (r >= 0)
+                return img_layer_publish(s, tmp, chain_hex, err);
+        if (have_tmp)
+                fs_rm_rf(tmp);
+        return r;
+}
+
+int img_layer_unpack_compressed(struct img_store *s, const char *blob_hex, int comp,
+                                const char *diff_hex, const char *chain_hex, int64_t *size,
+                                struct gerr **err)
+{
+        _cleanup_free_ char *path = img_blob_path(s, blob_hex);
+        _cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+        if (fd < 0)
+                return gerr_set(err, errno, "open blob %s", blob_hex);
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        struct img_layer_source *src = NULL;
+        int r = img_layer_source_open(fd, comp, &src, err);
+        if (r < 0)
+                return r;
+        r = unpack_source(s, src, blob_hex, diff_hex, chain_hex, NULL, NULL, size, err);
+        img_layer_source_free(src);
+        return r;
+}
+
+int img_layer_unpack_stream(struct img_store *s, img_layer_read_fn rd, void *rd_arg, int comp,
+                            img_layer_verify_fn verify, void *varg, const char *blob_hex,
+                            const char *diff_hex, const char *chain_hex, int64_t *size,
+                            struct gerr **err)
+{
+        struct img_layer_source *src = NULL;
+        int r = img_layer_source_open_fn(rd, rd_arg, comp, &src, err);
+        if (r < 0) {
+                /* Nothing read: still let verify name a worse cause (a digest mismatch). */
+                struct gerr *verr = NULL;
+                if (verify(varg, true, &verr) < 0 && err != NULL) {
+                        gerr_free(*err);
+                        *err = verr;
+                } else {
+                        gerr_free(verr);
+                }
+                return r;
+        }
+        r = unpack_source(s, src, blob_hex, diff_hex, chain_hex, verify, varg, size, err);
+        img_layer_source_free(src);
         return r;
 }
 

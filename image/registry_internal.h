@@ -33,11 +33,11 @@
 
 /* ---- a reference split for the registry (reference.c of distribution) ---- */
 struct reg_ref {
-        char *name;     /* normalized repository: "docker.io/library/busybox" */
-        char *domain;   /* "docker.io", "localhost:5000" */
-        char *path;     /* "library/busybox" */
-        char *tag;      /* "latest", or NULL with a digest */
-        char *digest;   /* "sha256:...", or NULL */
+        char *name;   /* normalized repository: "docker.io/library/busybox" */
+        char *domain; /* "docker.io", "localhost:5000" */
+        char *path;   /* "library/busybox" */
+        char *tag;    /* "latest", or NULL with a digest */
+        char *digest; /* "sha256:...", or NULL */
 };
 /* ref as a user types it; a missing tag becomes "latest" unless a digest is given. */
 int reg_ref_parse(const char *ref, struct reg_ref *out, struct gerr **err);
@@ -51,15 +51,15 @@ struct reg_desc {
         char *media_type;
         char digest[7 + IMG_HEX_LEN + 1]; /* "sha256:<hex>" */
         int64_t size;
-        struct reg_platform platform;     /* index entries */
+        struct reg_platform platform; /* index entries */
         bool has_platform;
 };
 enum reg_kind { REG_MANIFEST, REG_INDEX };
 struct reg_manifest {
         enum reg_kind kind;
         char *media_type;
-        struct reg_desc config;  /* REG_MANIFEST */
-        struct reg_desc *descs;  /* layers, or the index's manifests */
+        struct reg_desc config; /* REG_MANIFEST */
+        struct reg_desc *descs; /* layers, or the index's manifests */
         size_t n;
 };
 /* Parse a manifest or index; ctype is the response's Content-Type (may be NULL: the body's
@@ -100,9 +100,9 @@ struct reg_token {
 
 struct reg_client {
         struct img_store *s;
-        char *domain;  /* the reference's domain ("docker.io") */
-        char *host;    /* the endpoint's host:port ("registry-1.docker.io") */
-        char *base;    /* "https://host" or "http://host" */
+        char *domain;     /* the reference's domain ("docker.io") */
+        char *host;       /* the endpoint's host:port ("registry-1.docker.io") */
+        char *base;       /* "https://host" or "http://host" */
         bool plain_ok;    /* loopback or listed as insecure: plain HTTP after a TLS failure */
         bool skip_verify; /* listed as insecure (--insecure-registry): TLS not verified */
         char *ca_file, *cert_file, *key_file; /* certs.d/<host>/ files, or NULL */
@@ -137,17 +137,17 @@ void reg_client_free(struct reg_client *c);
 
 struct reg_req {
         const char *method;
-        const char *url;         /* "/v2/..." (on base) or absolute */
-        const char *scope;       /* "repository:x:pull" (space-separated for several) */
+        const char *url;            /* "/v2/..." (on base) or absolute */
+        const char *scope;          /* "repository:x:pull" (space-separated for several) */
         const char *const *headers; /* "Name: value", NULL-terminated */
         const void *body;
         size_t body_len;
-        int body_fd;             /* >= 0: upload body_len bytes read from this fd at body_off */
+        int body_fd; /* >= 0: upload body_len bytes read from this fd at body_off */
         off_t body_off;
-        size_t max;              /* body kept up to this (0: 1 MiB); past it too_big */
+        size_t max; /* body kept up to this (0: 1 MiB); past it too_big */
         void (*xfer)(void *arg, int64_t sent, int64_t total); /* upload progress, or NULL */
         void *xfer_arg;
-        bool no_retry;           /* a 429/5xx is returned, not retried */
+        bool no_retry; /* a 429/5xx is returned, not retried */
 };
 /* One request with auth (a 401 fetches a token for scope once and retries) and retries with
  * backoff on 429, 5xx and connection failures. 0 when an answer came, whatever its status. */
@@ -164,7 +164,8 @@ size_t reg_header_cb(char *data, size_t sz, size_t n, void *u);
 /* Forget the token for scope (after a 401 on a transfer). */
 void reg_token_drop(struct reg_client *c, const char *scope);
 /* "https://host/v2/<path>..." */
-char *reg_url(const struct reg_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *reg_url(const struct reg_client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* The daemon's registry settings held by the store. */
 struct reg_settings {
         char **insecure;
@@ -189,12 +190,16 @@ int reg_record_repo_digest(struct img_store *s, const char *name_at_digest, cons
 void reg_progress(img_progress_fn fn, void *arg, const char *id, const char *status,
                   int64_t current, int64_t total);
 void reg_progress_status(img_progress_fn fn, void *arg, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- layer_source.c: decompressing a blob file as a stream (ISA-L igzip, zstd, none) ---- */
 struct img_layer_source;
 /* comp: 1 gzip, 2 zstd, 0 none, -1 detect from the magic bytes. */
 int img_layer_source_open(int fd, int comp, struct img_layer_source **out, struct gerr **err);
+/* Reads up to cap bytes of the compressed blob: > 0, 0 at its end, < 0 -errno (err filled). */
+typedef ssize_t (*img_layer_read_fn)(void *arg, void *buf, size_t cap, struct gerr **err);
+int img_layer_source_open_fn(img_layer_read_fn rd, void *arg, int comp,
+                             struct img_layer_source **out, struct gerr **err);
 /* Next uncompressed bytes: > 0 count, 0 at the end, < 0 -errno (err filled). */
 ssize_t img_layer_source_read(struct img_layer_source *src, const void **buf, struct gerr **err);
 void img_layer_source_free(struct img_layer_source *src);
@@ -203,6 +208,15 @@ void img_layer_source_free(struct img_layer_source *src);
 int img_layer_unpack_compressed(struct img_store *s, const char *blob_hex, int comp,
                                 const char *diff_hex, const char *chain_hex, int64_t *size,
                                 struct gerr **err);
+/* Called once the tar was read (unpack_failed: it could not be): waits for the compressed blob to
+ * be complete and checks its digest; < 0 (err filled) stops the layer from being published. */
+typedef int (*img_layer_verify_fn)(void *arg, bool unpack_failed, struct gerr **err);
+/* The same as img_layer_unpack_compressed from a blob still arriving (rd), unpacked while it
+ * downloads: layers/<chain_hex> and blob diff_hex appear only after verify passed. */
+int img_layer_unpack_stream(struct img_store *s, img_layer_read_fn rd, void *rd_arg, int comp,
+                            img_layer_verify_fn verify, void *varg, const char *blob_hex,
+                            const char *diff_hex, const char *chain_hex, int64_t *size,
+                            struct gerr **err);
 /* gzip (igzip level 1) the uncompressed blob diff_hex into a new blob: hex_out, *size. */
 int img_layer_compress(struct img_store *s, const char *diff_hex, char hex_out[IMG_HEX_LEN + 1],
                        int64_t *size, struct gerr **err);

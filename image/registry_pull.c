@@ -1,10 +1,11 @@
 /* docker pull: manifest (index resolved to a platform), config, layers downloaded together with
- * curl multi and verified as they stream, each unpacked in its own thread once it is complete. */
+ * curl multi, each unpacked by its own thread while it downloads and published once verified. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,7 +47,19 @@ struct layer {
         size_t err_len;
         int attempts;
         double retry_at;
-        bool commit_pending; /* downloaded: the unpack thread checks and commits w */
+        int64_t range_from; /* this transfer asked for the bytes from here (Range) */
+        int64_t skip;       /* a 200 to a Range request: bytes of it we already have */
+        bool skip_known;
+        /* between the transfer and the unpack thread: the blob file is the buffer (page cache),
+         * so a slow unpack never stalls the other transfers of the multi loop */
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        int64_t avail, rpos; /* bytes in the blob file; bytes the unpack thread has read */
+        int dl;              /* 0 downloading, 1 complete, -1 failed */
+        bool waiting;        /* the unpack thread sleeps for more bytes */
+        bool from_file;      /* a complete blob was there: unpacked from it */
+        double waited;       /* seconds the unpack thread waited for the download */
+        bool bad_digest;
         /* unpack */
         pthread_t th;
         bool th_started;
@@ -65,6 +78,29 @@ struct pull {
         size_t n;
         pthread_mutex_t plock; /* one progress message at a time */
 };
+
+/* Mark (keep true) or unmark the blobs and layers of this pull in pull_keep: until the image is
+ * registered, img_gc leaves them for the next pull (IMG_PULL_KEEP_S). Caller holds s->lock. */
+static int mark_keep(struct pull *p, bool keep, struct gerr **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(p->s->db,
+                           keep ? "INSERT OR REPLACE INTO pull_keep (name, at) VALUES (?, ?)"
+                                : "DELETE FROM pull_keep WHERE name = ? AND ? IS NOT NULL",
+                           &st, err);
+        for (size_t i = 0; r >= 0 && i < p->n; i++) {
+                const char *hex[3] = {img_hex(p->l[i].d->digest), p->l[i].diff, p->l[i].chain};
+                for (size_t k = 0; r >= 0 && k < 3; k++) {
+                        char name[8 + IMG_HEX_LEN + 1];
+                        snprintf(name, sizeof(name), "sha256:%s", hex[k]);
+                        sqlite3_reset(st);
+                        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+                        sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+                        r = db_step_done(p->s->db, st, err);
+                }
+        }
+        return r;
+}
 
 static void progress_cb(void *arg, json_t *msg)
 {
@@ -95,8 +131,8 @@ static int get_small(struct pull *p, const char *kind, const char *ref, size_t m
         if (asprintf(&url, "/v2/%s/%s/%s", p->ref.path, kind, ref) < 0)
                 return gerr_set(err, ENOMEM, "url");
         const char *hdrs[] = {accept_hdr, NULL};
-        struct reg_req q = {.url = url, .scope = p->scope, .headers = hdrs, .body_fd = -1,
-                            .max = max + 1};
+        struct reg_req q = {
+            .url = url, .scope = p->scope, .headers = hdrs, .body_fd = -1, .max = max + 1};
         return reg_do(p->c, &q, resp, err);
 }
 
@@ -107,8 +143,7 @@ static int fetch_manifest(struct pull *p, const char *ref, struct reg_resp *resp
         if (r < 0)
                 return r;
         _cleanup_free_ char *what = NULL;
-        if (asprintf(&what, "%s%s%s", p->ref.name, strncmp(ref, "sha256:", 7) ? ":" : "@", ref) <
-            0)
+        if (asprintf(&what, "%s%s%s", p->ref.name, strncmp(ref, "sha256:", 7) ? ":" : "@", ref) < 0)
                 return gerr_set(err, ENOMEM, "manifest");
         if (resp->too_big)
                 return img_errf(err, EINVAL, "manifest for %s too large: over %u bytes", what,
@@ -140,7 +175,7 @@ static size_t on_blob(char *data, size_t sz, size_t n, void *u)
         size_t len = sz * n;
         long status = 0;
         curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
-        if (status != 200) {
+        if (status != 200 && status != 206) {
                 /* An error body (distribution's JSON), kept for the message. */
                 if (l->err_len + len > ERR_BODY_MAX)
                         return len;
@@ -153,6 +188,19 @@ static size_t on_blob(char *data, size_t sz, size_t n, void *u)
                 nb[l->err_len] = '\0';
                 return len;
         }
+        if (!l->skip_known) {
+                /* A registry without Range support sends it all again: skip what we have. */
+                l->skip = status == 200 ? l->range_from : 0;
+                l->skip_known = true;
+        }
+        if (l->skip > 0) {
+                size_t k = (size_t)l->skip < len ? (size_t)l->skip : len;
+                l->skip -= (int64_t)k;
+                data += k;
+                len -= k;
+                if (len == 0)
+                        return sz * n;
+        }
         if (l->got + (int64_t)len > l->d->size) {
                 if (l->err == NULL)
                         img_errf(&l->err, EINVAL,
@@ -163,23 +211,122 @@ static size_t on_blob(char *data, size_t sz, size_t n, void *u)
         if (img_blob_write(&l->w, data, len, &l->err) < 0)
                 return 0;
         l->got += (int64_t)len;
+        pthread_mutex_lock(&l->mu);
+        l->avail = l->got;
+        /* Wake the unpack thread for a useful amount, not for every few KiB. */
+        if (l->waiting && (l->avail - l->rpos >= 128 * 1024 || l->got == l->d->size))
+                pthread_cond_signal(&l->cv);
+        pthread_mutex_unlock(&l->mu);
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        long ms = (ts.tv_sec - l->last_ts.tv_sec) * 1000 + (ts.tv_nsec - l->last_ts.tv_nsec) / 1000000;
+        long ms =
+            (ts.tv_sec - l->last_ts.tv_sec) * 1000 + (ts.tv_nsec - l->last_ts.tv_nsec) / 1000000;
         if (ms >= 100 || l->got == l->d->size) {
                 l->last_ts = ts;
                 prog(l->p, l->id, "Downloading", l->got, l->d->size);
         }
-        return len;
+        return sz * n;
 }
+
+static void set_dl(struct layer *l, int state)
+{
+        pthread_mutex_lock(&l->mu);
+        l->dl = state;
+        pthread_cond_broadcast(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+}
+
+/* The unpack thread's reader: the blob file up to what has arrived, waiting for more. */
+static ssize_t follow_read(void *arg, void *buf, size_t cap, struct gerr **err)
+{
+        struct layer *l = arg;
+        pthread_mutex_lock(&l->mu);
+        if (l->dl == 0 && l->avail - l->rpos < 128 * 1024) {
+                double t0 = now_s();
+                while (l->dl == 0 && l->avail - l->rpos < 128 * 1024) {
+                        l->waiting = true;
+                        pthread_cond_wait(&l->cv, &l->mu);
+                        l->waiting = false;
+                }
+                l->waited += now_s() - t0;
+        }
+        int64_t have = l->avail - l->rpos;
+        int dl = l->dl;
+        pthread_mutex_unlock(&l->mu);
+        if (have == 0)
+                return dl > 0 ? 0 : img_errf(err, EIO, "layer %s: download failed", l->d->digest);
+        size_t n = have < (int64_t)cap ? (size_t)have : cap;
+        ssize_t got;
+        do
+                got = pread(l->w.fd, buf, n, l->rpos);
+        while (got < 0 && errno == EINTR);
+        if (got <= 0)
+                return gerr_set(err, got < 0 ? errno : EIO, "read %s", l->w.tmp);
+        pthread_mutex_lock(&l->mu);
+        l->rpos += got;
+        pthread_mutex_unlock(&l->mu);
+        return got;
+}
+
+/* The blob's temp file: .partial-<hex>, kept by a pull that was killed so that the next one goes
+ * on from it (its prefix hashed again), locked against a concurrent pull of the same layer (which
+ * then takes a temp file of its own). */
+static int open_partial(struct pull *p, struct layer *l, struct gerr **err)
+{
+        struct img_blob_writer *w = &l->w;
+        snprintf(w->tmp, sizeof(w->tmp), "%s/blobs/sha256/.partial-%s", p->s->root,
+                 img_hex(l->d->digest));
+        int fd = open(w->tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                close(fd);
+                fd = -1;
+        }
+        if (fd < 0)
+                return img_blob_begin(p->s, w, err);
+        w->fd = fd;
+        w->size = 0;
+        sha256_init(&w->md);
+        struct stat st;
+        int64_t have = fstat(fd, &st) == 0 ? st.st_size : 0;
+        if (have > l->d->size || ftruncate(fd, have) < 0)
+                have = 0;
+        _cleanup_free_ unsigned char *buf = have > 0 ? malloc(1 << 20) : NULL;
+        int64_t off = 0;
+        while (buf != NULL && off < have) {
+                ssize_t n = pread(fd, buf, 1 << 20, off);
+                if (n <= 0)
+                        break;
+                sha256_update(&w->md, (size_t)n, buf);
+                off += n;
+        }
+        if (off != have || ftruncate(fd, off) < 0 || lseek(fd, off, SEEK_SET) < 0) {
+                sha256_init(&w->md);
+                off = 0;
+                if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+                        return gerr_set(err, errno, "truncate %s", w->tmp);
+        }
+        w->size = (uint64_t)off;
+        l->got = l->avail = off;
+        if (off > 0)
+                log_debug("pull %s: layer %s: going on from %lld bytes kept", p->ref.name,
+                          l->d->digest, (long long)off);
+        return 0;
+}
+
+static int start_unpack(struct layer *l, struct gerr **err);
 
 static int start_download(struct pull *p, CURLM *m, struct layer *l, struct gerr **err)
 {
-        int r = img_blob_begin(p->s, &l->w, err);
-        if (r < 0)
-                return r;
-        l->w_open = true;
-        l->got = 0;
+        int r = 0;
+        if (!l->w_open) {
+                r = open_partial(p, l, err);
+                if (r < 0)
+                        return r;
+                l->w_open = true;
+        }
+        l->range_from = l->got;
+        l->skip = 0;
+        l->skip_known = false;
         free(l->err_body);
         l->err_body = NULL;
         l->err_len = 0;
@@ -201,12 +348,16 @@ static int start_download(struct pull *p, CURLM *m, struct layer *l, struct gerr
         curl_easy_setopt(l->h, CURLOPT_HEADERDATA, &l->resp);
         curl_easy_setopt(l->h, CURLOPT_PRIVATE, l);
         curl_easy_setopt(l->h, CURLOPT_BUFFERSIZE, 512L * 1024);
+        char range[32];
+        snprintf(range, sizeof(range), "%lld-", (long long)l->got);
+        if (l->got > 0)
+                curl_easy_setopt(l->h, CURLOPT_RANGE, range);
         clock_gettime(CLOCK_MONOTONIC, &l->last_ts);
         l->state = L_DOWNLOADING;
         l->attempts++;
         if (curl_multi_add_handle(m, l->h) != CURLM_OK)
                 return gerr_set(err, EIO, "curl multi");
-        return 0;
+        return l->th_started ? 0 : start_unpack(l, err);
 }
 
 static void end_download(CURLM *m, struct layer *l)
@@ -218,41 +369,68 @@ static void end_download(CURLM *m, struct layer *l)
         }
         curl_slist_free_all(l->hdrs);
         l->hdrs = NULL;
-        if (l->w_open) {
-                img_blob_abort(&l->w);
-                l->w_open = false;
+}
+
+/* The unpack thread's check once the tar is read: the whole blob came and has its digest. */
+static int verify_blob(void *arg, bool unpack_failed, struct gerr **err)
+{
+        struct layer *l = arg;
+        pthread_mutex_lock(&l->mu);
+        double t0 = now_s();
+        while (l->dl == 0)
+                pthread_cond_wait(&l->cv, &l->mu);
+        l->waited += now_s() - t0;
+        int dl = l->dl;
+        pthread_mutex_unlock(&l->mu);
+        if (dl < 0) /* the download's own error is the pull's */
+                return img_errf(err, EIO, "layer %s: download failed", l->d->digest);
+        prog(l->p, l->id, "Verifying Checksum", -1, 0);
+        struct sha256_ctx md = l->w.md;
+        unsigned char bin[SHA256_DIGEST_SIZE];
+        sha256_digest(&md, sizeof(bin), bin);
+        char hex[IMG_HEX_LEN + 1];
+        for (size_t i = 0; i < sizeof(bin); i++)
+                snprintf(hex + 2 * i, 3, "%02x", bin[i]);
+        if (strcmp(hex, img_hex(l->d->digest)) != 0) {
+                l->bad_digest = true;
+                return img_errf(err, EINVAL, "filesystem layer verification failed for digest %s",
+                                l->d->digest);
         }
+        if (unpack_failed)
+                return 0;
+        _cleanup_gerr_ struct gerr *e = NULL;
+        int r = img_blob_commit(l->p->s, &l->w, l->d->digest, true, hex, &e);
+        if (r < 0)
+                return img_errf(err, -r, "layer %s: %s", l->d->digest,
+                                e && e->msg ? e->msg : "commit");
+        prog(l->p, l->id, "Download complete", -1, 0);
+        prog(l->p, l->id, "Extracting", 0, l->d->size);
+        return 0;
 }
 
 static void *unpack_main(void *arg)
 {
         struct layer *l = arg;
-        if (l->commit_pending) {
-                prog(l->p, l->id, "Verifying Checksum", -1, 0);
-                char hex[IMG_HEX_LEN + 1];
-                l->commit_pending = false;
-                l->rc = img_blob_commit(l->p->s, &l->w, l->d->digest, true, hex, &l->err);
-                if (l->rc < 0) {
-                        gerr_free(l->err);
-                        l->err = NULL;
-                        l->rc = img_errf(&l->err, EINVAL,
-                                         "filesystem layer verification failed for digest %s",
-                                         l->d->digest);
-                        return NULL;
-                }
-                prog(l->p, l->id, "Download complete", -1, 0);
-        }
-        /* With a bar, as dockerd: a terminal shows it, plain output leaves it out. */
-        prog(l->p, l->id, "Extracting", 0, l->d->size);
         double t0 = now_s();
-        l->rc = img_layer_unpack_compressed(l->p->s, l->d->digest, l->comp, l->diff, l->chain,
-                                            &l->size, &l->err);
+        if (l->from_file) {
+                /* With a bar, as dockerd: a terminal shows it, plain output leaves it out. */
+                prog(l->p, l->id, "Extracting", 0, l->d->size);
+                l->rc = img_layer_unpack_compressed(l->p->s, l->d->digest, l->comp, l->diff,
+                                                    l->chain, &l->size, &l->err);
+        } else {
+                l->rc = img_layer_unpack_stream(l->p->s, follow_read, l, l->comp, verify_blob, l,
+                                                l->d->digest, l->diff, l->chain, &l->size, &l->err);
+        }
         double dt = now_s() - t0;
         if (l->rc < 0) {
-                gerr_wrap(&l->err, "failed to register layer");
+                if (!l->bad_digest)
+                        gerr_wrap(&l->err, "failed to register layer");
         } else {
-                log_debug("pull %s: layer %s unpacked: %lld bytes of files in %.3f s",
-                          l->p->ref.name, l->d->digest, (long long)l->size, dt);
+                /* Its own work: the time it spent waiting for bytes is left out. */
+                log_debug("pull %s: layer %s unpacked: %lld bytes of files in %.3f s "
+                          "(and %.3f s waiting for the download)",
+                          l->p->ref.name, l->d->digest, (long long)l->size, dt - l->waited,
+                          l->waited);
                 prog(l->p, l->id, "Extracting", l->d->size, l->d->size);
                 prog(l->p, l->id, "Pull complete", -1, 0);
         }
@@ -261,30 +439,28 @@ static void *unpack_main(void *arg)
 
 static int start_unpack(struct layer *l, struct gerr **err)
 {
-        l->state = L_UNPACKING;
         int rc = pthread_create(&l->th, NULL, unpack_main, l);
-        if (rc != 0) {
-                if (l->commit_pending) {
-                        img_blob_abort(&l->w);
-                        l->commit_pending = false;
-                }
+        if (rc != 0)
                 return gerr_set(err, rc, "thread");
-        }
         l->th_started = true;
         return 0;
 }
 
 /* A finished transfer: commit (digest checked), or retry, or fail. */
-static int download_done(struct pull *p, CURLM *m, struct layer *l, CURLcode rc,
-                         struct gerr **err)
+static int download_done(struct pull *p, CURLM *m, struct layer *l, CURLcode rc, struct gerr **err)
 {
         long status = 0;
         curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
         if (l->err != NULL) {
                 end_download(m, l);
+                set_dl(l, -1);
                 *err = TAKE_PTR(l->err);
                 return -EINVAL;
         }
+        /* Every byte came and the connection failed after: the digest check settles it (a
+         * Range request for nothing more would get a 416). */
+        if (rc != CURLE_OK && l->got == l->d->size && (status == 200 || status == 206))
+                rc = CURLE_OK;
         bool retry = false;
         if (rc != CURLE_OK)
                 retry = true;
@@ -309,29 +485,35 @@ static int download_done(struct pull *p, CURLM *m, struct layer *l, CURLcode rc,
                 int r = img_errf(err, EIO, "layer %s: %s%s", l->d->digest, curl_easy_strerror(rc),
                                  rc == CURLE_PARTIAL_FILE ? " (unexpected EOF)" : "");
                 end_download(m, l);
+                set_dl(l, -1);
                 return r;
         }
-        if (status != 200) {
+        if (status != 200 && status != 206) {
                 struct reg_resp er = {.status = status, .body = l->err_body, .len = l->err_len};
                 _cleanup_free_ char *what = NULL;
                 int r = asprintf(&what, "layer %s", l->d->digest) < 0
                             ? gerr_set(err, ENOMEM, "layer")
                             : reg_error(&er, what, err);
                 end_download(m, l);
+                set_dl(l, -1);
                 return r;
         }
         if (l->got != l->d->size) {
                 int r = img_errf(err, EINVAL, "layer %s: got %lld bytes of %lld (unexpected EOF)",
                                  l->d->digest, (long long)l->got, (long long)l->d->size);
                 end_download(m, l);
+                set_dl(l, -1);
                 return r;
         }
         /* The digest check, fsync and rename are the unpack thread's: an fsync here would stall
          * every other transfer of the multi loop. */
-        l->w_open = false;
-        l->commit_pending = true;
         end_download(m, l);
-        return start_unpack(l, err);
+        l->state = L_UNPACKING;
+        pthread_mutex_lock(&l->mu);
+        l->avail = l->got;
+        pthread_mutex_unlock(&l->mu);
+        set_dl(l, 1);
+        return 0;
 }
 
 static int download_all(struct pull *p, struct gerr **err)
@@ -374,9 +556,12 @@ static int download_all(struct pull *p, struct gerr **err)
                         break;
                 curl_multi_poll(m, NULL, 0, active ? 200 : 50, NULL);
         }
-        for (size_t i = 0; i < p->n; i++)
-                if (p->l[i].h != NULL || p->l[i].w_open)
+        for (size_t i = 0; i < p->n; i++) {
+                if (p->l[i].h != NULL)
                         end_download(m, &p->l[i]);
+                if (p->l[i].th_started && p->l[i].dl == 0)
+                        set_dl(&p->l[i], -1); /* its thread stops and removes its temp dir */
+        }
         curl_multi_cleanup(m);
         return r;
 }
@@ -436,18 +621,17 @@ static bool blob_complete(struct img_store *s, const char *digest, int64_t size)
 {
         _cleanup_free_ char *path = img_blob_path(s, digest);
         struct stat st;
-        return path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-               st.st_size == size;
+        return path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size;
 }
 
 static int pull_layers(struct pull *p, const struct reg_manifest *man, json_t *cfg,
                        struct gerr **err)
 {
         json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-        p->n = man->n;
-        p->l = calloc(p->n ? p->n : 1, sizeof(*p->l));
+        p->l = calloc(man->n ? man->n : 1, sizeof(*p->l));
         if (p->l == NULL)
                 return gerr_set(err, ENOMEM, "pull");
+        p->n = man->n;
         for (size_t i = 0; i < p->n; i++) {
                 struct layer *l = &p->l[i];
                 l->p = p;
@@ -458,9 +642,14 @@ static int pull_layers(struct pull *p, const struct reg_manifest *man, json_t *c
                 img_chain_id(i ? p->l[i - 1].chain : NULL, l->diff, l->chain);
                 snprintf(l->id, sizeof(l->id), "%.12s", img_hex(l->d->digest));
                 l->resp.retry_after = -1;
+                l->w.fd = -1;
+                pthread_mutex_init(&l->mu, NULL);
+                pthread_cond_init(&l->cv, NULL);
         }
-        int r = 0;
-        for (size_t i = 0; i < p->n; i++) {
+        pthread_mutex_lock(&p->s->lock);
+        int r = mark_keep(p, true, err);
+        pthread_mutex_unlock(&p->s->lock);
+        for (size_t i = 0; r >= 0 && i < p->n; i++) {
                 struct layer *l = &p->l[i];
                 _cleanup_free_ char *dir = img_layer_path(p->s, l->chain);
                 _cleanup_free_ char *diffp = img_blob_path(p->s, l->diff);
@@ -476,14 +665,20 @@ static int pull_layers(struct pull *p, const struct reg_manifest *man, json_t *c
                         prog(p, l->id, "Pulling fs layer", -1, 0);
                 }
         }
-        for (size_t i = 0; r >= 0 && i < p->n; i++)
-                if (p->l[i].state == L_HAVE_BLOB)
+        for (size_t i = 0; r >= 0 && i < p->n; i++) {
+                if (p->l[i].state == L_HAVE_BLOB) {
+                        p->l[i].from_file = true;
+                        p->l[i].state = L_UNPACKING;
                         r = start_unpack(&p->l[i], err);
+                }
+        }
         if (r >= 0)
                 r = download_all(p, err);
         for (size_t i = 0; i < p->n; i++) {
                 struct layer *l = &p->l[i];
                 if (l->th_started) {
+                        if (l->dl == 0)
+                                set_dl(l, -1);
                         pthread_join(l->th, NULL);
                         l->th_started = false;
                         if (l->rc < 0 && r >= 0) {
@@ -493,6 +688,9 @@ static int pull_layers(struct pull *p, const struct reg_manifest *man, json_t *c
                         }
                         l->state = l->rc < 0 ? L_FAILED : L_DONE;
                 }
+                /* Not committed (a failure): its temp file goes. Only a killed pull leaves a
+                 * .partial- file behind for the next one. */
+                img_blob_abort(&l->w);
                 if (l->state == L_DONE && l->size == 0) {
                         _cleanup_gerr_ struct gerr *e2 = NULL;
                         img_layer_unpack(p->s, l->diff, l->chain, &l->size, &e2);
@@ -505,6 +703,8 @@ static void pull_free(struct pull *p)
 {
         for (size_t i = 0; i < p->n; i++) {
                 free(p->l[i].err_body);
+                pthread_mutex_destroy(&p->l[i].mu);
+                pthread_cond_destroy(&p->l[i].cv);
                 reg_resp_clear(&p->l[i].resp);
                 gerr_free(p->l[i].err);
         }
@@ -543,8 +743,8 @@ static int do_pull(struct pull *p, char **id_out, struct gerr **err)
                 r = reg_manifest_parse(top.ctype, top.body, top.len, p->ref.name, &man, err);
         /* As dockerd: errors before this line are the request's status, after it the stream's. */
         if (r >= 0 && o->progress != NULL) {
-                json_t *m = json_pack("{s:s+, s:s}", "status", "Pulling from ", p->ref.path, "id",
-                                      ref);
+                json_t *m =
+                    json_pack("{s:s+, s:s}", "status", "Pulling from ", p->ref.path, "id", ref);
                 if (m != NULL)
                         progress_cb(p, m);
                 json_decref(m);
@@ -555,8 +755,7 @@ static int do_pull(struct pull *p, char **id_out, struct gerr **err)
                         r = img_errf(err, ENOENT,
                                      "no matching manifest for %s/%s%s%s in the manifest list "
                                      "entries",
-                                     want.os, want.arch, want.variant[0] ? "/" : "",
-                                     want.variant);
+                                     want.os, want.arch, want.variant[0] ? "/" : "", want.variant);
                 } else {
                         char dg[7 + IMG_HEX_LEN + 1];
                         snprintf(dg, sizeof(dg), "%s", man.descs[i].digest);
@@ -592,8 +791,7 @@ static int do_pull(struct pull *p, char **id_out, struct gerr **err)
         if (r >= 0) {
                 img_sha256_hex(cr.body ? cr.body : "", cr.len, cfg_hex);
                 if (strcmp(cfg_hex, img_hex(man.config.digest)) != 0)
-                        r = img_errf(err, EINVAL,
-                                     "image config verification failed for digest %s",
+                        r = img_errf(err, EINVAL, "image config verification failed for digest %s",
                                      man.config.digest);
         }
         _cleanup_json_ json_t *cfg = NULL;
@@ -605,8 +803,8 @@ static int do_pull(struct pull *p, char **id_out, struct gerr **err)
         if (r >= 0 && (asprintf(&digname, "%s@%s", p->ref.name, top_digest) < 0 ||
                        (p->ref.tag && asprintf(&tagname, "%s:%s", p->ref.name, p->ref.tag) < 0)))
                 r = gerr_set(err, ENOMEM, "pull");
-        bool up_to_date = r >= 0 && image_exists(p->s, id) &&
-                          (tagname ? tag_points_at(p->s, tagname, id) : true);
+        bool up_to_date =
+            r >= 0 && image_exists(p->s, id) && (tagname ? tag_points_at(p->s, tagname, id) : true);
         if (r >= 0)
                 r = pull_layers(p, &man, cfg, err);
         if (r >= 0) {
@@ -640,6 +838,9 @@ static int do_pull(struct pull *p, char **id_out, struct gerr **err)
                         r = reg_record_dist(p->s, p->l[i].diff, p->l[i].d->digest,
                                             p->l[i].d->media_type, p->l[i].d->size, p->ref.name,
                                             err);
+                /* Registered: the image's rows hold its blobs and layers from now on. */
+                if (r >= 0)
+                        r = mark_keep(p, false, err);
                 pthread_mutex_unlock(&p->s->lock);
                 free(refs);
         }
@@ -668,7 +869,8 @@ int img_pull(struct img_store *s, const struct img_pull_opts *o, char **id_out, 
         s->pulls--;
         pthread_mutex_unlock(&s->lock);
         pull_free(&p);
-        /* What completed stays (blobs, unpacked layers) for the next pull; img_gc sweeps it
-         * if no image comes to use it. Temp files went with their writers. */
+        /* What completed stays (blobs, unpacked layers, marked in pull_keep) for the next pull;
+         * img_gc sweeps it if no image used it within IMG_PULL_KEEP_S. A failed pull's temp
+         * files went with their writers; a killed one's .partial- blob is gone on from. */
         return r;
 }

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -56,14 +58,26 @@ static void sweep_dir(struct img_store *s, const char *dir, const char *sql, jso
         if (d == NULL)
                 return;
         struct dirent *de;
+        time_t now = time(NULL);
         while ((de = readdir(d)) != NULL) {
                 _cleanup_free_ char *p = NULL;
                 bool tmp = strncmp(de->d_name, ".tmp-", 5) == 0;
+                bool partial = strncmp(de->d_name, ".partial-", 9) == 0;
+                if (partial) {
+                        /* A killed pull's blob: the next pull goes on from it (registry_pull.c). */
+                        struct stat st;
+                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                            now - st.st_mtime < IMG_PULL_KEEP_S)
+                                continue;
+                        tmp = true;
+                }
                 if (!tmp && !img_is_hex(de->d_name, 64, 64))
                         continue;
                 char digest[IMG_HEX_LEN + 8 + 256];
                 snprintf(digest, sizeof(digest), "sha256:%s", de->d_name);
-                if (!tmp && count_of(s, sql, digest) != 0)
+                if (!tmp &&
+                    (count_of(s, sql, digest) != 0 ||
+                     count_of(s, "SELECT COUNT(*) FROM pull_keep WHERE name = ?", digest) != 0))
                         continue;
                 if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
                         continue;
@@ -84,6 +98,13 @@ void img_gc(struct img_store *s, json_t *deleted)
         if (asprintf(&layers, "%s/layers", s->root) < 0 ||
             asprintf(&blobs, "%s/blobs/sha256", s->root) < 0)
                 return;
+        /* What a pull left unfinished is kept for a while (IMG_PULL_KEEP_S), then swept. */
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, "DELETE FROM pull_keep WHERE at < ?", -1, &st, NULL) ==
+            SQLITE_OK) {
+                sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL) - IMG_PULL_KEEP_S);
+                sqlite3_step(st);
+        }
         sweep_dir(s, layers, "SELECT COUNT(*) FROM image_layers WHERE chain_id = ?", deleted);
         sweep_dir(s, blobs,
                   "SELECT (SELECT COUNT(*) FROM images WHERE id = ?1) +"
@@ -153,8 +174,9 @@ int img_remove_locked(struct img_store *s, const char *ref, bool force, img_user
                                         "image %.12s",
                                         ref, user, hex);
                 bool digest_ref = strchr(name, '@') != NULL;
-                r = exec1(s, digest_ref ? "DELETE FROM repo_digests WHERE name = ?"
-                                        : "DELETE FROM tags WHERE name = ?",
+                r = exec1(s,
+                          digest_ref ? "DELETE FROM repo_digests WHERE name = ?"
+                                     : "DELETE FROM tags WHERE name = ?",
                           name, err);
                 if (r < 0)
                         return r;

@@ -30,7 +30,10 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS repo_digests_image ON repo_digests(image_id);"
     "CREATE TABLE IF NOT EXISTS layer_dist (diff_id TEXT, digest TEXT, media_type TEXT,"
     " size INTEGER, repo TEXT, PRIMARY KEY (diff_id, digest, repo));"
-    "CREATE INDEX IF NOT EXISTS layer_dist_digest ON layer_dist(digest);";
+    "CREATE INDEX IF NOT EXISTS layer_dist_digest ON layer_dist(digest);"
+    /* Blobs ("sha256:<hex>") and layers ("sha256:<chainid>") of a pull not finished yet (killed,
+     * failed): img_gc leaves them for the next pull until IMG_PULL_KEEP_S after "at". */
+    "CREATE TABLE IF NOT EXISTS pull_keep (name TEXT PRIMARY KEY, at INTEGER);";
 
 int img_errf(struct gerr **err, int errnum, const char *fmt, ...)
 {

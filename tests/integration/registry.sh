@@ -28,15 +28,17 @@ CERTS=$RT/certs.d
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # reg_start NAME PORT [extra YAML for the top level]: a registry with its own config and storage.
+# ACCESSLOG=1: its log ($RT/NAME/log) lists every request ("PATCH /v2/... HTTP/1.1" 202 ...).
 reg_start() {
-	local name=$1 port=$2 extra=${3:-}
+	local name=$1 port=$2 extra=${3:-} nolog=true
+	[[ ${ACCESSLOG:-0} == 1 ]] && nolog=false
 	mkdir -p "$RT/$name/data"
 	cat > "$RT/$name/config.yml" <<EOF
 version: 0.1
 log:
   level: error
   accesslog:
-    disabled: true
+    disabled: $nolog
 storage:
   filesystem:
     rootdirectory: $RT/$name/data
@@ -96,7 +98,7 @@ for ((i = 0; i < 100; i++)); do [[ -s $RT/token.port ]] && break; sleep 0.1; don
 P_TOKSRV=$(cat "$RT/token.port" 2>/dev/null)
 
 ok=1
-reg_start open "$P_OPEN" "http:
+ACCESSLOG=1 reg_start open "$P_OPEN" "http:
   addr: 127.0.0.1:$P_OPEN" || ok=0
 reg_start tls "$P_TLS" "http:
   addr: 127.0.0.1:$P_TLS
@@ -220,6 +222,41 @@ test_skopeo_interop() {
 	assert_eq "$(jq -r '.manifests | length' "$RT/oci-out/index.json")" "1" "skopeo copied it out"
 }
 
+# An image gantry pushed, written by skopeo as an oci-archive, loaded back into gantry and run.
+test_oci_archive_back() {
+	skopeo copy -q --src-tls-verify=false "docker://$O/t/bb:1" "oci-archive:$RT/bb-oci.tar:ociback:1"
+	forget_busybox
+	assert_eq "$(dk images -q ociback)" "" "not there before the load"
+	assert_contains "$(dk load -i "$RT/bb-oci.tar")" "Loaded image: ociback:1" "the oci-archive loads"
+	assert_eq "$(g run --rm ociback:1 echo from-oci-archive)" "from-oci-archive" "and runs"
+	g tag ociback:1 busybox
+	g rmi ociback:1 >/dev/null
+}
+
+# Layers skopeo compressed with zstd (an OCI manifest with a tar+zstd layer), pulled and run. The
+# new layer is random: skopeo 1.9 reuses a gzip copy the registry already has of a known one.
+test_zstd_pull() {
+	dk run --name mkz busybox sh -c 'head -c 300000 /dev/urandom > /z' >/dev/null
+	dk commit mkz zs:1 >/dev/null
+	dk rm mkz >/dev/null
+	local sum
+	sum=$(g run --rm zs:1 sha256sum /z | cut -d' ' -f1)
+	dk save -o "$RT/zs.tar" zs:1
+	skopeo copy -q --dest-tls-verify=false --format oci --dest-compress-format zstd \
+		"docker-archive:$RT/zs.tar" "docker://$O/zstd/bb:1"
+	assert_eq "$(skopeo inspect --raw --tls-verify=false "docker://$O/zstd/bb:1" | jq -r '.layers[-1].mediaType')" \
+		"application/vnd.oci.image.layer.v1.tar+zstd" "the registry holds the layer as zstd"
+	dk rmi zs:1 >/dev/null
+	forget_busybox
+	local out
+	out=$(g pull "$O/zstd/bb:1")
+	assert_contains "$out" "Pull complete" "the layers are downloaded and unpacked"
+	assert_eq "$(g run --rm "$O/zstd/bb:1" sha256sum /z | cut -d' ' -f1)" "$sum" \
+		"the image runs with the zstd layer's file"
+	dk load -i "$(e2e_busybox_tar)" >/dev/null
+	g rmi "$O/zstd/bb:1" >/dev/null
+}
+
 test_basic_tls() {
 	local out
 	out=$(rc_out g pull "$S/b/bb:1")
@@ -271,7 +308,8 @@ test_token() {
 }
 
 # ---- a hostile registry ----
-"$PY" "$here/registry_hostile.py" "$RT/outside/escaped" "$RT/hostile.port" "$RT/hostile.log" 2> "$RT/hostile.err" &
+"$PY" "$here/registry_hostile.py" "$RT/outside/escaped" "$RT/hostile.port" "$RT/hostile.log" \
+	"$O" "$RT/stall" 2> "$RT/hostile.err" &
 hostile_pid=$!
 t_defer "t_kill_pid $hostile_pid 10"
 mkdir -p "$RT/outside"
@@ -301,7 +339,12 @@ blob_gets() { grep -c "^GET /v2/$1/blobs/" "$RT/hostile.log" || true; }
 manifest_gets() { grep -c "^GET /v2/$1/manifests/" "$RT/hostile.log" || true; }
 
 test_hostile_content() {
+	local before
+	before=$(dk images -a --no-trunc -q | sort)
 	hostile_pull wrongdigest/img "filesystem layer verification failed for digest sha256:"
+	assert_eq "$(dk images -a --format '{{.Repository}}' | grep -c wrongdigest || true)" 0 \
+		"a refused pull leaves no tag"
+	assert_eq "$(dk images -a --no-trunc -q | sort)" "$before" "a refused pull leaves no image"
 	local bad
 	bad=$(grep -o 'sha256:[0-9a-f]*' <<<"$(rc_out g pull "$H/wrongdigest/img")" | head -1)
 	[[ ! -e $E2E_TMP/root/blobs/sha256/${bad#sha256:} ]] || { t__fail_msg "the bad blob is in the store"; return 1; }
@@ -410,6 +453,8 @@ t_run registry_pull_by_digest test_pull_by_digest
 t_run registry_mount_and_errors test_mount_and_errors
 t_run registry_docker_cli test_docker_cli
 t_run registry_skopeo_interop test_skopeo_interop
+t_run registry_oci_archive_back test_oci_archive_back
+t_run registry_zstd_pull test_zstd_pull
 t_run registry_basic_auth_tls test_basic_tls
 t_run registry_token_auth test_token
 t_run registry_multiarch test_multiarch
@@ -418,6 +463,95 @@ t_run registry_mirror test_mirror
 t_run registry_hostile_content test_hostile_content
 t_run registry_hostile_status test_hostile_status
 t_run registry_hostile_tar test_hostile_tar
+
+# ---- a pull killed in the middle of a layer, then pulled again ----
+# busybox plus a small layer and an 8 MiB one, on the real registry; pulled through the hostile
+# registry's proxy (proxy/...), which stops the big layer after 3 MiB while $RT/stall exists.
+layer_digest() { skopeo inspect --raw --tls-verify=false "docker://$O/proxy/big:1" | jq -r ".layers[$1].digest"; }
+make_big() {
+	dk run --name mk1 busybox sh -c 'head -c 524288 /dev/urandom > /a' >/dev/null
+	dk commit mk1 big:a >/dev/null
+	dk run --name mk2 big:a sh -c 'head -c 8388608 /dev/urandom > /b' >/dev/null
+	dk commit mk2 big:b >/dev/null
+	dk run --rm big:b sha256sum /b | cut -d' ' -f1 > "$RT/big.sum"
+	g tag big:b "$O/proxy/big:1"
+	g push "$O/proxy/big:1" >/dev/null
+	dk rm mk1 mk2 >/dev/null
+	dk rmi big:a big:b "$O/proxy/big:1" >/dev/null
+	[[ -s $RT/big.sum && $(layer_digest 2) == sha256:* ]]
+}
+BLOBS=$E2E_TMP/root/blobs/sha256
+resume_ok=0
+if t_run registry_resume_setup make_big; then
+	small=$(layer_digest 1)
+	big=$(layer_digest 2)
+	big_size=$(skopeo inspect --raw --tls-verify=false "docker://$O/proxy/big:1" | jq -r '.layers[2].size')
+	touch "$RT/stall"
+	: > "$RT/hostile.log"
+	g pull "$H/proxy/big:1" > "$RT/resume1.out" 2>&1 &
+	pull_pid=$!
+	# The small layer is complete (its blob is in the store) and the big one stands at 3 MiB.
+	for ((i = 0; i < 300; i++)); do
+		[[ -e $BLOBS/${small#sha256:} && $(stat -c %s "$BLOBS/.partial-${big#sha256:}" 2>/dev/null || echo 0) -ge 3145728 ]] && break
+		sleep 0.1
+	done
+	sleep 0.5 # the small layer's unpack
+	resume_ok=1
+fi
+# Killed in the middle of that pull; started again with small push chunks (test_chunked_push).
+e2e_crash
+wait "${pull_pid:-}" 2>/dev/null
+rm -f "$RT/stall"
+GANTRY_PUSH_CHUNK=262144 GANTRYD_ARGS="--certs-dir $CERTS --registry-mirror http://127.0.0.1:$P_OPEN" e2e_restart
+gantryd_state=$(e2e_state)
+
+test_resume() {
+	[[ $resume_ok -eq 1 ]] || { t__fail_msg "setup failed"; return 1; }
+	assert_eq "$(grep -c "^BLOB $big range=- sent=3145728" "$RT/hostile.log")" 1 \
+		"the first pull was cut after 3 MiB of the big layer"
+	assert_eq "$(stat -c %s "$BLOBS/.partial-${big#sha256:}")" 3145728 "its 3 MiB are kept"
+	[[ ! -e $BLOBS/${big#sha256:} ]] || { t__fail_msg "the cut blob is visible"; return 1; }
+	# A sweep of unused blobs and layers (rmi of another image) leaves the unfinished pull's.
+	g pull "$H/good/img" >/dev/null
+	assert_contains "$(g rmi -f "$(dk inspect -f '{{.Id}}' "$H/good/img")")" "Deleted: sha256:" \
+		"an image removed: img_gc ran"
+	[[ -e $BLOBS/${small#sha256:} && -e $BLOBS/.partial-${big#sha256:} ]] ||
+		{ t__fail_msg "img_gc removed what the killed pull left"; return 1; }
+	: > "$RT/hostile.log"
+	local out
+	out=$(g pull "$H/proxy/big:1")
+	assert_contains "$out" "Status: Downloaded newer image" "the next pull completes"
+	assert_eq "$(grep -c "^BLOB $small " "$RT/hostile.log" || true)" 0 "the complete layer is not fetched again"
+	assert_eq "$(grep "^BLOB $big " "$RT/hostile.log")" \
+		"BLOB $big range=bytes=3145728- sent=$((big_size - 3145728))" \
+		"the big layer goes on from its 3 MiB (Range), only the rest is sent"
+	assert_eq "$(g run --rm "$H/proxy/big:1" sha256sum /b | cut -d' ' -f1)" "$(cat "$RT/big.sum")" \
+		"the image runs and its file is whole"
+	assert_eq "$(find "$BLOBS" -name '.partial-*' | wc -l)" 0 "no partial blob left"
+	g rmi "$H/proxy/big:1" >/dev/null
+}
+t_run registry_resume_after_kill test_resume
+
+# GANTRY_PUSH_CHUNK=256 KiB (the restart above): a 1.5 MiB layer goes up in PATCH chunks; skopeo
+# reads the image back (verifying every digest) and the archive it writes loads and runs.
+test_chunked_push() {
+	dk run --name mkc busybox sh -c 'head -c 1500000 /dev/urandom > /r' >/dev/null
+	dk commit mkc chunk:1 >/dev/null
+	dk rm mkc >/dev/null
+	local sum
+	sum=$(g run --rm chunk:1 sha256sum /r | cut -d' ' -f1)
+	g tag chunk:1 "$O/chunk/bb:1"
+	assert_contains "$(g push "$O/chunk/bb:1")" ": Pushed" "the new layer is uploaded"
+	local patches
+	patches=$(grep -c '"PATCH /v2/chunk/bb/blobs/uploads/' "$RT/open/log" || true)
+	[[ $patches -ge 5 ]] || { t__fail_msg "the registry saw $patches PATCH requests, want 5 or more"; return 1; }
+	skopeo copy -q --src-tls-verify=false "docker://$O/chunk/bb:1" "oci-archive:$RT/chunk.tar:chunked/bb:1"
+	dk rmi chunk:1 "$O/chunk/bb:1" >/dev/null
+	assert_contains "$(dk load -i "$RT/chunk.tar")" "Loaded image: chunked/bb:1" "skopeo's copy loads"
+	assert_eq "$(g run --rm chunked/bb:1 sha256sum /r | cut -d' ' -f1)" "$sum" "and runs with the file whole"
+	g rmi chunked/bb:1 >/dev/null
+}
+t_run registry_chunked_push test_chunked_push
 
 # dockerd (a private one) pulls what gantry pushed and pushes what gantry then pulls.
 test_dockerd_side() {

@@ -12,12 +12,19 @@
   dotdot/img       a layer with a ../ entry
   abslink/img      an absolute symlink, then a file written through it
   hardlink/img     a hardlink to ../ outside the layer
-Every request is logged as "METHOD PATH" lines to LOG. Writes its port to PORT_FILE.
+  proxy/<name>     passed on to the real registry UPSTREAM (host:port), Range included; while
+                   the file STALL exists, a blob over 4 MiB asked for from its first byte stops
+                   after 3 MiB and the connection hangs until STALL goes (then it is closed):
+                   a pull cut in the middle of a layer
+Every request is logged as "METHOD PATH" lines to LOG; each proxied blob also as
+"BLOB <digest> range=<Range header or -> sent=<body bytes sent>" once it is over.
+Writes its port to PORT_FILE.
 
-usage: registry_hostile.py OUTSIDE_PATH PORT_FILE LOG
+usage: registry_hostile.py OUTSIDE_PATH PORT_FILE LOG [UPSTREAM STALL]
 """
 import gzip
 import hashlib
+import http.client
 import http.server
 import io
 import json
@@ -25,8 +32,10 @@ import os
 import sys
 import tarfile
 import threading
+import time
 
 outside, port_file, log_path = sys.argv[1:4]
+upstream, stall_path = (sys.argv[4:6] + [None, None])[:2]
 lock = threading.Lock()
 counts = {}
 
@@ -116,10 +125,59 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET()
 
+    def log_line(self, line):
+        with lock:
+            with open(log_path, "a") as f:
+                f.write(line + "\n")
+
+    def proxy(self):
+        conn = http.client.HTTPConnection(upstream, timeout=60)
+        hdrs = {k: v for k, v in self.headers.items()
+                if k.lower() in ("accept", "range", "authorization")}
+        conn.request(self.command, self.path, headers=hdrs)
+        resp = conn.getresponse()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() in ("content-type", "content-length", "content-range",
+                             "docker-content-digest", "accept-ranges", "www-authenticate"):
+                self.send_header(k, v)
+        self.end_headers()
+        length = int(resp.getheader("Content-Length") or 0)
+        is_blob = "/blobs/" in self.path and self.command == "GET"
+        stall = (is_blob and resp.status == 200 and length > (4 << 20) and
+                 stall_path is not None and os.path.exists(stall_path))
+        sent = 0
+        try:
+            while self.command != "HEAD":
+                chunk = resp.read(64 * 1024)
+                if not chunk:
+                    break
+                if stall and sent + len(chunk) > (3 << 20):
+                    chunk = chunk[: (3 << 20) - sent]
+                self.wfile.write(chunk)
+                sent += len(chunk)
+                if stall and sent >= (3 << 20):
+                    self.wfile.flush()
+                    for _ in range(1200):
+                        if not os.path.exists(stall_path):
+                            break
+                        time.sleep(0.05)
+                    self.close_connection = True
+                    break
+        except OSError:
+            self.close_connection = True
+        conn.close()
+        if is_blob:
+            self.log_line("BLOB %s range=%s sent=%d" % (self.path.rsplit("/", 1)[1],
+                                                        self.headers.get("Range", "-"), sent))
+
     def do_GET(self):
         with open(log_path, "a") as f:
             f.write("%s %s\n" % (self.command, self.path))
         p = self.path.split("?")[0]
+        if upstream and p.startswith("/v2/proxy/"):
+            self.proxy()
+            return
         if p == "/v2/":
             self.reply(200, b"{}")
             return
