@@ -162,6 +162,12 @@ enum MHD_Result api_containers_list(struct api_req *r)
         if (limit > 0)
                 while (json_array_size(list) > (size_t)limit)
                         json_array_remove(list, json_array_size(list) - 1);
+        if (api_query_bool(r, "size")) {
+                size_t i;
+                json_t *c;
+                json_array_foreach (list, i, c)
+                        eng_container_add_sizes(r->eng, c);
+        }
         return api_reply_json(r, MHD_HTTP_OK, list ? list : json_array());
 }
 
@@ -171,6 +177,8 @@ enum MHD_Result api_container_inspect(struct api_req *r)
         _cleanup_gerr_ struct gerr *err = NULL;
         if (eng_container_inspect(r->eng, REF(r), &out, &err) < 0)
                 return api_reply_gerr(r, err);
+        if (api_query_bool(r, "size"))
+                eng_container_add_sizes(r->eng, out);
         return api_reply_json(r, MHD_HTTP_OK, out);
 }
 

@@ -614,6 +614,22 @@ long long eng_ctr_size_rw(struct eng *e, const char *id)
         return fd < 0 ? 0 : du(fd);
 }
 
+void eng_container_add_sizes(struct eng *e, json_t *ctr)
+{
+        const char *id = json_string_value(json_object_get(ctr, "Id"));
+        const char *image = json_string_value(json_object_get(ctr, "ImageID"));
+        if (image == NULL)
+                image = json_string_value(json_object_get(ctr, "Image"));
+        if (id == NULL)
+                return;
+        long long rw = eng_ctr_size_rw(e, id), base = 0;
+        _cleanup_json_ json_t *img = NULL;
+        if (image != NULL && img_inspect(e->images, image, &img, NULL) == 0)
+                base = json_integer_value(json_object_get(img, "Size"));
+        json_object_set_new(ctr, "SizeRw", json_integer(rw));
+        json_object_set_new(ctr, "SizeRootFs", json_integer(rw + base));
+}
+
 int eng_system_df(struct eng *e, json_t **out, struct gerr **err)
 {
         _cleanup_json_ json_t *images = NULL;

@@ -62,6 +62,9 @@ int eng_container_list(struct eng *e, bool all, json_t *filters, json_t **out,
                        struct gerr **err);
 /* GET /containers/{id}/json, dockerd's shape. */
 int eng_container_inspect(struct eng *e, const char *ref, json_t **out, struct gerr **err);
+/* ?size=1 of inspect and list: SizeRw (the writable layer) and SizeRootFs (that plus the image)
+ * on a container object of either shape (Id, and Image or ImageID). */
+void eng_container_add_sizes(struct eng *e, json_t *ctr);
 
 struct eng_logs_opts {
         bool follow, stdout_, stderr_, timestamps;

@@ -57,12 +57,13 @@ int cli_need_args(const char *verb, int argc, int first, const char *usage)
         return -1;
 }
 
-json_t *cli_inspect_container(const char *name, bool quiet)
+/* GET /containers/NAME/json (with the sizes when size); NULL (printed unless quiet) if none. */
+static json_t *inspect_container(const char *name, bool quiet, bool size)
 {
         _cleanup_free_ char *n = cli_escape(name);
         _cleanup_free_ char *path = NULL;
         struct cli_resp r;
-        if (asprintf(&path, "/containers/%s/json", n) < 0)
+        if (asprintf(&path, "/containers/%s/json%s", n, size ? "?size=1" : "") < 0)
                 abort();
         if (cli_call("GET", path, NULL, &r) < 0)
                 return NULL;
@@ -75,6 +76,11 @@ json_t *cli_inspect_container(const char *name, bool quiet)
         json_t *j = json_loadb(r.body, r.len, 0, NULL);
         cli_resp_free(&r);
         return j;
+}
+
+json_t *cli_inspect_container(const char *name, bool quiet)
+{
+        return inspect_container(name, quiet, false);
 }
 
 /* ---- start ---- */
@@ -262,6 +268,7 @@ int cmd_wait(int argc, char **argv)
 
 struct inspect_flags {
         const char *format, *type;
+        bool size;
 };
 
 static int inspect_opt(int c, const char *arg, void *ud)
@@ -271,6 +278,8 @@ static int inspect_opt(int c, const char *arg, void *ud)
                 f->format = arg;
         else if (c == 'T')
                 f->type = arg;
+        else if (c == 's')
+                f->size = true;
         return 0;
 }
 
@@ -317,7 +326,7 @@ int cli_inspect_objects(const char *verb, int argc, char **argv, const char *onl
         for (int i = first; i < argc; i++) {
                 json_t *o = NULL;
                 if (f.type == NULL || strcmp(f.type, "container") == 0)
-                        o = cli_inspect_container(argv[i], true);
+                        o = inspect_container(argv[i], true, f.size);
                 if (o == NULL && (f.type == NULL || strcmp(f.type, "image") == 0)) {
                         _cleanup_free_ char *n = cli_escape(argv[i]);
                         _cleanup_free_ char *path = NULL;

@@ -142,7 +142,15 @@ static json_t *ps_row(json_t *c, bool trunc, time_t now)
 
         json_object_set(row, "State", json_object_get(c, "State") ?: json_string(""));
         json_object_set(row, "Status", json_object_get(c, "Status") ?: json_string(""));
-        json_object_set_new(row, "Size", json_string("0B"));
+        /* docker's SizeRw and "(virtual SizeRootFs)", when ps -s asked the daemon for them */
+        char rw[32], rootfs[32];
+        cli_human_size((double)json_integer_value(json_object_get(c, "SizeRw")), rw, sizeof(rw));
+        cli_human_size((double)json_integer_value(json_object_get(c, "SizeRootFs")), rootfs,
+                       sizeof(rootfs));
+        cli_appendf(&q, "%s (virtual %s)", rw, rootfs);
+        json_object_set_new(row, "Size", json_string(q));
+        free(q);
+        q = NULL;
 
         json_array_foreach(json_object_get(c, "Names"), i, e) {
                 const char *n = json_string_value(e);
@@ -185,7 +193,7 @@ static json_t *ps_row(json_t *c, bool trunc, time_t now)
 }
 
 struct ps_flags {
-        bool all, quiet, no_trunc, latest;
+        bool all, quiet, no_trunc, latest, size;
         const char *format;
         json_t *filters;
         int last;
@@ -200,7 +208,7 @@ static int ps_opt(int c, const char *arg, void *ud)
         case 'N': f->no_trunc = true; break;
         case 'l': f->latest = true; break;
         case 'n': f->last = atoi(arg); break;
-        case 's': break;
+        case 's': f->size = true; break;
         case 'F': f->format = arg; break;
         case 'f':
                 return cli_filter_add(f->filters, "-f, --filter", arg);
@@ -231,6 +239,8 @@ int cmd_ps(int argc, char **argv)
                 f.last = 1;
         if (f.last > 0)
                 cli_appendf(&path, "&limit=%d", f.last);
+        if (f.size)
+                cli_appendf(&path, "&size=1");
         cli_append_filters(&path, filters);
         _cleanup_jsonp_ json_t *list = NULL;
         if (cli_call_json("GET", path, NULL, 200, &list) < 0)
@@ -251,7 +261,8 @@ int cmd_ps(int argc, char **argv)
         if (f.quiet)
                 format = "{{.ID}}";
         else if (format == NULL || strcmp(format, "table") == 0 || format[0] == '\0')
-                format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+                format = f.size ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
+                                : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
         return cli_print_list(format, rows, headers);
 }
 

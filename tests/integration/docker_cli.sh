@@ -403,6 +403,25 @@ test_start_failure() {
 	dk rm nobin >/dev/null
 }
 
+test_sizes_and_exec_ids() {
+	dk run -d --name sized busybox sh -c 'head -c 1048576 /dev/zero > /big; sleep 300' >/dev/null
+	local i rw
+	for ((i = 0; i < 50; i++)); do
+		rw=$(dk inspect -s -f '{{.SizeRw}}' sized)
+		[[ $rw -ge 1048576 ]] && break
+		sleep 0.1
+	done
+	assert_match "$rw" '^1[0-9]{6}$' "inspect -s: SizeRw counts the 1 MiB file"
+	assert_match "$(dk inspect -s -f '{{.SizeRootFs}}' sized)" '^[0-9]+$' "inspect -s: SizeRootFs"
+	[[ $(dk inspect -s -f '{{.SizeRootFs}}' sized) -gt $rw ]] || { echo "SizeRootFs is not above SizeRw" >&2; return 1; }
+	assert_match "$(dk ps -s --format '{{.Size}}' -f name=sized)" '^1\.05MB \(virtual [0-9.]+[kM]B\)$' "ps -s"
+	assert_eq "$(dk inspect -f '{{json .SizeRw}}' sized)" null "no size without -s"
+	assert_eq "$(dk inspect -f '{{json .ExecIDs}}' sized)" null "ExecIDs without execs"
+	dk exec -d sized sleep 30
+	assert_match "$(dk inspect -f '{{json .ExecIDs}}' sized)" '^\["[0-9a-f]{64}"\]$' "ExecIDs: the running exec"
+	dk rm -f sized >/dev/null
+}
+
 # Each scenario removes its containers; after a failure this does it, so the next one starts clean.
 scenario() { # NAME FN
 	# SCENARIOS="a b": run only those (for a quick rerun of failures).
@@ -440,5 +459,6 @@ scenario kill test_kill
 scenario rm_force test_rm_force
 scenario bad_input test_bad_input
 scenario start_failure test_start_failure
+scenario sizes_and_exec_ids test_sizes_and_exec_ids
 stop_daemon
 t_summary
