@@ -54,6 +54,21 @@ static json_t *mounts_of(json_t *hc)
                                                      "Mode", mode ? mode : "", "RW", !ro,
                                                      "Propagation", "rprivate"));
         }
+        /* --mount: binds and tmpfs, as dockerd lists them (Mode empty; a tmpfs has no source
+         * nor propagation). --tmpfs (HostConfig.Tmpfs) is not listed, as in dockerd. */
+        json_array_foreach (json_object_get(hc, "Mounts"), i, v) {
+                const char *type = json_string_value(json_object_get(v, "Type"));
+                const char *src = json_string_value(json_object_get(v, "Source"));
+                const char *dst = json_string_value(json_object_get(v, "Target"));
+                bool bind = type && strcmp(type, "bind") == 0;
+                if (dst == NULL || type == NULL || (!bind && strcmp(type, "tmpfs") != 0))
+                        continue;
+                json_array_append_new(
+                        out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", type, "Source",
+                                       bind && src ? src : "", "Destination", dst, "Mode", "",
+                                       "RW", !json_is_true(json_object_get(v, "ReadOnly")),
+                                       "Propagation", bind ? "rprivate" : ""));
+        }
         return out;
 }
 

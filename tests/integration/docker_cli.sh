@@ -422,6 +422,17 @@ test_sizes_and_exec_ids() {
 	dk rm -f sized >/dev/null
 }
 
+test_mounts_listed() {
+	local d
+	d=$(mktemp -d /tmp/gantry-mnt.XXXXXX)
+	dk create --name mnts -v "$d:/b1:ro" --mount "type=bind,source=$d,target=/b2" \
+		--mount type=tmpfs,target=/t --tmpfs /t2 busybox true >/dev/null
+	assert_eq "$(dk inspect -f '{{range .Mounts}}{{.Type}} {{.Source}} {{.Destination}} {{.RW}} {{.Propagation}};{{end}}' mnts)" \
+		"bind $d /b1 false rprivate;bind $d /b2 true rprivate;tmpfs  /t true ;" ".Mounts"
+	dk rm mnts >/dev/null
+	rmdir "$d"
+}
+
 # Each scenario removes its containers; after a failure this does it, so the next one starts clean.
 scenario() { # NAME FN
 	# SCENARIOS="a b": run only those (for a quick rerun of failures).
@@ -460,5 +471,6 @@ scenario rm_force test_rm_force
 scenario bad_input test_bad_input
 scenario start_failure test_start_failure
 scenario sizes_and_exec_ids test_sizes_and_exec_ids
+scenario mounts_listed test_mounts_listed
 stop_daemon
 t_summary
