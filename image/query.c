@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "common/db.h"
+#include "common/filters.h"
+#include "common/timeparse.h"
 #include "image/image_internal.h"
 #include "image/registry.h"
 
@@ -129,39 +132,6 @@ static json_t *familiar_tags(char **tags)
         return a;
 }
 
-/* Docker's filter values: {"key":["v"]} or the older {"key":{"v":true}}. */
-static void filter_values(json_t *filters, const char *key, const char **vals, size_t max,
-                          size_t *n)
-{
-        json_t *f = json_object_get(filters, key), *v;
-        const char *k;
-        size_t i;
-        *n = 0;
-        if (json_is_array(f)) {
-                json_array_foreach(f, i, v)
-                {
-                        if (*n < max && json_is_string(v))
-                                vals[(*n)++] = json_string_value(v);
-                }
-        } else if (json_is_object(f)) {
-                json_object_foreach(f, k, v)
-                {
-                        if (*n < max)
-                                vals[(*n)++] = k;
-                }
-        }
-}
-
-static bool label_match(json_t *labels, const char *want)
-{
-        const char *eq = strchr(want, '=');
-        _cleanup_free_ char *key = eq ? strndup(want, (size_t)(eq - want)) : strdup(want);
-        json_t *v = key ? json_object_get(labels, key) : NULL;
-        if (v == NULL)
-                return false;
-        return eq == NULL || (json_is_string(v) && strcmp(json_string_value(v), eq + 1) == 0);
-}
-
 static bool ref_match(const char *pattern, const char *name)
 {
         _cleanup_free_ char *fam = img_familiar(name);
@@ -211,16 +181,44 @@ static int by_created_desc(const void *a, const void *b)
         return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* The created time of the image ref names (filters before/since), or a negative errno. */
+static int created_of(struct img_store *s, const char *ref, int64_t *out, struct gerr **err)
+{
+        struct img_row row = {0};
+        int r = row_get(s, ref, &row, err);
+        if (r >= 0)
+                *out = img_parse_time(json_string_value(json_object_get(row.config, "created")));
+        img_row_clear(&row);
+        return r;
+}
+
 int img_list(struct img_store *s, bool all, json_t *filters, json_t **out, struct gerr **err)
 {
-        const char *refs[16], *labels[16], *dangling[2];
-        size_t nrefs, nlabels, ndangling;
-        filter_values(filters, "reference", refs, 16, &nrefs);
-        filter_values(filters, "label", labels, 16, &nlabels);
-        filter_values(filters, "dangling", dangling, 2, &ndangling);
+        static const char *const known[] = {"dangling", "label", "before", "since",
+                                            "reference", "until", NULL};
+        const char *bad = filters_unknown(filters, known);
+        if (bad != NULL)
+                return gerr_set(err, EINVAL, "invalid filter '%s'", bad);
+        const char *refs[16], *labels[16], *dangling[2], *before[2], *since[2], *until[2];
+        size_t nrefs, nlabels, ndangling, nbefore, nsince, nuntil;
+        nrefs = filters_values(filters, "reference", refs, 16);
+        nlabels = filters_values(filters, "label", labels, 16);
+        ndangling = filters_values(filters, "dangling", dangling, 2);
+        nbefore = filters_values(filters, "before", before, 2);
+        nsince = filters_values(filters, "since", since, 2);
+        nuntil = filters_values(filters, "until", until, 2);
         int want_dangling = -1;
         if (ndangling > 0)
                 want_dangling = strcmp(dangling[0], "true") == 0 || strcmp(dangling[0], "1") == 0;
+        /* before/since name images (dockerd: by their created time); until is a time. */
+        int64_t t_before = INT64_MAX, t_since = INT64_MIN;
+        double t_until = 1e300;
+        if (nbefore > 0 && created_of(s, before[0], &t_before, err) < 0)
+                return -ENOENT;
+        if (nsince > 0 && created_of(s, since[0], &t_since, err) < 0)
+                return -ENOENT;
+        if (nuntil > 0 && !timeparse_docker(until[0], (double)time(NULL), &t_until))
+                return gerr_set(err, EINVAL, "failed to parse value %s as a time", until[0]);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = db_prepare(s->db, "SELECT id, config, size FROM images", &st, err);
         if (r < 0)
@@ -235,9 +233,12 @@ int img_list(struct img_store *s, bool all, json_t *filters, json_t **out, struc
                         break;
                 }
                 bool keep = want_dangling < 0 || (row.tags[0] == NULL) == (want_dangling == 1);
+                int64_t created =
+                        img_parse_time(json_string_value(json_object_get(row.config, "created")));
+                keep = keep && created < t_before && created > t_since &&
+                       (double)created < t_until;
                 json_t *lab = json_object_get(json_object_get(row.config, "config"), "Labels");
-                for (size_t i = 0; keep && i < nlabels; i++)
-                        keep = label_match(lab, labels[i]);
+                keep = keep && filters_match_kv(lab, labels, nlabels);
                 json_t *e = keep ? list_entry(&row, refs, nrefs) : NULL;
                 img_row_clear(&row);
                 if (e == NULL)
