@@ -43,7 +43,16 @@ static json_t *image_row(json_t *img, const char *repotag, bool trunc, time_t no
         split_ref(repotag, &repo, &tag);
         json_object_set_new(row, "Repository", json_string(repo));
         json_object_set_new(row, "Tag", json_string(tag ? tag : "<none>"));
-        json_object_set_new(row, "Digest", json_string("<none>"));
+        /* The digest docker shows: the repo digest of this row's repository, if the image has one. */
+        const char *digest = "<none>";
+        size_t k;
+        json_t *rd;
+        json_array_foreach (json_object_get(img, "RepoDigests"), k, rd) {
+                const char *d = json_string_value(rd), *at = d ? strchr(d, '@') : NULL;
+                if (at && repo && strlen(repo) == (size_t)(at - d) && strncmp(d, repo, (size_t)(at - d)) == 0)
+                        digest = at + 1;
+        }
+        json_object_set_new(row, "Digest", json_string(digest));
         int64_t created = json_integer_value(json_object_get(img, "Created"));
         char *s = NULL;
         cli_human_duration((int64_t)now - created, buf, sizeof(buf));
@@ -63,8 +72,9 @@ static json_t *image_row(json_t *img, const char *repotag, bool trunc, time_t no
 }
 
 struct images_flags {
-        bool all, quiet, no_trunc;
+        bool all, quiet, no_trunc, digests;
         const char *format;
+        json_t *filters;
 };
 
 static int images_opt(int c, const char *arg, void *ud)
@@ -75,6 +85,8 @@ static int images_opt(int c, const char *arg, void *ud)
         case 'q': f->quiet = true; break;
         case 'N': f->no_trunc = true; break;
         case 'F': f->format = arg; break;
+        case 'D': f->digests = true; break;
+        case 'f': return cli_filter_add(f->filters, "-f, --filter", arg);
         }
         return 0;
 }
@@ -84,17 +96,22 @@ int cmd_images(int argc, char **argv)
         static const struct option lo[] = {
                 {"all", no_argument, NULL, 'a'},      {"quiet", no_argument, NULL, 'q'},
                 {"no-trunc", no_argument, NULL, 'N'}, {"format", required_argument, NULL, 'F'},
+                {"digests", no_argument, NULL, 'D'},  {"filter", required_argument, NULL, 'f'},
                 {0}};
-        struct images_flags f = {0};
-        int st = 0, first = cli_getopts("images", argc, argv, "aq", lo, images_opt, &f, &st);
+        _cleanup_jsonp_ json_t *filters = json_object();
+        struct images_flags f = {.filters = filters};
+        int st = 0, first = cli_getopts("images", argc, argv, "aqf:", lo, images_opt, &f, &st);
         if (first < 0)
                 return st;
         _cleanup_free_ char *path = NULL;
         cli_appendf(&path, "/images/json%s", f.all ? "?all=1" : "");
-        if (first < argc) {
-                _cleanup_jsonp_ json_t *flt = json_pack("{s:{s:b}}", "reference", argv[first], 1);
-                cli_append_filters(&path, flt);
+        if (first < argc) { /* images REPOSITORY[:TAG]: docker's reference filter */
+                json_t *ref = json_object_get(filters, "reference");
+                if (ref == NULL)
+                        json_object_set_new(filters, "reference", ref = json_object());
+                json_object_set_new(ref, argv[first], json_true());
         }
+        cli_append_filters(&path, filters);
         _cleanup_jsonp_ json_t *list = NULL;
         if (cli_call_json("GET", path, NULL, 200, &list) < 0)
                 return 1;
@@ -131,7 +148,8 @@ int cmd_images(int argc, char **argv)
                 "Digest", "DIGEST", "Containers", "CONTAINERS");
         const char *format = f.format;
         if (format == NULL || format[0] == '\0' || strcmp(format, "table") == 0)
-                format = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+                format = f.digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+                                   : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
         return cli_print_list(format, rows, headers);
 }
 

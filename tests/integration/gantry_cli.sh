@@ -264,6 +264,11 @@ test_images_tag_load_rmi() {
 	g tag busybox cli-tag:v1
 	assert_eq "$(g image inspect --format '{{.Id}}' cli-tag:v1)" "$id" "tag points at the same image"
 	assert_match "$(g images)" "cli-tag +v1 +${id:7:12} " "images lists the tag"
+	assert_eq "$(g images --format '{{.Repository}}:{{.Tag}}' cli-tag)" "cli-tag:v1" "images REPOSITORY"
+	assert_eq "$(g images -q --filter reference='cli-*')" "${id:7:12}" "images --filter reference"
+	assert_eq "$(g images -q --filter dangling=true)" "" "images --filter dangling"
+	assert_match "$(g images --digests cli-tag)" "^REPOSITORY +TAG +DIGEST +IMAGE ID" "images --digests"
+	assert_match "$(g ps -a -s)" "SIZE" "ps -s shows the size column"
 	assert_eq "$(g rmi cli-tag:v1)" "Untagged: cli-tag:v1" "rmi of one tag"
 	make_archive "$tmp/arch" cli-load:latest
 	assert_eq "$(g load -i "$tmp/arch/image.tar")" "Loaded image: cli-load:latest" "load -i"
