@@ -76,10 +76,13 @@ static int net_from_json(json_t *j, struct eng_net **out, struct gerr **err)
         }
         json_t *cfg = json_array_get(json_object_get(json_object_get(j, "IPAM"), "Config"), 0);
         if (eng_net_has_ipam(n)) {
+                /* A macvlan/ipvlan network shows a gateway only when given one (as dockerd);
+                 * the one picked is kept privately. */
+                const char *gw = json_string_value(json_object_get(cfg, "Gateway"))
+                                     ?: json_string_value(json_object_get(j, "_Gateway"));
                 if (net_prefix_parse(json_string_value(json_object_get(cfg, "Subnet")), false,
                                      &n->subnet) < 0 ||
-                    net_addr_parse(json_string_value(json_object_get(cfg, "Gateway")),
-                                   &n->gateway) < 0) {
+                    net_addr_parse(gw, &n->gateway) < 0) {
                         net_free(n);
                         return gerr_set(err, EINVAL, "network %s: bad IPAM record", n->name);
                 }
@@ -460,6 +463,7 @@ static json_t *net_inspect_json(struct eng *e, struct eng_net *n, bool verbose)
         json_t *j = json_deep_copy(n->j);
         json_object_del(j, "_Bridge");
         json_object_del(j, "_ParentCreated");
+        json_object_del(j, "_Gateway");
         json_t *ctrs = json_object();
         pthread_mutex_lock(&e->lock);
         eng_net_containers_json(e, n, ctrs);
@@ -648,6 +652,19 @@ static int check_sublink_options(struct eng_netmgr *m, const char *driver, json_
         return 0;
 }
 
+/* Whether the request names a gateway for its (IPv4) pool. */
+static bool gateway_given(json_t *body)
+{
+        size_t i;
+        json_t *c;
+        json_array_foreach (json_object_get(json_object_get(body, "IPAM"), "Config"), i, c) {
+                const char *g = json_string_value(json_object_get(c, "Gateway"));
+                if (g && *g && strchr(g, ':') == NULL)
+                        return true;
+        }
+        return false;
+}
+
 /* A new macvlan/ipvlan network: its parent there (the VLAN link made if need be), the record
  * saved. No rules: dockerd programs none for these drivers. Caller holds m->lock. */
 static int sublink_create(struct eng *e, struct eng_net *n, struct gerr **err)
@@ -749,6 +766,13 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
                                 : json_object());
                 ipam_cfg = NULL;
                 opts = NULL;
+                json_t *cfg0 = json_array_get(json_object_get(json_object_get(j, "IPAM"),
+                                                              "Config"),
+                                              0);
+                if (sublink && !gateway_given(body)) {
+                        json_object_set(j, "_Gateway", json_object_get(cfg0, "Gateway"));
+                        json_object_del(cfg0, "Gateway");
+                }
                 r = net_from_json(j, &n, err);
         }
         json_decref(ipam_cfg);

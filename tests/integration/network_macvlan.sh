@@ -267,6 +267,14 @@ test_ipvlan() {
 	fi
 }
 
+test_no_gateway() {
+	dk network create -d macvlan --subnet "$SB.0/24" -o parent="$PB" ng >/dev/null
+	assert_eq "$(dk network inspect ng | jq -c '.[0].IPAM.Config')" "[{\"Subnet\":\"$SB.0/24\"}]" "no gateway shown when none was given, as dockerd"
+	assert_contains "$(dk run --rm --network ng busybox ip route)" "default via $SB.1 dev eth0" "the first address is the gateway all the same"
+	assert_eq "$(dk run --rm --network ng busybox ip -o -4 addr show eth0 | awk '{print $4}')" "$SB.2/24"
+	dk network rm ng >/dev/null
+}
+
 GANTRY=${GANTRY:-/usr/local/bin/gantry}
 test_gantry_cli() {
 	local g=("$GANTRY" -H "unix://$E2E_SOCK")
@@ -287,6 +295,7 @@ e2e_crash
 e2e_restart
 t_run after_restart_and_kill test_after_restart
 t_run ipvlan test_ipvlan
+t_run no_gateway test_no_gateway
 if [[ -x $GANTRY ]]; then
 	t_run gantry_cli test_gantry_cli
 else
