@@ -76,6 +76,8 @@ int net_netns_lo_up(int netns_fd, struct gerr **err);
 /* parent exists: nothing to do. "IFACE.VID" whose IFACE exists: the 802.1q link made and up,
  * *created set. Otherwise EINVAL naming parent; ENOTSUP when the kernel has no 802.1q. */
 int net_parent_ensure(struct net_host *h, const char *parent, bool *created, struct gerr **err);
+/* "eth0.100" -> "eth0" and 100; false unless name ends in ".<1..4094>" after a base name. */
+bool net_vlan_split(const char *name, char base[16], int *vid);
 /* Kernel mode values of "bridge|private|vepa|passthru" and "l2|l3|l3s"; -1 when unknown. */
 int net_macvlan_mode_parse(const char *s);
 int net_ipvlan_mode_parse(const char *s);

@@ -40,8 +40,7 @@ int net_ipvlan_mode_parse(const char *s)
         return -1;
 }
 
-/* "eth0.100" -> "eth0" and 100; false when name has no numeric suffix in 1..4094. */
-static bool vlan_split(const char *name, char base[IFNAMSIZ], int *vid)
+bool net_vlan_split(const char *name, char base[16], int *vid)
 {
         const char *dot = strrchr(name, '.');
         if (dot == NULL || dot == name || dot[1] == '\0' ||
@@ -63,7 +62,7 @@ int net_parent_ensure(struct net_host *h, const char *parent, bool *created, str
                 return 0;
         char base[IFNAMSIZ];
         int vid = 0;
-        if (!vlan_split(parent, base, &vid) || !net_link_exists(h, base))
+        if (!net_vlan_split(parent, base, &vid) || !net_link_exists(h, base))
                 return gerr_set(err, EINVAL, "-o parent interface was not found on the host: %s",
                                 parent);
         unsigned bidx = if_nametoindex(base);
