@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -342,6 +344,24 @@ int eng_dns_add(struct eng *e, const char *id, json_t *config, int netns_fd, str
         epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
         pthread_mutex_unlock(&d->lock);
         return 0;
+}
+
+int eng_dns_netns(struct eng *e, const char *id)
+{
+        struct eng_dns *d = e->net ? e->net->dns : NULL;
+        int fd = -1;
+        if (d == NULL)
+                return -1;
+        pthread_mutex_lock(&d->lock);
+        for (struct dns_sock *s = d->socks; s; s = s->next)
+                if (strcmp(s->ctr_id, id) == 0) {
+                        /* The socket's namespace (Linux 4.9): it outlives the container's
+                         * processes as long as the socket does. */
+                        fd = ioctl(s->fd, SIOCGSKNS);
+                        break;
+                }
+        pthread_mutex_unlock(&d->lock);
+        return fd;
 }
 
 void eng_dns_remove(struct eng *e, const char *id)

@@ -136,7 +136,7 @@ int eng_net_validate(struct eng *e, json_t *config, struct gerr **err)
                 }
                 if (ip && *ip) {
                         uint32_t a;
-                        if (n->is_default || strcmp(n->driver, "bridge") != 0)
+                        if (n->is_default || !eng_net_has_ipam(n))
                                 r = eng_err(err, EINVAL,
                                             "user specified IP address is supported on user "
                                             "defined networks only");
@@ -376,13 +376,21 @@ static int alloc_endpoint(struct eng *e, struct eng_ctr *c, struct eng_net *n, j
         net_addr_format(a, ips);
         net_addr_format(n->gateway, gws);
         net_mac_format(mac, macs);
-        veth_name(n->id, c->id, hif);
+        bool sub = eng_net_is_sublink(n);
+        bool ipvlan = strcmp(n->driver, "ipvlan") == 0;
+        if (sub)
+                hif[0] = '\0'; /* the link lives in the container only */
+        else
+                veth_name(n->id, c->id, hif);
         eng_gen_id(epid);
-        *out = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:b}", "NetworkID",
-                         n->id, "EndpointID", epid, "IPAddress", ips, "IPPrefixLen",
-                         n->subnet.len, "Gateway", gws, "MacAddress", macs, "HostIf", hif,
-                         "IfName", ifname, "Bridge", n->bridge, "Mtu", n->mtu, "DefaultRoute",
-                         primary && !n->internal);
+        *out =
+            json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:b}", "NetworkID", n->id,
+                      "EndpointID", epid, "IPAddress", ips, "IPPrefixLen", n->subnet.len, "Gateway",
+                      gws, "MacAddress", ipvlan ? "" : macs, "HostIf", hif, "IfName", ifname,
+                      "Bridge", n->bridge, "Mtu", n->mtu, "DefaultRoute", primary && !n->internal);
+        if (*out && sub)
+                json_object_update_new(*out, json_pack("{s:s, s:s, s:i}", "Driver", n->driver,
+                                                       "Parent", n->parent, "Mode", n->mode));
         return *out ? r : gerr_set(err, ENOMEM, "endpoint");
 }
 
@@ -422,7 +430,7 @@ int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan_out, struct 
                         r = eng_err(err, ENOENT, "network %s not found", names[i]);
                         break;
                 }
-                if (strcmp(n->driver, "bridge") != 0)
+                if (!eng_net_has_ipam(n))
                         continue;
                 if (m->host == NULL) {
                         r = eng_err(err, ENOTSUP, "network %s: no netlink here", n->name);
@@ -439,7 +447,8 @@ int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan_out, struct 
                 json_object_set_new(eps, n->name, ep);
                 json_array_append_new(order, json_string(n->name));
                 json_array_append_new(self_ips, json_string(ips));
-                if (n == primary) {
+                /* No NAT on macvlan/ipvlan: dockerd publishes nothing there either. */
+                if (n == primary && !eng_net_is_sublink(n)) {
                         uint32_t a = 0;
                         net_addr_parse(ips, &a);
                         r = plan_ports(e, c->config, a, &ports, err);
@@ -475,8 +484,29 @@ int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan_out, struct 
         return 0;
 }
 
+/* A macvlan/ipvlan endpoint: its link made on the parent inside the container. */
+static int plumb_sublink(struct eng_netmgr *m, json_t *ep, int nsfd, struct gerr **err)
+{
+        const char *drv = str(ep, "Driver");
+        struct net_sublink s = {.kind = strcmp(drv, "ipvlan") == 0 ? NET_IPVLAN : NET_MACVLAN,
+                                .parent = str(ep, "Parent"),
+                                .mode = (int)json_integer_value(json_object_get(ep, "Mode")),
+                                .ifname = str(ep, "IfName"),
+                                .netns_fd = nsfd,
+                                .plen = (int)json_integer_value(json_object_get(ep, "IPPrefixLen")),
+                                .mtu = (int)json_integer_value(json_object_get(ep, "Mtu"))};
+        net_addr_parse(str(ep, "IPAddress"), &s.addr);
+        if (json_is_true(json_object_get(ep, "DefaultRoute")))
+                net_addr_parse(str(ep, "Gateway"), &s.gateway);
+        if (s.kind == NET_MACVLAN)
+                net_mac_parse(str(ep, "MacAddress"), s.mac);
+        return net_sublink_add(m->host, &s, err);
+}
+
 static int plumb_endpoint(struct eng_netmgr *m, json_t *ep, int nsfd, struct gerr **err)
 {
+        if (str(ep, "Driver") != NULL)
+                return plumb_sublink(m, ep, nsfd, err);
         struct net_veth v = {.host_name = str(ep, "HostIf"), .bridge = str(ep, "Bridge"),
                              .ifname = str(ep, "IfName"), .netns_fd = nsfd,
                              .plen = (int)json_integer_value(json_object_get(ep, "IPPrefixLen")),
@@ -563,7 +593,12 @@ static void undo(struct eng *e, json_t *eps, json_t *ports)
         json_t *ep;
         json_object_foreach (eps, key, ep) {
                 struct gerr *err = NULL;
-                if (net_link_delete(m->host, str(ep, "HostIf"), &err) < 0) {
+                /* macvlan/ipvlan links live in the container's namespace: they go with it
+                 * (or, on disconnect, by sublink_delete). */
+                const char *hif = str(ep, "HostIf");
+                if (hif == NULL || *hif == '\0')
+                        continue;
+                if (net_link_delete(m->host, hif, &err) < 0) {
                         log_warn("network %s: %s", key, err->msg);
                         gerr_free(err);
                 }
@@ -580,6 +615,23 @@ static void undo(struct eng *e, json_t *eps, json_t *ports)
         }
 }
 
+/* macvlan/ipvlan links of eps out of the namespace nsfd, while it still exists: the kernel
+ * would remove them only when it frees the namespace, at some later moment. */
+static void sublinks_delete(struct eng_netmgr *m, int nsfd, json_t *eps)
+{
+        const char *key;
+        json_t *ep;
+        json_object_foreach (eps, key, ep) {
+                struct gerr *err = NULL;
+                if (m->host == NULL || str(ep, "Driver") == NULL)
+                        continue;
+                if (net_netns_link_delete(m->host, nsfd, str(ep, "IfName"), &err) < 0) {
+                        log_warn("network %s: %s", key, err->msg);
+                        gerr_free(err);
+                }
+        }
+}
+
 void eng_net_release(struct eng *e, struct eng_ctr *c)
 {
         struct eng_netmgr *m = e->net;
@@ -588,6 +640,11 @@ void eng_net_release(struct eng *e, struct eng_ctr *c)
         pthread_mutex_lock(&e->lock);
         detach_locked(e, c, &eps, &ports);
         pthread_mutex_unlock(&e->lock);
+        /* The resolver's socket holds the namespace of a container on a user network, which
+         * macvlan/ipvlan ones always are: the way back in after its processes are gone. */
+        _cleanup_close_ int nsfd = eng_dns_netns(e, c->id);
+        if (nsfd >= 0)
+                sublinks_delete(m, nsfd, eps);
         eng_dns_remove(e, c->id);
         undo(e, eps, ports);
         pthread_mutex_unlock(&m->lock);
@@ -836,7 +893,7 @@ int eng_network_connect(struct eng *e, const char *ref, json_t *body, struct ger
                 want = json_object_get(json_object_get(c->config, "NetworkingConfig"),
                                        "EndpointsConfig");
         }
-        if (r >= 0 && (strcmp(n->driver, "bridge") != 0 || strcmp(nm, "host") == 0))
+        if (r >= 0 && (!eng_net_has_ipam(n) || strcmp(nm, "host") == 0))
                 r = eng_err(err, EPERM,
                             "container cannot be disconnected from host network or connected to "
                             "host network");
@@ -907,6 +964,21 @@ int eng_network_connect(struct eng *e, const char *ref, json_t *body, struct ger
         return r;
 }
 
+/* A macvlan/ipvlan link out of a running container (a stopped one's went with its namespace). */
+static void sublink_delete(struct eng_netmgr *m, pid_t pid, const char *ifname)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+        _cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+        struct gerr *err = NULL;
+        if (m->host == NULL || nsfd < 0 || ifname == NULL)
+                return;
+        if (net_netns_link_delete(m->host, nsfd, ifname, &err) < 0) {
+                log_warn("disconnect: %s", err->msg);
+                gerr_free(err);
+        }
+}
+
 int eng_network_disconnect(struct eng *e, const char *ref, json_t *body, struct gerr **err)
 {
         struct eng_netmgr *m = e->net;
@@ -926,7 +998,9 @@ int eng_network_disconnect(struct eng *e, const char *ref, json_t *body, struct 
                             "container cannot be disconnected from host network or connected to "
                             "host network");
         json_t *ep = NULL, *ports = NULL;
+        pid_t pid = 0;
         if (r >= 0) {
+                pid = c->running ? c->pid : 0;
                 json_t *eps = json_object_get(c->config, EPS_KEY);
                 ep = json_incref(json_object_get(eps, n->name));
                 json_object_del(eps, n->name);
@@ -945,6 +1019,8 @@ int eng_network_disconnect(struct eng *e, const char *ref, json_t *body, struct 
                 if (ep)
                         json_object_set(one, n->name, ep);
                 undo(e, one, ports);
+                if (ep && str(ep, "Driver") && pid > 0)
+                        sublink_delete(m, pid, str(ep, "IfName"));
                 eng_event(e, "network", "disconnect", n->id,
                           json_pack("{s:s, s:s, s:s}", "container", c->id, "name", n->name,
                                     "type", n->driver));

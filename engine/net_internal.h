@@ -19,7 +19,17 @@ struct eng_net {
         uint32_t gateway;
         bool has_range, internal, icc, masquerade, builtin, is_default;
         int mtu;
+        /* macvlan and ipvlan: the parent link, its mode (kernel value), and whether we made
+         * the parent (an 802.1q sub-interface), which network rm then removes. */
+        char parent[16];
+        int mode;
+        bool parent_created;
 };
+
+/* Drivers whose endpoints get addresses from the network's IPAM. */
+bool eng_net_has_ipam(const struct eng_net *n);
+/* macvlan or ipvlan: a link on a parent per endpoint, no bridge, no rules. */
+bool eng_net_is_sublink(const struct eng_net *n);
 
 /* Lock order: m->lock, then e->lock. */
 struct eng_netmgr {
@@ -68,6 +78,9 @@ json_t *eng_net_ps_ports(const struct eng_ctr *c);
  * id (on a user network), answered from the engine's live records; idempotent. */
 int eng_dns_add(struct eng *e, const char *id, json_t *config, int netns_fd, struct gerr **err);
 void eng_dns_remove(struct eng *e, const char *id);
+/* A new fd of the network namespace container id's resolver socket is in (-1: none): it
+ * reaches the namespace after the container's last process is gone. */
+int eng_dns_netns(struct eng *e, const char *id);
 void eng_dns_close(struct eng *e);
 /* At daemon start: the sockets of the running containers again. */
 void eng_dns_readopt(struct eng *e);

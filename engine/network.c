@@ -15,6 +15,16 @@
 #define HOST_ID "6f8a0b1c2d3e4f5061728394a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e"
 #define NONE_ID "0e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100ff"
 
+bool eng_net_is_sublink(const struct eng_net *n)
+{
+        return strcmp(n->driver, "macvlan") == 0 || strcmp(n->driver, "ipvlan") == 0;
+}
+
+bool eng_net_has_ipam(const struct eng_net *n)
+{
+        return strcmp(n->driver, "bridge") == 0 || eng_net_is_sublink(n);
+}
+
 static void net_free(struct eng_net *n)
 {
         if (n == NULL)
@@ -54,12 +64,25 @@ static int net_from_json(json_t *j, struct eng_net **out, struct gerr **err)
         n->is_default = json_is_string(
                 json_object_get(opts, "com.docker.network.bridge.default_bridge"));
         n->builtin = n->is_default;
+        if (eng_net_is_sublink(n)) {
+                bool ipv = strcmp(n->driver, "ipvlan") == 0;
+                const char *mode =
+                    json_string_value(json_object_get(opts, ipv ? "ipvlan_mode" : "macvlan_mode"));
+                snprintf(n->parent, sizeof(n->parent), "%s",
+                         json_string_value(json_object_get(opts, "parent")) ?: "");
+                n->mode = ipv ? net_ipvlan_mode_parse(mode ?: "l2")
+                              : net_macvlan_mode_parse(mode ?: "bridge");
+                n->parent_created = json_is_true(json_object_get(j, "_ParentCreated"));
+        }
         json_t *cfg = json_array_get(json_object_get(json_object_get(j, "IPAM"), "Config"), 0);
-        if (strcmp(n->driver, "bridge") == 0) {
+        if (eng_net_has_ipam(n)) {
+                /* A macvlan/ipvlan network shows a gateway only when given one (as dockerd);
+                 * the one picked is kept privately. */
+                const char *gw = json_string_value(json_object_get(cfg, "Gateway"))
+                                     ?: json_string_value(json_object_get(j, "_Gateway"));
                 if (net_prefix_parse(json_string_value(json_object_get(cfg, "Subnet")), false,
                                      &n->subnet) < 0 ||
-                    net_addr_parse(json_string_value(json_object_get(cfg, "Gateway")),
-                                   &n->gateway) < 0) {
+                    net_addr_parse(gw, &n->gateway) < 0) {
                         net_free(n);
                         return gerr_set(err, EINVAL, "network %s: bad IPAM record", n->name);
                 }
@@ -165,7 +188,14 @@ static int pick_subnet(struct eng_netmgr *m, struct net_prefix *out, struct gerr
 
 static int ensure_bridge(struct eng_netmgr *m, struct eng_net *n, struct gerr **err)
 {
-        if (strcmp(n->driver, "bridge") != 0 || m->host == NULL)
+        if (m->host == NULL)
+                return 0;
+        if (eng_net_is_sublink(n) && n->parent_created) {
+                /* Our VLAN link, gone with a reboot: made again as at create. */
+                bool made = false;
+                return net_parent_ensure(m->host, n->parent, &made, err);
+        }
+        if (strcmp(n->driver, "bridge") != 0)
                 return 0;
         return net_bridge_ensure(m->host, n->bridge, n->gateway, n->subnet.len, n->mtu, err);
 }
@@ -432,6 +462,8 @@ static json_t *net_inspect_json(struct eng *e, struct eng_net *n, bool verbose)
 {
         json_t *j = json_deep_copy(n->j);
         json_object_del(j, "_Bridge");
+        json_object_del(j, "_ParentCreated");
+        json_object_del(j, "_Gateway");
         json_t *ctrs = json_object();
         pthread_mutex_lock(&e->lock);
         eng_net_containers_json(e, n, ctrs);
@@ -585,6 +617,75 @@ static int parse_ipam(struct eng_netmgr *m, json_t *ipam, struct net_prefix *sub
         return 0;
 }
 
+/* macvlan/ipvlan options as dockerd checks them: a parent (one network per parent), a known
+ * mode. Caller holds m->lock. */
+static int check_sublink_options(struct eng_netmgr *m, const char *driver, json_t *opts,
+                                 struct gerr **err)
+{
+        bool ipv = strcmp(driver, "ipvlan") == 0;
+        const char *mode =
+            json_string_value(json_object_get(opts, ipv ? "ipvlan_mode" : "macvlan_mode"));
+        if (mode && *mode && (ipv ? net_ipvlan_mode_parse(mode) : net_macvlan_mode_parse(mode)) < 0)
+                return eng_err(err, EINVAL,
+                               ipv ? "requested ipvlan mode '%s' is not valid, 'l2' mode is the "
+                                     "ipvlan driver default"
+                                   : "requested macvlan mode '%s' is not valid, 'bridge' mode is "
+                                     "the macvlan driver default",
+                               mode);
+        const char *parent = json_string_value(json_object_get(opts, "parent"));
+        /* dockerd makes a dummy link when there is none; here a parent is required. */
+        if (parent == NULL || *parent == '\0')
+                return eng_err(err, EINVAL,
+                               "%s network needs a parent interface: -o parent=IFACE "
+                               "or -o parent=IFACE.VLAN",
+                               driver);
+        if (strlen(parent) > 15)
+                return eng_err(err, EINVAL,
+                               "parent interface name %s is longer than 15 "
+                               "characters",
+                               parent);
+        for (struct eng_net *x = m->nets; x; x = x->next)
+                if (eng_net_is_sublink(x) && strcmp(x->parent, parent) == 0)
+                        return eng_err(err, EEXIST,
+                                       "network %s is already using parent interface %s", x->name,
+                                       parent);
+        return 0;
+}
+
+/* Whether the request names a gateway for its (IPv4) pool. */
+static bool gateway_given(json_t *body)
+{
+        size_t i;
+        json_t *c;
+        json_array_foreach (json_object_get(json_object_get(body, "IPAM"), "Config"), i, c) {
+                const char *g = json_string_value(json_object_get(c, "Gateway"));
+                if (g && *g && strchr(g, ':') == NULL)
+                        return true;
+        }
+        return false;
+}
+
+/* A new macvlan/ipvlan network: its parent there (the VLAN link made if need be), the record
+ * saved. No rules: dockerd programs none for these drivers. Caller holds m->lock. */
+static int sublink_create(struct eng *e, struct eng_net *n, struct gerr **err)
+{
+        struct eng_netmgr *m = e->net;
+        bool made = false;
+        int r = net_parent_ensure(m->host, n->parent, &made, err);
+        if (r < 0)
+                return r;
+        n->parent_created = made;
+        if (made)
+                json_object_set_new(n->j, "_ParentCreated", json_true());
+        if ((r = db_save(e, n, err)) < 0) {
+                if (made)
+                        net_link_delete(m->host, n->parent, NULL);
+                return r;
+        }
+        list_add(m, n);
+        return 0;
+}
+
 int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr **err)
 {
         struct eng_netmgr *m = e->net;
@@ -598,12 +699,13 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
         const char *driver = json_string_value(json_object_get(body, "Driver"));
         if (driver == NULL || *driver == '\0')
                 driver = "bridge";
-        if (strcmp(driver, "bridge") != 0)
+        bool sublink = strcmp(driver, "macvlan") == 0 || strcmp(driver, "ipvlan") == 0;
+        if (strcmp(driver, "bridge") != 0 && !sublink)
                 return eng_err(err, ENOENT,
                                "could not find plugin %s in v1 plugin registry: plugin not found",
                                driver);
         if (m->host == NULL)
-                return eng_err(err, ENOTSUP, "bridge networks need netlink and nftables here");
+                return eng_err(err, ENOTSUP, "%s networks need netlink and nftables here", driver);
         json_t *opts_in = json_object_get(body, "Options");
         if (opts_in != NULL && !json_is_object(opts_in) && !json_is_null(opts_in))
                 return eng_err(err, EINVAL, "Options must be an object");
@@ -615,6 +717,8 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
                         r = eng_err(err, EEXIST, "network with name %s already exists", name);
                         break;
                 }
+        if (r >= 0 && sublink)
+                r = check_sublink_options(m, driver, opts_in, err);
         struct net_prefix sub = {0}, range = {0};
         uint32_t gw = 0;
         bool has_range = false;
@@ -627,8 +731,10 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
         timefmt_now(now);
         json_t *opts = json_is_object(opts_in) ? json_deep_copy(opts_in) : json_object();
         const char *br = json_string_value(json_object_get(opts, "com.docker.network.bridge.name"));
-        char brname[16];
-        if (br && *br) {
+        char brname[16] = "";
+        if (sublink) {
+                /* no bridge */
+        } else if (br && *br) {
                 if (strlen(br) > 15 && r >= 0)
                         r = eng_err(err, EINVAL, "bridge name %s is longer than 15 characters",
                                     br);
@@ -641,7 +747,7 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
                 memcpy(brname + pl + 1, id, 14 - pl);
                 brname[15] = '\0';
         }
-        for (struct eng_net *x = m->nets; x && r >= 0; x = x->next)
+        for (struct eng_net *x = m->nets; x && r >= 0 && !sublink; x = x->next)
                 if (strcmp(x->bridge, brname) == 0)
                         r = eng_err(err, EEXIST, "bridge %s is used by network %s", brname,
                                     x->name);
@@ -649,7 +755,7 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
         if (r >= 0) {
                 /* What dockerd keeps of the options, the bridge name as given only. */
                 _cleanup_json_ json_t *j = net_json_new(
-                        name, id, "bridge", now, ipam_cfg, opts,
+                        name, id, driver, now, ipam_cfg, opts,
                         json_is_object(labels) ? json_deep_copy(labels) : json_object(),
                         json_is_true(json_object_get(body, "Internal")),
                         json_is_true(json_object_get(body, "Attachable")),
@@ -660,11 +766,22 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
                                 : json_object());
                 ipam_cfg = NULL;
                 opts = NULL;
+                json_t *cfg0 = json_array_get(json_object_get(json_object_get(j, "IPAM"),
+                                                              "Config"),
+                                              0);
+                if (sublink && !gateway_given(body)) {
+                        json_object_set(j, "_Gateway", json_object_get(cfg0, "Gateway"));
+                        json_object_del(cfg0, "Gateway");
+                }
                 r = net_from_json(j, &n, err);
         }
         json_decref(ipam_cfg);
         json_decref(opts);
-        if (r >= 0) {
+        if (r >= 0 && sublink) {
+                r = sublink_create(e, n, err);
+                if (r < 0)
+                        net_free(n);
+        } else if (r >= 0) {
                 snprintf(n->bridge, sizeof(n->bridge), "%s", brname);
                 json_object_set_new(n->j, "_Bridge", json_string(brname));
                 if ((r = ensure_bridge(m, n, err)) >= 0) {
@@ -684,13 +801,13 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
                 if (r < 0)
                         net_free(n);
         }
-        if (r >= 0 && !n->internal)
+        if (r >= 0 && !n->internal && !sublink)
                 net_sysctl_write("/proc/sys/net/ipv4/ip_forward", "1", NULL);
         pthread_mutex_unlock(&m->lock);
         if (r < 0)
                 return r;
-        eng_event(e, "network", "create", id, json_pack("{s:s, s:s}", "name", name, "type",
-                                                        "bridge"));
+        eng_event(e, "network", "create", id,
+                  json_pack("{s:s, s:s}", "name", name, "type", driver));
         *id_out = strdup(id);
         return 0;
 }
@@ -718,7 +835,10 @@ static int remove_locked(struct eng *e, struct eng_net *n, struct gerr **err)
                 p = &(*p)->next;
         *p = n->next;
         struct gerr *lerr = NULL;
-        if (net_link_delete(m->host, n->bridge, &lerr) < 0 || eng_net_rules_apply(e, &lerr) < 0) {
+        /* A macvlan/ipvlan network's parent goes only when we made it (a VLAN link). */
+        const char *link = eng_net_is_sublink(n) ? (n->parent_created ? n->parent : "") : n->bridge;
+        if ((*link && net_link_delete(m->host, link, &lerr) < 0) ||
+            (!eng_net_is_sublink(n) && eng_net_rules_apply(e, &lerr) < 0)) {
                 log_warn("network %s: %s", n->name, lerr->msg);
                 gerr_free(lerr);
         }

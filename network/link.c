@@ -23,7 +23,7 @@
 #include "network/network_internal.h"
 
 /* libnl's codes mapped back to errno, so the API layer can tell EEXIST (409) and the rest. */
-static int nl_fail(struct gerr **err, int nlerr, const char *fmt, const char *obj)
+int net_nl_fail(struct gerr **err, int nlerr, const char *fmt, const char *obj)
 {
         static const struct {
                 int nl, e;
@@ -57,7 +57,7 @@ int net_host_open(struct net_host **out, struct gerr **err)
         }
         int r = nl_connect(h->sk, NETLINK_ROUTE);
         if (r < 0) {
-                r = nl_fail(err, r, "%s", "netlink connect");
+                r = net_nl_fail(err, r, "%s", "netlink connect");
                 net_host_close(h);
                 return r;
         }
@@ -106,7 +106,7 @@ int net_host_routes(struct net_host *h, struct net_prefix **out, size_t *n, stru
         struct nl_cache *cache = NULL;
         int r = rtnl_route_alloc_cache(h->sk, AF_INET, 0, &cache);
         if (r < 0)
-                return nl_fail(err, r, "%s", "list routes");
+                return net_nl_fail(err, r, "%s", "list routes");
         size_t cap = (size_t)nl_cache_nitems(cache) + 1, k = 0;
         struct net_prefix *v = calloc(cap, sizeof(*v));
         if (v == NULL) {
@@ -151,10 +151,10 @@ int net_link_delete(struct net_host *h, const char *name, struct gerr **err)
         rtnl_link_put(l);
         if (r == -NLE_NODEV || r == -NLE_OBJ_NOTFOUND)
                 return 0;
-        return r < 0 ? nl_fail(err, r, "delete link %s", name) : 0;
+        return r < 0 ? net_nl_fail(err, r, "delete link %s", name) : 0;
 }
 
-static int set_up(struct nl_sock *sk, int ifindex, const char *name, struct gerr **err)
+int net_link_set_up(struct nl_sock *sk, int ifindex, const char *name, struct gerr **err)
 {
         struct rtnl_link *orig = rtnl_link_alloc(), *chg = rtnl_link_alloc();
         int r = -NLE_NOMEM;
@@ -165,7 +165,7 @@ static int set_up(struct nl_sock *sk, int ifindex, const char *name, struct gerr
         }
         rtnl_link_put(orig);
         rtnl_link_put(chg);
-        return r < 0 ? nl_fail(err, r, "set %s up", name) : 0;
+        return r < 0 ? net_nl_fail(err, r, "set %s up", name) : 0;
 }
 
 /* An IPv4-only network: no IPv6 link-local address on the interface (set before it goes up,
@@ -187,7 +187,7 @@ static int no_ipv6_link_local(struct nl_sock *sk, int ifindex, const char *name,
         /* A kernel without IPv6 has nothing to turn off. */
         if (r == -NLE_OPNOTSUPP || r == -NLE_AF_NOSUPPORT)
                 return 0;
-        return r < 0 ? nl_fail(err, r, "addrgenmode none on %s", name) : 0;
+        return r < 0 ? net_nl_fail(err, r, "addrgenmode none on %s", name) : 0;
 }
 
 static int add_addr(struct nl_sock *sk, int ifindex, uint32_t a, int plen, const char *name,
@@ -210,7 +210,7 @@ static int add_addr(struct nl_sock *sk, int ifindex, uint32_t a, int plen, const
         rtnl_addr_put(ad);
         if (r == -NLE_EXIST)
                 return 0;
-        return r < 0 ? nl_fail(err, r, "add address to %s", name) : 0;
+        return r < 0 ? net_nl_fail(err, r, "add address to %s", name) : 0;
 }
 
 int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int plen, int mtu,
@@ -228,9 +228,9 @@ int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int ple
                 r = rtnl_link_add(h->sk, br, NLM_F_CREATE | NLM_F_EXCL);
                 rtnl_link_put(br);
                 if (r < 0 && r != -NLE_EXIST)
-                        return nl_fail(err, r, "create bridge %s", name);
+                        return net_nl_fail(err, r, "create bridge %s", name);
                 if ((r = rtnl_link_get_kernel(h->sk, 0, name, &l)) < 0)
-                        return nl_fail(err, r, "find bridge %s", name);
+                        return net_nl_fail(err, r, "find bridge %s", name);
         }
         int ifindex = rtnl_link_get_ifindex(l);
         bool was_up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
@@ -243,11 +243,11 @@ int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int ple
         snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", name);
         if ((r = net_sysctl_write(path, "1", err)) < 0)
                 return r;
-        return set_up(h->sk, ifindex, name, err);
+        return net_link_set_up(h->sk, ifindex, name, err);
 }
 
 /* A netlink socket bound inside netns_fd: this thread enters it for the socket's creation. */
-static int netns_socket(int host_ns, int netns_fd, struct nl_sock **out, struct gerr **err)
+int net_netns_socket(int host_ns, int netns_fd, struct nl_sock **out, struct gerr **err)
 {
         if (setns(netns_fd, CLONE_NEWNET) < 0)
                 return gerr_set(err, errno, "enter the container's network namespace");
@@ -260,7 +260,7 @@ static int netns_socket(int host_ns, int netns_fd, struct nl_sock **out, struct 
         if (r < 0) {
                 if (sk)
                         nl_socket_free(sk);
-                return nl_fail(err, r, "%s", "netlink socket in the container's namespace");
+                return net_nl_fail(err, r, "%s", "netlink socket in the container's namespace");
         }
         *out = sk;
         return 0;
@@ -272,11 +272,62 @@ int net_netns_lo_up(int netns_fd, struct gerr **err)
         if (host_ns < 0)
                 return gerr_set(err, errno, "open /proc/thread-self/ns/net");
         struct nl_sock *sk = NULL;
-        int r = netns_socket(host_ns, netns_fd, &sk, err);
+        int r = net_netns_socket(host_ns, netns_fd, &sk, err);
         if (r < 0)
                 return r;
-        r = set_up(sk, 1, "lo", err);
+        r = net_link_set_up(sk, 1, "lo", err);
         nl_socket_free(sk);
+        return r;
+}
+
+/* Inside netns_fd: ifname gets addr/plen, no IPv6 link-local, up, lo up, and a default route
+ * via gateway (or, dev_route, straight out of ifname: ipvlan l3 has no neighbour to ask). */
+int net_netns_configure(struct net_host *h, int netns_fd, const char *ifname, uint32_t addr,
+                        int plen, uint32_t gateway, bool dev_route, struct gerr **err)
+{
+        struct nl_sock *sk = NULL;
+        int r = net_netns_socket(h->host_ns, netns_fd, &sk, err);
+        struct rtnl_link *in = NULL;
+        if (r >= 0 && (r = rtnl_link_get_kernel(sk, 0, ifname, &in)) < 0)
+                r = net_nl_fail(err, r, "find %s in the container", ifname);
+        if (r >= 0) {
+                int ifindex = rtnl_link_get_ifindex(in);
+                rtnl_link_put(in);
+                r = add_addr(sk, ifindex, addr, plen, ifname, err);
+                if (r >= 0)
+                        r = no_ipv6_link_local(sk, ifindex, ifname, err);
+                if (r >= 0)
+                        r = net_link_set_up(sk, ifindex, ifname, err);
+                if (r >= 0)
+                        r = net_link_set_up(sk, 1, "lo", err);
+                if (r >= 0 && (gateway != 0 || dev_route)) {
+                        struct rtnl_route *rt = rtnl_route_alloc();
+                        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+                        struct nl_addr *dst = addr4(0, 0),
+                                       *gw = gateway ? addr4(gateway, 32) : NULL;
+                        int nr = -NLE_NOMEM;
+                        if (rt && nh && dst && (gw || dev_route)) {
+                                rtnl_route_set_family(rt, AF_INET);
+                                rtnl_route_set_dst(rt, dst);
+                                if (gw)
+                                        rtnl_route_nh_set_gateway(nh, gw);
+                                else
+                                        rtnl_route_set_scope(rt, RT_SCOPE_LINK);
+                                rtnl_route_nh_set_ifindex(nh, ifindex);
+                                rtnl_route_add_nexthop(rt, TAKE_PTR(nh));
+                                nr = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
+                        }
+                        if (nh)
+                                rtnl_route_nh_free(nh);
+                        nl_addr_put(dst);
+                        nl_addr_put(gw);
+                        rtnl_route_put(rt);
+                        if (nr < 0)
+                                r = net_nl_fail(err, nr, "default route in %s", "the container");
+                }
+        }
+        if (sk)
+                nl_socket_free(sk);
         return r;
 }
 
@@ -306,47 +357,10 @@ int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err
         rtnl_link_put(peer);
         rtnl_link_veth_release(veth);
         if (r < 0)
-                return nl_fail(err, r, "create veth %s", v->host_name);
+                return net_nl_fail(err, r, "create veth %s", v->host_name);
 
-        struct nl_sock *sk = NULL;
-        r = netns_socket(h->host_ns, v->netns_fd, &sk, err);
-        struct rtnl_link *in = NULL;
-        if (r >= 0 && (r = rtnl_link_get_kernel(sk, 0, v->ifname, &in)) < 0)
-                r = nl_fail(err, r, "find %s in the container", v->ifname);
-        if (r >= 0) {
-                int ifindex = rtnl_link_get_ifindex(in);
-                rtnl_link_put(in);
-                r = add_addr(sk, ifindex, v->addr, v->plen, v->ifname, err);
-                if (r >= 0)
-                        r = no_ipv6_link_local(sk, ifindex, v->ifname, err);
-                if (r >= 0)
-                        r = set_up(sk, ifindex, v->ifname, err);
-                if (r >= 0)
-                        r = set_up(sk, 1, "lo", err);
-                if (r >= 0 && v->gateway != 0) {
-                        struct rtnl_route *rt = rtnl_route_alloc();
-                        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-                        struct nl_addr *dst = addr4(0, 0), *gw = addr4(v->gateway, 32);
-                        int nr = -NLE_NOMEM;
-                        if (rt && nh && dst && gw) {
-                                rtnl_route_set_family(rt, AF_INET);
-                                rtnl_route_set_dst(rt, dst);
-                                rtnl_route_nh_set_gateway(nh, gw);
-                                rtnl_route_nh_set_ifindex(nh, ifindex);
-                                rtnl_route_add_nexthop(rt, TAKE_PTR(nh));
-                                nr = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
-                        }
-                        if (nh)
-                                rtnl_route_nh_free(nh);
-                        nl_addr_put(dst);
-                        nl_addr_put(gw);
-                        rtnl_route_put(rt);
-                        if (nr < 0)
-                                r = nl_fail(err, nr, "default route in %s", "the container");
-                }
-        }
-        if (sk)
-                nl_socket_free(sk);
+        r = net_netns_configure(h, v->netns_fd, v->ifname, v->addr, v->plen, v->gateway, false,
+                                err);
         if (r < 0)
                 net_link_delete(h, v->host_name, NULL);
         return r;

@@ -71,6 +71,37 @@ int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err
 /* Loopback up inside the namespace. */
 int net_netns_lo_up(int netns_fd, struct gerr **err);
 
+/* ---- sublink.c: macvlan and ipvlan endpoints, 802.1q parents ---- */
+
+/* parent exists: nothing to do. "IFACE.VID" whose IFACE exists: the 802.1q link made and up,
+ * *created set. Otherwise EINVAL naming parent; ENOTSUP when the kernel has no 802.1q. */
+int net_parent_ensure(struct net_host *h, const char *parent, bool *created, struct gerr **err);
+/* "eth0.100" -> "eth0" and 100; false unless name ends in ".<1..4094>" after a base name. */
+bool net_vlan_split(const char *name, char base[16], int *vid);
+/* Kernel mode values of "bridge|private|vepa|passthru" and "l2|l3|l3s"; -1 when unknown. */
+int net_macvlan_mode_parse(const char *s);
+int net_ipvlan_mode_parse(const char *s);
+
+enum { NET_MACVLAN, NET_IPVLAN };
+struct net_sublink {
+        int kind;            /* NET_MACVLAN or NET_IPVLAN */
+        const char *parent;  /* the link it hangs off, in the daemon's namespace */
+        int mode;            /* from net_*_mode_parse */
+        const char *ifname;  /* inside the container */
+        int netns_fd;
+        uint8_t mac[6];      /* macvlan only: ipvlan links share the parent's */
+        uint32_t addr;
+        int plen;
+        uint32_t gateway;    /* 0: no default route (ipvlan l3: one out of ifname instead) */
+        bool dev_route;      /* a default route out of ifname whatever the mode */
+        int mtu;
+};
+/* The link made on s->parent directly inside the namespace as s->ifname, with its address and
+ * routes. Nothing left behind on error. */
+int net_sublink_add(struct net_host *h, const struct net_sublink *s, struct gerr **err);
+/* Remove link name inside netns_fd (0 when absent). */
+int net_netns_link_delete(struct net_host *h, int netns_fd, const char *name, struct gerr **err);
+
 /* ---- nft.c: rules through libnftables ---- */
 
 /* Run an nft script atomically (one transaction). */

@@ -138,13 +138,35 @@ static void test_dns_answer(void **state)
         assert_int_equal(net_dns_answer(q_alpha, &q, a, 2, 0, 600, out, 10), 0);
 }
 
+static void test_sublink_names(void **state)
+{
+        char base[16];
+        int vid = 0;
+        assert_true(net_vlan_split("eth0.100", base, &vid));
+        assert_string_equal(base, "eth0");
+        assert_int_equal(vid, 100);
+        assert_true(net_vlan_split("br.ext.4094", base, &vid));
+        assert_string_equal(base, "br.ext");
+        assert_int_equal(vid, 4094);
+        const char *bad[] = {"eth0", "eth0.", ".100", "eth0.0", "eth0.4095", "eth0.10a",
+                             "eth0.-1", "eth0.00100"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                assert_false(net_vlan_split(bad[i], base, &vid));
+        assert_int_equal(net_macvlan_mode_parse("bridge"), 4);  /* MACVLAN_MODE_BRIDGE */
+        assert_int_equal(net_macvlan_mode_parse("passthru"), 8);
+        assert_int_equal(net_macvlan_mode_parse("l2"), -1);
+        assert_int_equal(net_ipvlan_mode_parse("l2"), 0);
+        assert_int_equal(net_ipvlan_mode_parse("l3s"), 2);
+        assert_int_equal(net_ipvlan_mode_parse("bridge"), -1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_prefix_parse), cmocka_unit_test(test_pool_skips_used),
                 cmocka_unit_test(test_addr_pick), cmocka_unit_test(test_mac),
                 cmocka_unit_test(test_rules_script), cmocka_unit_test(test_dns_parse),
-                cmocka_unit_test(test_dns_answer),
+                cmocka_unit_test(test_dns_answer), cmocka_unit_test(test_sublink_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
