@@ -112,10 +112,11 @@ struct eng_spec_in {
 int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err);
 /* The shell-visible command: Entrypoint + Cmd of a merged config (a new array). */
 json_t *eng_spec_command(json_t *config);
-/* Write hostname, hosts and resolv.conf into container_dir for the merged config. */
-int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **err);
+/* Write hostname, hosts and resolv.conf into container_dir for the merged config; dns: its
+ * nameservers (eng_net_dns_servers; empty: the host's). */
+int eng_spec_write_etc(json_t *config, json_t *dns, const char *container_dir, struct gerr **err);
 /* resolv.conf again: embedded, the resolver's 127.0.0.11 (searches and options kept). */
-int eng_spec_write_resolv(json_t *config, const char *container_dir, bool embedded,
+int eng_spec_write_resolv(json_t *config, json_t *dns, const char *container_dir, bool embedded,
                           struct gerr **err);
 /* hosts again with the container's own addresses (self_ips: strings) after its hostname. */
 int eng_spec_write_hosts(json_t *config, const char *container_dir, json_t *self_ips,

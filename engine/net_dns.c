@@ -217,14 +217,13 @@ static void *dns_main(void *arg)
         return NULL;
 }
 
-/* The first nameserver of config's Dns, else of the host's resolv.conf (loopback ones work:
- * we forward from the host's namespace), else none. */
-static void upstream_of(json_t *config, struct sockaddr_in *out)
+/* The first IPv4 nameserver of dns (config's Dns, else the daemon's --dns), else of the host's
+ * resolv.conf (loopback ones work: we forward from the host's namespace), else none. */
+static void upstream_of(json_t *dns, struct sockaddr_in *out)
 {
         memset(out, 0, sizeof(*out));
         out->sin_family = AF_INET;
         uint32_t a;
-        json_t *dns = json_object_get(json_object_get(config, "HostConfig"), "Dns");
         size_t i;
         json_t *v;
         json_array_foreach (dns, i, v) {
@@ -234,6 +233,8 @@ static void upstream_of(json_t *config, struct sockaddr_in *out)
                         return;
                 }
         }
+        if (json_array_size(dns) > 0)
+                return; /* IPv6 servers only: the forwarder speaks IPv4 */
         FILE *f = fopen("/etc/resolv.conf", "re");
         if (f == NULL)
                 return;
@@ -333,7 +334,7 @@ int eng_dns_add(struct eng *e, const char *id, json_t *config, int netns_fd, str
         }
         s->fd = fd;
         snprintf(s->ctr_id, sizeof(s->ctr_id), "%s", id);
-        upstream_of(config, &s->upstream);
+        upstream_of(eng_net_dns_servers(e, config), &s->upstream);
         pthread_mutex_lock(&d->lock);
         s->next = d->socks;
         d->socks = s;

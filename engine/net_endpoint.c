@@ -462,7 +462,8 @@ int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan_out, struct 
                 _cleanup_free_ char *dir = eng_ctr_dir(e, id);
                 r = eng_spec_write_hosts(config, dir, self_ips, err);
                 if (r >= 0)
-                        r = eng_spec_write_resolv(config, dir, has_user_network(eps), err);
+                        r = eng_spec_write_resolv(config, eng_net_dns_servers(e, config), dir,
+                                                  has_user_network(eps), err);
         }
         json_decref(self_ips);
         if (r < 0) {

@@ -28,11 +28,14 @@ struct eng_netmgr {
         char prefix[16], table[16], bridge[16];
         struct net_prefix bip;
         bool bip_set;
+        json_t *dns_servers; /* --dns: the daemon's nameservers (an array, maybe empty) */
         struct eng_net *nets;
         struct eng_dns *dns; /* net_dns.c: the embedded resolver, started on first use */
 };
 
 /* network.c */
+/* The nameservers of a container: HostConfig.Dns, else the daemon's --dns (may be empty). */
+json_t *eng_net_dns_servers(struct eng *e, json_t *config);
 int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err);
 /* After adoption: bridges up, stale endpoints gone, the whole rule set rebuilt. */
 void eng_net_start(struct eng *e);

@@ -1,4 +1,5 @@
 /* Networks: records in the db, the built-in bridge/host/none, create/list/inspect/remove/prune, the rule set. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,13 @@ int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err)
         } else {
                 snprintf(m->bridge, sizeof(m->bridge), "%s0", prefix);
         }
+        m->dns_servers = json_array();
+        for (const char *const *d = cfg->dns; d && *d; d++) {
+                unsigned char buf[16];
+                if (inet_pton(AF_INET, *d, buf) != 1 && inet_pton(AF_INET6, *d, buf) != 1)
+                        return gerr_set(err, EINVAL, "--dns %s: not an IP address", *d);
+                json_array_append_new(m->dns_servers, json_string(*d));
+        }
         if (cfg->bip && *cfg->bip) {
                 if (net_prefix_parse(cfg->bip, true, &m->bip) < 0 || m->bip.len > 30)
                         return gerr_set(err, EINVAL, "--bip %s: not an IPv4 address/prefix",
@@ -409,6 +417,14 @@ void eng_net_start(struct eng *e)
         pthread_mutex_unlock(&m->lock);
 }
 
+json_t *eng_net_dns_servers(struct eng *e, json_t *config)
+{
+        json_t *dns = json_object_get(json_object_get(config, "HostConfig"), "Dns");
+        if (json_array_size(dns) > 0 || e->net == NULL)
+                return dns;
+        return e->net->dns_servers;
+}
+
 void eng_net_close(struct eng *e)
 {
         struct eng_netmgr *m = e->net;
@@ -421,6 +437,7 @@ void eng_net_close(struct eng *e)
                 net_free(n);
         }
         net_host_close(m->host);
+        json_decref(m->dns_servers);
         pthread_mutex_destroy(&m->lock);
         free(m);
         e->net = NULL;
