@@ -56,13 +56,43 @@ ip netns exec "$OUT_NS" busybox httpd -f -p 8000 -h "$OUT_DIR" &
 OUT_HTTPD=$!
 t_defer "kill $OUT_HTTPD 2>/dev/null; true"
 
-# HTTP GET through busybox nc (busybox's static wget crashes resolving names); prints the body.
-get() { # HOST PORT PATH [NETWORK]
-	dk run --rm --network "${4:-bridge}" busybox sh -c \
-		"printf 'GET $3 HTTP/1.0\r\n\r\n' | nc -w 3 $1 $2" 2>/dev/null | tr -d '\r' |
-		sed '1,/^$/d' | sed 's/^\[::ffff:\(.*\)\]$/\1/'
+# HTTP GETs through busybox nc (busybox's static wget crashes resolving names), all from one new
+# container on NETWORK: a word per TARGET (HOST:PORT/PATH), the first line of the body, or NOCONN
+# when nothing came back (refused, dropped, timed out); RUNFAIL alone when the container did not
+# run to its end. A negative check names a target that must answer in the same run (its
+# positive control).
+gets() { # NETWORK TARGET...
+	local net=$1 out rc
+	shift
+	out=$(dk run --rm --network "$net" busybox sh -c '
+		for t in "$@"; do
+			h=${t%%:*}; r=${t#*:}; p=${r%%/*}
+			echo "== $t"
+			printf "GET /${r#*/} HTTP/1.0\r\n\r\n" | nc -w 3 "$h" "$p"
+			echo
+		done
+		echo "== __end"' sh "$@" 2>&1)
+	rc=$?
+	if [[ $rc -ne 0 || $out != *"== __end"* ]]; then
+		t_log "container on $net did not run (rc $rc): $out"
+		echo RUNFAIL
+		return 0
+	fi
+	printf '%s\n' "$out" | tr -d '\r' | sed 's/^\[::ffff:\(.*\)\]$/\1/' | awk '
+		function flush() { if (t != "") printf "%s%s", (k++ ? " " : ""), (got ? (b != "" ? b : "EMPTY") : "NOCONN") }
+		/^== / { flush(); t = $2; got = 0; body = 0; b = ""; if (t == "__end") t = ""; next }
+		t == "" { next }
+		/^HTTP\// { got = 1 }
+		got && !body && /^$/ { body = 1; next }
+		body && b == "" && $0 != "" { b = $0 }
+		END { print "" }'
 	return 0
 }
+get() { # HOST PORT PATH [NETWORK]
+	gets "${4:-bridge}" "$1:$2$3"
+}
+# network create, its id recorded: the cleanup checks look for veths of every network made.
+mknet() { dk network create "$@" | tee -a "$E2E_TMP/netids" >/dev/null; }
 # The API's answer to a create, for messages the docker CLI would turn into a pull.
 api_create() { # BODY
 	curl -s --unix-socket "$E2E_SOCK" -XPOST -H 'Content-Type: application/json' -d "$1" \
@@ -95,7 +125,7 @@ test_container_to_container() {
 }
 
 test_user_network_options() {
-	dk network create --subnet $US.0/24 --label tier=test netx >/dev/null
+	mknet --subnet $US.0/24 --label tier=test netx >/dev/null
 	assert_eq "$(dk network ls -q -f label=tier=test | wc -l)" 1 "label filter"
 	assert_eq "$(dk network inspect -f '{{.Labels.tier}} {{(index .IPAM.Config 0).Gateway}}' netx)" "test $US.1"
 	local out
@@ -123,15 +153,14 @@ test_user_network_options() {
 }
 
 test_isolation() {
-	dk network create isoa >/dev/null
+	mknet isoa >/dev/null
 	dk run -d --name ia --network isoa busybox sh -c 'echo a > /i; httpd -f -p 80 -h /' >/dev/null
 	dk run -d --name ib busybox sh -c 'echo b > /i; httpd -f -p 80 -h /' >/dev/null
 	local ipa ipb
 	ipa=$(inspect ia '{{.NetworkSettings.Networks.isoa.IPAddress}}')
 	ipb=$(inspect ib '{{.NetworkSettings.IPAddress}}')
-	assert_eq "$(get "$ipa" 80 /i isoa)" a "same network: reachable"
-	assert_eq "$(get "$ipb" 80 /i isoa)" "" "isoa cannot reach the default bridge"
-	assert_eq "$(get "$ipa" 80 /i bridge)" "" "the default bridge cannot reach isoa"
+	assert_eq "$(gets isoa "$ipa:80/i" "$ipb:80/i")" "a NOCONN" "isoa reaches ia, not the default bridge"
+	assert_eq "$(gets bridge "$ipb:80/i" "$ipa:80/i")" "b NOCONN" "the default bridge reaches ib, not isoa"
 	# connect: now ib is on isoa too and answers there.
 	dk network connect isoa ib
 	local ipb2
@@ -149,8 +178,11 @@ test_isolation() {
 test_masquerade_and_internal() {
 	assert_eq "$(get $ON.2 8000 /cgi-bin/ip)" $ON.1 \
 		"the outside host sees the host's address (masquerade)"
-	dk network create --internal intn >/dev/null
-	assert_eq "$(get $ON.2 8000 /cgi-bin/ip intn)" "" "an internal network has no way out"
+	mknet --internal intn >/dev/null
+	dk run -d --name isrv --network intn busybox sh -c 'echo in > /i; httpd -f -p 80 -h /' >/dev/null
+	assert_eq "$(gets intn "$(inspect isrv '{{.NetworkSettings.Networks.intn.IPAddress}}'):80/i" "$ON.2:8000/cgi-bin/ip")" \
+		"in NOCONN" "an internal network: its containers talk, no way out"
+	dk rm -f isrv >/dev/null
 	dk network rm intn >/dev/null
 }
 
@@ -201,13 +233,15 @@ d, a = s.recvfrom(100); sys.stdout.write(d.decode())' "$port" > "$E2E_TMP/udp" &
 	hp=$(dk port rnd 7000/tcp | head -1 | sed 's/.*://')
 	[[ $hp =~ ^[0-9]+$ && $hp -gt 1024 ]] || { t_fail "-P gave '$hp'"; return 1; }
 	assert_eq "$(curl -s --max-time 3 "http://127.0.0.1:$hp/i")" r "-P: random host port"
-	dk rm -f pub rnd clash >/dev/null
-	assert_eq "$(curl -s --max-time 2 http://127.0.0.1:$((HP + 0))/i)" "" "removed: the port is gone"
+	dk rm -f pub clash >/dev/null
+	assert_eq "$(curl -s --max-time 2 http://127.0.0.1:$((HP + 0))/i || true)" "" "removed: the port is gone"
+	assert_eq "$(curl -s --max-time 3 "http://127.0.0.1:$hp/i")" r "while another container's still answers"
+	dk rm -f rnd >/dev/null
 	assert_eq "$(nft list map inet "$P" pub4 | grep -c 'elements' || true)" 0 "no port elements left"
 }
 
 test_cleanup_restart_kill() {
-	dk network create keepnet >/dev/null
+	mknet keepnet >/dev/null
 	dk run -d --name keep -p $((HP + 5)):80 busybox sh -c 'echo k > /i; httpd -f -p 80 -h /' >/dev/null
 	dk run --rm busybox true
 	assert_eq "$(ip -o link show master "$BR" | wc -l)" 1 "only keep's veth on the bridge"
@@ -226,17 +260,41 @@ test_after_restart() {
 	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:$((HP + 5))/i)" k "the running container's port survives"
 	dk run --rm busybox true
 	assert_eq "$(get $ON.2 8000 /cgi-bin/ip keepnet)" $ON.1 "a user network made before the restarts still gets out"
-	assert_eq "$(get "$(inspect keep '{{.NetworkSettings.IPAddress}}')" 80 /i keepnet)" "" "and is still isolated"
+	assert_eq "$(gets keepnet "$ON.2:8000/cgi-bin/ip" "$(inspect keep '{{.NetworkSettings.IPAddress}}'):80/i")" "$ON.1 NOCONN" "and is still isolated"
 	assert_eq "$(get $ON.2 8000 /cgi-bin/ip)" $ON.1 "so does the default bridge"
 	dk rm -f keep >/dev/null
 	dk network rm keepnet >/dev/null
 	assert_eq "$(ip -o link show master "$BR" | wc -l)" 0 "no veth left"
 }
 
+# gantryd itself removes what it made (checked before the harness's safety cleanup runs): the
+# veths with their containers, the user bridges and their rules with their networks; a stopped
+# daemon leaves only the default bridge and its two tables (running containers keep theirs).
+test_daemon_removes_its_links() {
+	assert_eq "$(dk ps -aq | wc -l)" 0 "no container left by the tests"
+	assert_eq "$(dk network ls -q -f type=custom | wc -l)" 0 "no user network left by the tests"
+	assert_eq "$(e2e_net_links)" "$BR" "only the default bridge, with no port, is left"
+	local id n=0
+	for id in $(cut -c1-5 "$E2E_TMP/netids") $(dk network inspect -f '{{.Id}}' bridge | cut -c1-5); do
+		assert_eq "$(ip -o link show | grep -c ": ve$id" || true)" 0 "no veth of network $id"
+		n=$((n + 1))
+	done
+	assert_ne "$n" 1 "the ids of the networks made were recorded"
+	assert_eq "$(nft list table inet "$P" | grep -c "\"${P}-" || true)" 0 "no rule names a removed bridge"
+	assert_eq "$(nft list map inet "$P" pub4 | grep -c 'elements' || true)" 0 "no published port left"
+	kill -TERM "$E2E_PID"
+	local i
+	for ((i = 0; i < 100; i++)); do t_alive "$E2E_PID" || break; sleep 0.1; done
+	assert_fails t_alive "$E2E_PID"
+	assert_eq "$(e2e_net_links)" "$BR" "after the daemon stopped: the default bridge alone"
+	assert_eq "$(nft list tables | grep -cw "$P")" 2 "and its two tables (inet, bridge)"
+}
+
 GANTRY=${GANTRY:-/usr/local/bin/gantry}
 test_gantry_cli() {
 	local g=("$GANTRY" -H "unix://$E2E_SOCK") out
 	"${g[@]}" network create --subnet $US3.0/24 --label cli=1 gnet >/dev/null
+	dk network inspect -f '{{.Id}}' gnet >> "$E2E_TMP/netids"
 	assert_eq "$("${g[@]}" network ls -q -f label=cli=1)" "$(dk network ls -q -f label=cli=1)" "network ls -q --filter"
 	assert_contains "$("${g[@]}" network ls)" "gnet      bridge    local"
 	"${g[@]}" run -d --name gc1 --network gnet --ip $US3.7 --network-alias gw -p 127.0.0.1:$((HP + 15)):80 \
@@ -272,9 +330,11 @@ e2e_crash
 e2e_restart
 t_run after_restart_and_kill test_after_restart
 
+t_run daemon_removes_its_links test_daemon_removes_its_links
+wait "$E2E_PID" 2>/dev/null
+
 stop_daemon
 kill "$OUT_HTTPD" 2>/dev/null
 ip netns del "$OUT_NS"
 ip link del "$OUT_HOST" 2>/dev/null
-t_run host_clean bash -c "! ip -o link | grep -q ' ${P}[0-9-]' && ! nft list tables | grep -qw $P"
 t_summary
