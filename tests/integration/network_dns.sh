@@ -204,7 +204,6 @@ e2e_crash
 e2e_restart
 t_run after_daemon_restart test_after_daemon_restart
 t_run daemon_removes_its_links test_daemon_removes_its_links
-wait "$E2E_PID" 2>/dev/null
 
 stop_daemon
 t_summary
