@@ -65,6 +65,9 @@ struct eng {
 };
 
 /* ---- container_store.c (callers hold e->lock unless noted) ---- */
+/* The "until" filter of a prune as unix seconds (0 when absent), dockerd's
+ * getUntilFromPruneFilters: a timestamp, an RFC 3339 date or a duration before now. */
+int eng_prune_until(json_t *filters, double *until, struct gerr **err);
 /* Docker's message as is (no strerror suffix), with errnum for the status code. */
 int eng_err(struct gerr **err, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "common/db.h"
 #include "common/filters.h"
 #include "common/log.h"
+#include "common/timeparse.h"
 #include "engine/engine_internal.h"
 #include "engine/net_internal.h"
 
@@ -761,12 +763,25 @@ int eng_network_prune(struct eng *e, json_t *filters, json_t **out, struct gerr 
         const char *bad = filters_unknown(filters, known);
         if (bad)
                 return eng_err(err, EINVAL, "invalid filter '%s'", bad);
+        double until = 0;
+        int r = eng_prune_until(filters, &until, err);
+        if (r < 0)
+                return r;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
         struct eng_netmgr *m = e->net;
         json_t *deleted = json_array();
         pthread_mutex_lock(&m->lock);
         for (struct eng_net *n = m->nets, *next; n; n = next) {
                 next = n->next;
                 if (n->builtin || !filters_match_labels(filters, json_object_get(n->j, "Labels")))
+                        continue;
+                /* dockerd: networks created after until stay. */
+                double created = 0;
+                if (until > 0 &&
+                    timeparse_docker(json_string_value(json_object_get(n->j, "Created")),
+                                     (double)now.tv_sec, &created) &&
+                    created > until)
                         continue;
                 pthread_mutex_lock(&e->lock);
                 bool used = eng_net_in_use(e, n);

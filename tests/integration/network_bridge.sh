@@ -175,6 +175,67 @@ test_isolation() {
 	dk network rm isoa >/dev/null
 }
 
+test_user_networks_isolated() {
+	mknet una >/dev/null
+	mknet unb >/dev/null
+	dk run -d --name sa --network una busybox sh -c 'echo a > /i; httpd -f -p 80 -h /' >/dev/null
+	dk run -d --name sb --network unb busybox sh -c 'echo b > /i; httpd -f -p 80 -h /' >/dev/null
+	local ipa ipb
+	ipa=$(inspect sa '{{.NetworkSettings.Networks.una.IPAddress}}')
+	ipb=$(inspect sb '{{.NetworkSettings.Networks.unb.IPAddress}}')
+	assert_eq "$(gets una "$ipa:80/i" "$ipb:80/i")" "a NOCONN" "una reaches its own, not unb"
+	assert_eq "$(gets unb "$ipb:80/i" "$ipa:80/i")" "b NOCONN" "unb reaches its own, not una"
+	dk rm -f sa sb >/dev/null
+	dk network rm una unb >/dev/null
+}
+
+# enable_icc=false: containers of the network do not reach each other over the bridge; the
+# host (a server on the network's gateway address, which this test owns) still answers them.
+test_icc_false() {
+	mknet -o com.docker.network.bridge.enable_icc=false noicc >/dev/null
+	assert_eq "$(dk network inspect -f '{{index .Options "com.docker.network.bridge.enable_icc"}}' noicc)" false
+	dk run -d --name ic1 --network noicc busybox sh -c 'echo c1 > /i; httpd -f -p 80 -h /' >/dev/null
+	local ip gw port=$((HP + 20)) hpid
+	ip=$(inspect ic1 '{{.NetworkSettings.Networks.noicc.IPAddress}}')
+	gw=$(dk network inspect -f '{{(index .IPAM.Config 0).Gateway}}' noicc)
+	busybox httpd -f -p "$gw:$port" -h "$OUT_DIR" &
+	hpid=$!
+	# The gateway's server says the client's address: one on noicc, not the gateway's.
+	assert_match "$(gets noicc "$gw:$port/cgi-bin/ip" "$ip:80/i")" "^${ip%.*}\.[0-9]+ NOCONN$" \
+		"icc=false: the gateway answers, the other container does not"
+	assert_eq "$(curl -s --max-time 3 "http://$ip/i")" c1 "the host reaches the container"
+	kill "$hpid"
+	wait "$hpid" 2>/dev/null || true
+	dk rm -f ic1 >/dev/null
+	dk network rm noicc >/dev/null
+}
+
+# network prune --filter until=... and label=...: only unused networks made before until with
+# the label go.
+test_network_prune_filters() {
+	mknet --label pr=1 old1 >/dev/null
+	mknet --label pr=2 old2 >/dev/null
+	mknet --label pr=1 used1 >/dev/null
+	dk run -d --name pu --network used1 busybox sleep 60 >/dev/null
+	sleep 1.5
+	local t
+	t=$(date +%s)
+	sleep 1.5
+	mknet --label pr=1 new1 >/dev/null
+	local out
+	out=$(dk network prune -f --filter until=10m 2>&1)
+	assert_not_contains "$out" old "until=10m: nothing is that old"
+	out=$(dk network prune -f --filter "until=$t" --filter label=pr=1)
+	assert_eq "$(printf '%s\n' "$out" | grep -v '^Deleted Networks:' | grep -v '^$')" old1 "until and label: only old1"
+	assert_eq "$(dk network ls --format '{{.Name}}' -f label=pr | sort | tr '\n' ' ')" "new1 old2 used1 " "the others stay"
+	out=$(dk network prune -f --filter "label!=pr=2" --filter label=pr)
+	assert_eq "$(printf '%s\n' "$out" | grep -v '^Deleted Networks:' | grep -v '^$')" new1 "label!=: not old2, not the used one"
+	out=$(dk network prune -f --filter until=yesterday 2>&1) && false
+	assert_contains "$out" 'failed to parse value as time or duration: "yesterday"'
+	dk rm -f pu >/dev/null
+	dk network rm old2 used1 >/dev/null
+}
+
 test_masquerade_and_internal() {
 	assert_eq "$(get $ON.2 8000 /cgi-bin/ip)" $ON.1 \
 		"the outside host sees the host's address (masquerade)"
@@ -316,6 +377,9 @@ t_run default_bridge test_default_bridge
 t_run container_to_container test_container_to_container
 t_run user_network_options test_user_network_options
 t_run isolation test_isolation
+t_run user_networks_isolated test_user_networks_isolated
+t_run icc_false test_icc_false
+t_run network_prune_filters test_network_prune_filters
 t_run masquerade_and_internal test_masquerade_and_internal
 t_run published_ports test_published_ports
 if [[ -x $GANTRY ]] && "$GANTRY" network --help 2>&1 | grep -q connect; then
@@ -331,7 +395,6 @@ e2e_restart
 t_run after_restart_and_kill test_after_restart
 
 t_run daemon_removes_its_links test_daemon_removes_its_links
-wait "$E2E_PID" 2>/dev/null
 
 stop_daemon
 kill "$OUT_HTTPD" 2>/dev/null
