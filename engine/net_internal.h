@@ -17,6 +17,9 @@ struct eng_net {
         char id[65], name[128], driver[16], bridge[16];
         struct net_prefix subnet, range;
         uint32_t gateway;
+        bool ipv6; /* EnableIPv6: subnet6 and gateway6 too */
+        struct net_prefix6 subnet6;
+        struct net_addr6 gateway6;
         bool has_range, internal, icc, masquerade, builtin, is_default;
         int mtu;
 };

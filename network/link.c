@@ -101,6 +101,62 @@ static struct nl_addr *addr4(uint32_t a, int plen)
         return na;
 }
 
+static struct nl_addr *addr6(const struct net_addr6 *a, int plen)
+{
+        struct nl_addr *na = nl_addr_build(AF_INET6, a->b, 16);
+        if (na)
+                nl_addr_set_prefixlen(na, plen);
+        return na;
+}
+
+/* A global IPv6 address, usable at once (no duplicate address detection: the addresses of a
+ * network are handed out by us alone). */
+static int add_addr6(struct nl_sock *sk, int ifindex, const struct net_addr6 *a, int plen,
+                     const char *name, struct gerr **err)
+{
+        struct rtnl_addr *ad = rtnl_addr_alloc();
+        struct nl_addr *local = addr6(a, plen);
+        int r = -NLE_NOMEM;
+        if (ad && local) {
+                rtnl_addr_set_ifindex(ad, ifindex);
+                rtnl_addr_set_local(ad, local);
+                rtnl_addr_set_flags(ad, IFA_F_NODAD);
+                r = rtnl_addr_add(sk, ad, 0);
+        }
+        nl_addr_put(local);
+        rtnl_addr_put(ad);
+        if (r == -NLE_EXIST)
+                return 0;
+        return r < 0 ? nl_fail(err, r, "add IPv6 address to %s", name) : 0;
+}
+
+/* A default route via gw (IPv4 when gw6 is NULL) in sk's namespace. */
+static int add_default_route(struct nl_sock *sk, int ifindex, uint32_t gw4,
+                             const struct net_addr6 *gw6, struct gerr **err)
+{
+        struct rtnl_route *rt = rtnl_route_alloc();
+        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+        struct nl_addr *dst = gw6 ? addr6(&(struct net_addr6){{0}}, 0) : addr4(0, 0);
+        struct nl_addr *gw = gw6 ? addr6(gw6, 128) : addr4(gw4, 32);
+        int nr = -NLE_NOMEM;
+        if (rt && nh && dst && gw) {
+                rtnl_route_set_family(rt, gw6 ? AF_INET6 : AF_INET);
+                rtnl_route_set_dst(rt, dst);
+                rtnl_route_nh_set_gateway(nh, gw);
+                rtnl_route_nh_set_ifindex(nh, ifindex);
+                rtnl_route_add_nexthop(rt, TAKE_PTR(nh));
+                nr = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
+        }
+        if (nh)
+                rtnl_route_nh_free(nh);
+        nl_addr_put(dst);
+        nl_addr_put(gw);
+        rtnl_route_put(rt);
+        if (nr < 0)
+                return nl_fail(err, nr, "%s default route in the container", gw6 ? "IPv6" : "IPv4");
+        return 0;
+}
+
 int net_host_routes(struct net_host *h, struct net_prefix **out, size_t *n, struct gerr **err)
 {
         struct nl_cache *cache = NULL;
@@ -213,8 +269,8 @@ static int add_addr(struct nl_sock *sk, int ifindex, uint32_t a, int plen, const
         return r < 0 ? nl_fail(err, r, "add address to %s", name) : 0;
 }
 
-int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int plen, int mtu,
-                      struct gerr **err)
+int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int plen,
+                      const struct net_addr6 *gw6, int plen6, int mtu, struct gerr **err)
 {
         struct rtnl_link *l = NULL;
         int r = rtnl_link_get_kernel(h->sk, 0, name, &l);
@@ -237,9 +293,16 @@ int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int ple
         rtnl_link_put(l);
         if (gw != 0 && (r = add_addr(h->sk, ifindex, gw, plen, name, err)) < 0)
                 return r;
-        if (!was_up && (r = no_ipv6_link_local(h->sk, ifindex, name, err)) < 0)
-                return r;
         char path[128];
+        if (gw6 != NULL) {
+                /* A dual-stack network: IPv6 on (a host may default it off), its gateway. */
+                snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+                if ((r = net_sysctl_write(path, "0", err)) < 0 ||
+                    (r = add_addr6(h->sk, ifindex, gw6, plen6, name, err)) < 0)
+                        return r;
+        } else if (!was_up && (r = no_ipv6_link_local(h->sk, ifindex, name, err)) < 0) {
+                return r;
+        }
         snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", name);
         if ((r = net_sysctl_write(path, "1", err)) < 0)
                 return r;
@@ -317,33 +380,19 @@ int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err
                 int ifindex = rtnl_link_get_ifindex(in);
                 rtnl_link_put(in);
                 r = add_addr(sk, ifindex, v->addr, v->plen, v->ifname, err);
-                if (r >= 0)
+                /* IPv6 (and its link-local address) only on a dual-stack network's endpoint. */
+                if (r >= 0 && v->has6)
+                        r = add_addr6(sk, ifindex, &v->addr6, v->plen6, v->ifname, err);
+                else if (r >= 0)
                         r = no_ipv6_link_local(sk, ifindex, v->ifname, err);
                 if (r >= 0)
                         r = set_up(sk, ifindex, v->ifname, err);
                 if (r >= 0)
                         r = set_up(sk, 1, "lo", err);
-                if (r >= 0 && v->gateway != 0) {
-                        struct rtnl_route *rt = rtnl_route_alloc();
-                        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-                        struct nl_addr *dst = addr4(0, 0), *gw = addr4(v->gateway, 32);
-                        int nr = -NLE_NOMEM;
-                        if (rt && nh && dst && gw) {
-                                rtnl_route_set_family(rt, AF_INET);
-                                rtnl_route_set_dst(rt, dst);
-                                rtnl_route_nh_set_gateway(nh, gw);
-                                rtnl_route_nh_set_ifindex(nh, ifindex);
-                                rtnl_route_add_nexthop(rt, TAKE_PTR(nh));
-                                nr = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
-                        }
-                        if (nh)
-                                rtnl_route_nh_free(nh);
-                        nl_addr_put(dst);
-                        nl_addr_put(gw);
-                        rtnl_route_put(rt);
-                        if (nr < 0)
-                                r = nl_fail(err, nr, "default route in %s", "the container");
-                }
+                if (r >= 0 && v->gateway != 0)
+                        r = add_default_route(sk, ifindex, v->gateway, NULL, err);
+                if (r >= 0 && v->has6 && v->has_gw6)
+                        r = add_default_route(sk, ifindex, 0, &v->gateway6, err);
         }
         if (sk)
                 nl_socket_free(sk);
