@@ -1,4 +1,4 @@
-/* IPAM arithmetic: IPv4 prefixes, subnet pools that skip what is in use, address picks. */
+/* IPAM arithmetic: IPv4 and IPv6 prefixes, subnet pools that skip what is in use, address picks. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
 
 #include "common/gerr.h"
 
-/* ---- ipam.c: IPv4 prefixes and allocation (pure functions) ---- */
+/* ---- ipam.c: IPv4 and IPv6 prefixes and allocation (pure functions) ---- */
 
 struct net_prefix {
         uint32_t addr; /* host byte order, masked to len */
