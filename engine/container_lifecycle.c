@@ -284,7 +284,7 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
                 }
         }
         if (r >= 0)
-                r = eng_spec_write_etc(c->config, dir, err);
+                r = eng_spec_write_etc(c->config, eng_net_dns_servers(e, c->config), dir, err);
         if (r >= 0)
                 r = write_bundle(e, c->id, c->config, layers, NULL, NULL, err);
         if (r >= 0) {

@@ -21,6 +21,9 @@ struct eng_config {
                                      * (<prefix>-<id>) and the nftables tables; "gantry" */
         const char *bridge;         /* the default bridge's name, when not <prefix>0 */
         const char *bip;            /* the default bridge's address/prefix, when not picked */
+        const char *const *dns;     /* dockerd's --dns: nameservers of containers without
+                                     * HostConfig.Dns (and the resolver's upstream);
+                                     * NULL-terminated, NULL = the host's resolv.conf */
 };
 
 struct eng;

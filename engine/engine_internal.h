@@ -65,6 +65,9 @@ struct eng {
 };
 
 /* ---- container_store.c (callers hold e->lock unless noted) ---- */
+/* The "until" filter of a prune as unix seconds (0 when absent), dockerd's
+ * getUntilFromPruneFilters: a timestamp, an RFC 3339 date or a duration before now. */
+int eng_prune_until(json_t *filters, double *until, struct gerr **err);
 /* Docker's message as is (no strerror suffix), with errnum for the status code. */
 int eng_err(struct gerr **err, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -112,10 +115,11 @@ struct eng_spec_in {
 int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err);
 /* The shell-visible command: Entrypoint + Cmd of a merged config (a new array). */
 json_t *eng_spec_command(json_t *config);
-/* Write hostname, hosts and resolv.conf into container_dir for the merged config. */
-int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **err);
+/* Write hostname, hosts and resolv.conf into container_dir for the merged config; dns: its
+ * nameservers (eng_net_dns_servers; empty: the host's). */
+int eng_spec_write_etc(json_t *config, json_t *dns, const char *container_dir, struct gerr **err);
 /* resolv.conf again: embedded, the resolver's 127.0.0.11 (searches and options kept). */
-int eng_spec_write_resolv(json_t *config, const char *container_dir, bool embedded,
+int eng_spec_write_resolv(json_t *config, json_t *dns, const char *container_dir, bool embedded,
                           struct gerr **err);
 /* hosts again with the container's own addresses (self_ips: strings) after its hostname. */
 int eng_spec_write_hosts(json_t *config, const char *container_dir, json_t *self_ips,

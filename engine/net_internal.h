@@ -17,6 +17,9 @@ struct eng_net {
         char id[65], name[128], driver[16], bridge[16];
         struct net_prefix subnet, range;
         uint32_t gateway;
+        bool ipv6; /* EnableIPv6: subnet6 and gateway6 too */
+        struct net_prefix6 subnet6;
+        struct net_addr6 gateway6;
         bool has_range, internal, icc, masquerade, builtin, is_default;
         int mtu;
         /* macvlan and ipvlan: the parent link, its mode (kernel value), and whether we made
@@ -38,11 +41,14 @@ struct eng_netmgr {
         char prefix[16], table[16], bridge[16];
         struct net_prefix bip;
         bool bip_set;
+        json_t *dns_servers; /* --dns: the daemon's nameservers (an array, maybe empty) */
         struct eng_net *nets;
         struct eng_dns *dns; /* net_dns.c: the embedded resolver, started on first use */
 };
 
 /* network.c */
+/* The nameservers of a container: HostConfig.Dns, else the daemon's --dns (may be empty). */
+json_t *eng_net_dns_servers(struct eng *e, json_t *config);
 int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err);
 /* After adoption: bridges up, stale endpoints gone, the whole rule set rebuilt. */
 void eng_net_start(struct eng *e);

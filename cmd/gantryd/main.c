@@ -54,6 +54,9 @@ static void usage(FILE *f)
                    "                            (P-<id>) and the nftables tables (default gantry)\n"
                    "  -b, --bridge NAME         the default bridge network's device (default P0)\n"
                    "      --bip CIDR            the default bridge's address (default: picked)\n"
+                   "      --dns IP              nameserver of containers without --dns, and the\n"
+                   "                            embedded resolver's upstream (repeatable;\n"
+                   "                            default: the host's resolv.conf)\n"
                    "  -v, --version             print the version and exit\n");
 }
 
@@ -86,7 +89,8 @@ int main(int argc, char **argv)
          * (api/server.c), keeps the idle daemon small. */
         mallopt(M_ARENA_MAX, 1);
         const char *insecure[65] = {NULL}, *mirrors[17] = {NULL};
-        size_t n_insecure = 0, n_mirrors = 0;
+        const char *dns[9] = {NULL};
+        size_t n_insecure = 0, n_mirrors = 0, n_dns = 0;
         struct img_registry_config reg = {.insecure = insecure, .mirrors = mirrors};
         static const struct option opts[] = {
                 {"insecure-registry", required_argument, NULL, 'I'},
@@ -102,6 +106,7 @@ int main(int argc, char **argv)
                 {"network-prefix", required_argument, NULL, 'N'},
                 {"bridge", required_argument, NULL, 'b'},
                 {"bip", required_argument, NULL, 'B'},
+                {"dns", required_argument, NULL, 'S'},
                 {"version", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
@@ -161,6 +166,13 @@ int main(int argc, char **argv)
                 case 'B':
                         bip = optarg;
                         break;
+                case 'S':
+                        if (n_dns + 1 >= ARRAY_SIZE(dns)) {
+                                fprintf(stderr, "gantryd: too many --dns\n");
+                                return 2;
+                        }
+                        dns[n_dns++] = optarg;
+                        break;
                 case 'v':
                         printf("Gantry version %s, API %s\n", API_SERVER_VERSION, API_VERSION);
                         return 0;
@@ -203,7 +215,8 @@ int main(int argc, char **argv)
                 return 1;
         }
         struct eng_config cfg = {.root = root, .exec_root = exec_root, .registry = &reg,
-                                 .network_prefix = net_prefix, .bridge = bridge, .bip = bip};
+                                 .network_prefix = net_prefix, .bridge = bridge, .bip = bip,
+                                 .dns = dns};
         struct eng *e = NULL;
         if (eng_open(&cfg, &e, &err) < 0) {
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "cannot open the engine");
