@@ -144,6 +144,16 @@ int eng_overlay_options(struct eng *e, const char *id, const char *image_id, boo
 /* A start by the restart policy: keeps RestartCount and the manual-stop mark. */
 int eng_container_start_policy(struct eng *e, const char *ref, struct gerr **err);
 
+/* ---- log_config.c ---- */
+struct eng_log_config {
+        bool none;          /* the "none" driver: no log file, logs cannot be read */
+        long long max_size; /* json-file max-size in bytes, 0 = unlimited */
+        int max_files;      /* json-file max-file, >= 1 */
+};
+/* HostConfig.LogConfig checked as dockerd does at create (a known driver, known options, sizes
+ * and counts that parse); EINVAL naming the bad value. */
+int eng_log_config_get(json_t *hc, struct eng_log_config *out, struct gerr **err);
+
 /* ---- restart.c ---- */
 /* After an exit (caller holds e->lock): whether the restart policy restarts c; sets
  * c->restarting and the delay. */
