@@ -46,14 +46,25 @@ struct log_ctx {
         int fd;
 };
 
-static double entry_time(const char *t)
+/* A json-file "time" (RFC 3339, nanoseconds, UTC) as unix nanoseconds; 0 when unreadable. */
+static long long entry_time(const char *t)
 {
         struct tm tm = {0};
         const char *rest = t ? strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
         if (rest == NULL)
                 return 0;
-        double frac = *rest == '.' ? strtod(rest, NULL) : 0;
-        return (double)timegm(&tm) + frac;
+        long long ns = 0;
+        if (*rest == '.') {
+                int digits = 0;
+                for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+                        if (digits < 9) {
+                                ns = ns * 10 + (*rest - '0');
+                                digits++;
+                        }
+                for (; digits < 9; digits++)
+                        ns *= 10;
+        }
+        return (long long)timegm(&tm) * 1000000000LL + ns;
 }
 
 /* One json-file line to the client; 1 = the line is past `until` (stop), <0 = client gone. */
@@ -68,10 +79,10 @@ static int emit_line(struct log_ctx *lc, const char *line, size_t len)
         bool is_err = stream && strcmp(stream, "stderr") == 0;
         if ((is_err && !lc->o->stderr_) || (!is_err && !lc->o->stdout_))
                 return 0;
-        double t = entry_time(time);
-        if (lc->o->since > 0 && t < (double)lc->o->since)
+        long long t = entry_time(time);
+        if (lc->o->since > 0 && t < lc->o->since)
                 return 0;
-        if (lc->o->until > 0 && t > (double)lc->o->until)
+        if (lc->o->until > 0 && t > lc->o->until)
                 return 1;
         const char *text = json_string_value(log);
         size_t tlen = json_string_length(log);

@@ -65,7 +65,7 @@ int eng_container_inspect(struct eng *e, const char *ref, json_t **out, struct g
 
 struct eng_logs_opts {
         bool follow, stdout_, stderr_, timestamps;
-        long long since, until; /* unix seconds, 0 = unset */
+        long long since, until; /* unix nanoseconds, 0 = unset */
         long tail;              /* -1 = all */
 };
 /* Write the log to fd: multiplexed 8-byte framing unless the container has a tty. */
