@@ -142,6 +142,7 @@ struct api_hijack {
         struct eng *eng;
         char *id;
         struct eng_attach_opts o;
+        char *detach_keys; /* o.detach_keys points here */
         bool exec; /* an exec's stdio (xo) rather than the container's (o) */
         struct eng_exec_start_opts xo;
         int sock;
@@ -152,6 +153,7 @@ static void hijack_free(void *p)
 {
         struct api_hijack *h = p;
         free(h->id);
+        free(h->detach_keys);
         free(h);
 }
 
@@ -274,6 +276,14 @@ enum MHD_Result api_container_attach(struct api_req *r)
                 .stdout_ = api_query_bool(r, "stdout"),
                 .stderr_ = api_query_bool(r, "stderr"),
         };
+        const char *keys = api_query(r, "detachKeys");
+        struct eng_detach_keys dk;
+        if (eng_detach_keys_parse(keys, &dk, &err) < 0) {
+                hijack_free(h);
+                return api_reply_gerr(r, err);
+        }
+        h->detach_keys = keys && *keys ? strdup(keys) : NULL;
+        h->o.detach_keys = h->detach_keys;
         return hijack_reply(r, h, tty);
 }
 

@@ -180,7 +180,9 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c);
 /* ---- container_io.c ---- */
 /* Copy between a client connection and a shim stream until the stream ends; the client's
  * end of input is passed on as a half-close when want_stdin. */
-void eng_io_pump(int client, int shim, bool want_stdin);
+/* dk (a tty's detach keys, or NULL): the client's input is watched for them, and the pump
+ * returns 1 on a match, leaving the container's stdin open (dockerd's detach); else 0. */
+int eng_io_pump(int client, int shim, bool want_stdin, struct eng_detach_keys *dk);
 
 /* ---- exec.c ---- */
 void eng_exec_free_all(struct eng *e);

@@ -93,6 +93,10 @@ int eng_exec_create(struct eng *e, const char *ref, json_t *body, char **id_out,
         json_array_foreach (cmd, i, v)
                 if (!json_is_string(v))
                         return eng_err(err, EINVAL, "Cmd: want an array of strings");
+        struct eng_detach_keys keys;
+        if (eng_detach_keys_parse(json_string_value(json_object_get(body, "DetachKeys")), &keys,
+                                  err) < 0)
+                return -EINVAL;
         struct eng_ctr *c = NULL;
         pthread_mutex_lock(&e->lock);
         int r = eng_ctr_find(e, ref, &c, err);
@@ -287,7 +291,10 @@ int eng_exec_start(struct eng *e, const char *ref, const struct eng_exec_start_o
         if (so.tty && h > 0 && w > 0)
                 eng_shim_exec_resize(e->exec_root, ctr_id, id, h, w, NULL);
 
-        eng_io_pump(fd, sfd, want_stdin);
+        struct eng_detach_keys keys;
+        bool keys_ok = eng_detach_keys_parse(json_string_value(json_object_get(cfg, "DetachKeys")),
+                                             &keys, NULL) == 0;
+        eng_io_pump(fd, sfd, want_stdin, so.tty && want_stdin && keys_ok ? &keys : NULL);
         close(sfd);
         bool running = false;
         int code = -1;
@@ -366,14 +373,15 @@ int eng_exec_inspect(struct eng *e, const char *ref, json_t **out, struct gerr *
                 json_array_append(args, json_array_get(cmd, i));
         const char *user = json_string_value(json_object_get(cfg, "User"));
         *out = json_pack(
-                "{s:b, s:s, s:s, s:o, s:s, s:b, s:b, s:b, s:{s:o, s:s, s:b, s:b, s:s}, s:b, s:I}",
-                "CanRemove", 0, "ContainerID", x->ctr_id, "DetachKeys", "", "ExitCode",
-                x->finished ? json_integer(x->exit_code) : json_null(), "ID", x->id, "OpenStderr",
-                cfg_bool(cfg, "AttachStderr"), "OpenStdin", cfg_bool(cfg, "AttachStdin"),
-                "OpenStdout", cfg_bool(cfg, "AttachStdout"), "ProcessConfig", "arguments", args,
-                "entrypoint", json_string_value(json_array_get(cmd, 0)) ?: "", "privileged",
-                cfg_bool(cfg, "Privileged"), "tty", cfg_bool(cfg, "Tty"), "user", user ? user : "",
-                "Running", x->running, "Pid", (json_int_t)(x->running ? x->pid : 0));
+            "{s:b, s:s, s:s, s:o, s:s, s:b, s:b, s:b, s:{s:o, s:s, s:b, s:b, s:s}, s:b, s:I}",
+            "CanRemove", 0, "ContainerID", x->ctr_id, "DetachKeys",
+            json_string_value(json_object_get(cfg, "DetachKeys")) ?: "", "ExitCode",
+            x->finished ? json_integer(x->exit_code) : json_null(), "ID", x->id, "OpenStderr",
+            cfg_bool(cfg, "AttachStderr"), "OpenStdin", cfg_bool(cfg, "AttachStdin"), "OpenStdout",
+            cfg_bool(cfg, "AttachStdout"), "ProcessConfig", "arguments", args, "entrypoint",
+            json_string_value(json_array_get(cmd, 0)) ?: "", "privileged",
+            cfg_bool(cfg, "Privileged"), "tty", cfg_bool(cfg, "Tty"), "user", user ? user : "",
+            "Running", x->running, "Pid", (json_int_t)(x->running ? x->pid : 0));
         pthread_mutex_unlock(&e->lock);
         return *out != NULL ? 0 : gerr_set(err, ENOMEM, "exec inspect");
 }

@@ -105,7 +105,10 @@ static void stream(int fd, const char *id, const struct exec_flags *f, const cha
         cli_demux_init(&dm, f->tty);
         if (first_len > 0)
                 cli_demux_feed(&dm, first, first_len);
-        cli_stream_loop(fd, sfd, &dm, f->interactive, on_exec_signal, (void *)id);
+        unsigned char keys[16];
+        int nkeys = cli_detach_keys(NULL, keys, sizeof(keys));
+        cli_stream_loop(fd, sfd, &dm, f->interactive, on_exec_signal, (void *)id, keys,
+                        f->tty && f->interactive && nkeys > 0 ? (size_t)nkeys : 0);
         cli_restore_terminal();
         if (sfd >= 0)
                 close(sfd);

@@ -498,24 +498,6 @@ static bool parse_mount(const char *spec, json_t *mounts, char *msg, size_t msgl
         return true;
 }
 
-/* docker's --detach-keys: "ctrl-<x>" and single characters, comma separated. */
-static bool detach_keys_valid(const char *s)
-{
-        _cleanup_free_ char *copy = strdup(s);
-        int n = 0;
-        for (char *save = NULL, *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-                n++;
-                if (strncmp(k, "ctrl-", 5) == 0) {
-                        const char *c = k + 5;
-                        if (strlen(c) != 1 || !((*c >= 'a' && *c <= 'z') || strchr("@[\\]^_", *c)))
-                                return false;
-                } else if (strlen(k) != 1) {
-                        return false;
-                }
-        }
-        return n > 0;
-}
-
 struct run_opts {
         bool detach, interactive, tty, rm;
         const char *name;
@@ -574,7 +556,7 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                 case O_OOM_KILL_DISABLE: json_object_set_new(hc, "OomKillDisable", json_true()); break;
                 case O_CPUSET_MEMS: json_object_set_new(hc, "CpusetMems", json_string(optarg)); break;
                 case O_DETACH_KEYS:
-                        if (!detach_keys_valid(optarg)) {
+                        if (cli_detach_keys(optarg, (unsigned char[16]){0}, 16) < 0) {
                                 snprintf(msg, sizeof(msg), "Invalid detach keys (%s) provided", optarg);
                                 *st = cli_usage_error(verb, msg);
                                 return -1;
@@ -897,6 +879,6 @@ int cmd_run(int argc, char **argv)
         }
         struct cli_attach_opts ao = {.id = id, .verb = "run", .tty = ro.tty,
                                      .stdin_open = ro.interactive, .auto_remove = ro.rm,
-                                     .start = true};
+                                     .start = true, .detach_keys = ro.detach_keys};
         return cli_attach_run(&ao);
 }
