@@ -396,6 +396,52 @@ test_image_healthcheck() {
 	dk rmi hc:1 >/dev/null
 }
 
+GANTRY=${GANTRY:-/usr/local/bin/gantry}
+
+# The gantry CLI's flags for the same fields, checked with the docker CLI's inspect and in the container.
+test_gantry_cli_flags() {
+	local g=(timeout 60 env GANTRY_HOST="unix://$E2E_SOCK" "$GANTRY")
+	local envf=$E2E_TMP/env.list d out
+	printf '# comment\n\nFROM_FILE=one\nBOTH=file\n  SPACED=yes\n' > "$envf"
+	d=$(mktemp -d "$E2E_TMP/gbind.XXXXXX")
+	echo host-file > "$d/f"
+	out=$("${g[@]}" run --rm --env-file "$envf" -e BOTH=flag \
+		--mount "type=bind,source=$d,target=/b,readonly" --mount type=tmpfs,target=/t,tmpfs-size=1m \
+		busybox sh -c 'echo $FROM_FILE $BOTH $SPACED; cat /b/f; grep " /t " /proc/mounts | cut -d" " -f4')
+	assert_eq "$(sed -n 1p <<<"$out")" "one flag yes" "--env-file, then -e over it"
+	assert_eq "$(sed -n 2p <<<"$out")" host-file "--mount type=bind"
+	assert_match "$(sed -n 3p <<<"$out")" 'size=1024k' "--mount type=tmpfs,tmpfs-size=1m"
+	"${g[@]}" run -d --name gflags --cpu-quota 25000 --cpu-period 50000 --cpuset-mems 0 \
+		--memory-reservation 32m -m 64m --oom-kill-disable \
+		--log-driver json-file --log-opt max-size=2k --log-opt max-file=3 busybox sleep 1000 >/dev/null
+	assert_eq "$(dk inspect -f '{{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}} {{.HostConfig.CpusetMems}} {{.HostConfig.MemoryReservation}} {{.HostConfig.OomKillDisable}}' gflags)" \
+		"25000 50000 0 33554432 true" "inspect shows the gantry flags"
+	assert_eq "$(dk inspect -f '{{index .HostConfig.LogConfig.Config "max-size"}} {{index .HostConfig.LogConfig.Config "max-file"}}' gflags)" \
+		"2k 3" "--log-opt"
+	assert_eq "$(cg_read gflags cpu cpu.cfs_quota_us cpu.max | awk '{print $1}')" 25000 "--cpu-quota in the cgroup"
+	assert_eq "$(cg_read gflags memory memory.soft_limit_in_bytes memory.low)" 33554432 "--memory-reservation in the cgroup"
+	"${g[@]}" rm -f gflags >/dev/null
+	out=$(rc_out "${g[@]}" run --rm --log-driver journald busybox true)
+	assert_contains "$out" "rc=125" "gantry run --log-driver journald: refused"
+	assert_contains "$out" "journald" "named"
+	out=$(rc_out "${g[@]}" run --rm --mount type=bind,target=/x busybox true)
+	assert_contains "$out" "source is required" "--mount bind without source"
+	out=$(rc_out "${g[@]}" run --rm --mount type=tmpfs,target=/x,bogus=1 busybox true)
+	assert_contains "$out" "bogus" "--mount: an unknown key is named"
+	out=$(rc_out "${g[@]}" run --rm --env-file "$E2E_TMP/missing.env" busybox true)
+	assert_contains "$out" "missing.env" "--env-file: a missing file is named"
+	out=$(rc_out "${g[@]}" run --rm --detach-keys ctrl-1 busybox true)
+	assert_contains "$out" "Invalid detach keys (ctrl-1)" "--detach-keys checked"
+	# gantry run -it detaches on ctrl-p ctrl-q too.
+	local rc=0
+	out=$({ sleep 1.5; printf 'echo g-$((2*3))\n'; sleep 1; printf '\020\021'; sleep 3; } |
+		GANTRY_HOST="unix://$E2E_SOCK" in_pty "$GANTRY" run -it --name gdet busybox sh) || rc=$?
+	assert_eq "$rc" 0 "gantry run -it: ctrl-p ctrl-q exits 0"
+	assert_contains "$out" "g-6" "the shell ran what was typed"
+	assert_eq "$(dk inspect -f '{{.State.Running}}' gdet)" true "the container still runs"
+	dk rm -f gdet >/dev/null
+}
+
 t_run "$TARGET:hostcfg_tmpfs" test_tmpfs
 t_run "$TARGET:hostcfg_detach_keys_cli" test_detach_keys_cli
 t_run "$TARGET:hostcfg_detach_keys_api" test_detach_keys_api
@@ -415,5 +461,10 @@ t_run "$TARGET:hostcfg_log_rotation" test_log_rotation
 t_run "$TARGET:hostcfg_log_driver_checks" test_log_driver_checks
 t_run "$TARGET:hostcfg_log_driver_none" test_log_driver_none
 t_run "$TARGET:hostcfg_image_healthcheck" test_image_healthcheck
+if [[ $TARGET == gantryd && -x $GANTRY ]]; then
+	t_run "$TARGET:hostcfg_gantry_cli_flags" test_gantry_cli_flags
+else
+	t_skip "$TARGET:hostcfg_gantry_cli_flags" "gantry CLI: gantryd only (GANTRY=$GANTRY)"
+fi
 stop_daemon
 t_summary
