@@ -630,18 +630,18 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
         if (eng_log_config_get(json_object_get(config, "HostConfig"), &lcfg, NULL) < 0)
                 lcfg = (struct eng_log_config){.max_files = 1};
         struct eng_shim_spawn_opts so = {
-            .id = id,
-            .bundle = dir,
-            .exec_root = e->exec_root,
-            .runtime_root = e->runtime_root,
-            .log_path = log_path,
-            .exit_path = exit_path,
-            .tty = json_is_true(json_object_get(config, "Tty")),
-            .open_stdin = json_is_true(json_object_get(config, "OpenStdin")),
-            .stdin_once = json_is_true(json_object_get(config, "StdinOnce")),
-            .log_max_size = (long)lcfg.max_size,
-            .log_max_files = lcfg.max_files,
-            .no_log = lcfg.none,
+                .id = id,
+                .bundle = dir,
+                .exec_root = e->exec_root,
+                .runtime_root = e->runtime_root,
+                .log_path = log_path,
+                .exit_path = exit_path,
+                .tty = json_is_true(json_object_get(config, "Tty")),
+                .open_stdin = json_is_true(json_object_get(config, "OpenStdin")),
+                .stdin_once = json_is_true(json_object_get(config, "StdinOnce")),
+                .log_max_size = (long)lcfg.max_size,
+                .log_max_files = lcfg.max_files,
+                .no_log = lcfg.none,
         };
         pid_t shim_pid = 0, pid = 0;
         log_debug("container %.12s: rootfs mounted, spawning its shim", id);

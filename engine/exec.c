@@ -373,15 +373,15 @@ int eng_exec_inspect(struct eng *e, const char *ref, json_t **out, struct gerr *
                 json_array_append(args, json_array_get(cmd, i));
         const char *user = json_string_value(json_object_get(cfg, "User"));
         *out = json_pack(
-            "{s:b, s:s, s:s, s:o, s:s, s:b, s:b, s:b, s:{s:o, s:s, s:b, s:b, s:s}, s:b, s:I}",
-            "CanRemove", 0, "ContainerID", x->ctr_id, "DetachKeys",
-            json_string_value(json_object_get(cfg, "DetachKeys")) ?: "", "ExitCode",
-            x->finished ? json_integer(x->exit_code) : json_null(), "ID", x->id, "OpenStderr",
-            cfg_bool(cfg, "AttachStderr"), "OpenStdin", cfg_bool(cfg, "AttachStdin"), "OpenStdout",
-            cfg_bool(cfg, "AttachStdout"), "ProcessConfig", "arguments", args, "entrypoint",
-            json_string_value(json_array_get(cmd, 0)) ?: "", "privileged",
-            cfg_bool(cfg, "Privileged"), "tty", cfg_bool(cfg, "Tty"), "user", user ? user : "",
-            "Running", x->running, "Pid", (json_int_t)(x->running ? x->pid : 0));
+                "{s:b, s:s, s:s, s:o, s:s, s:b, s:b, s:b, s:{s:o, s:s, s:b, s:b, s:s}, s:b, s:I}",
+                "CanRemove", 0, "ContainerID", x->ctr_id, "DetachKeys",
+                json_string_value(json_object_get(cfg, "DetachKeys")) ?: "", "ExitCode",
+                x->finished ? json_integer(x->exit_code) : json_null(), "ID", x->id, "OpenStderr",
+                cfg_bool(cfg, "AttachStderr"), "OpenStdin", cfg_bool(cfg, "AttachStdin"),
+                "OpenStdout", cfg_bool(cfg, "AttachStdout"), "ProcessConfig", "arguments", args,
+                "entrypoint", json_string_value(json_array_get(cmd, 0)) ?: "", "privileged",
+                cfg_bool(cfg, "Privileged"), "tty", cfg_bool(cfg, "Tty"), "user", user ? user : "",
+                "Running", x->running, "Pid", (json_int_t)(x->running ? x->pid : 0));
         pthread_mutex_unlock(&e->lock);
         return *out != NULL ? 0 : gerr_set(err, ENOMEM, "exec inspect");
 }
