@@ -435,6 +435,13 @@ test_gantry_cli_flags() {
 	assert_contains "$out" "missing.env" "--env-file: a missing file is named"
 	out=$(rc_out "${g[@]}" run --rm --detach-keys ctrl-1 busybox true)
 	assert_contains "$out" "Invalid detach keys (ctrl-1)" "--detach-keys checked"
+	# gantry logs takes the times docker logs -t prints, to the nanosecond.
+	"${g[@]}" run --name glogs busybox sh -c 'echo a; sleep 1.2; echo b; sleep 1.2; echo c' >/dev/null
+	local tb
+	tb=$(dk logs -t glogs | grep ' b$' | cut -d' ' -f1)
+	assert_eq "$("${g[@]}" logs --until "$tb" glogs | tr '\n' ' ')" "a b " "gantry logs --until <time of b>"
+	assert_eq "$("${g[@]}" logs --since "$tb" glogs | tr '\n' ' ')" "b c " "gantry logs --since <time of b>"
+	"${g[@]}" rm glogs >/dev/null
 	# gantry run -it detaches on ctrl-p ctrl-q too.
 	local rc=0
 	out=$({ sleep 1.5; printf 'echo g-$((2*3))\n'; sleep 1; printf '\020\021'; sleep 3; } |
