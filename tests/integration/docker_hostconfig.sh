@@ -79,6 +79,18 @@ test_detach_keys_cli() {
 		in_pty "$DOCKER" run -it --detach-keys ctrl-x,x --name det2 busybox sh) || rc=$?
 	assert_eq "$rc" 0 "--detach-keys ctrl-x,x detaches"
 	assert_eq "$(dk inspect -f '{{.State.Running}}' det2)" true "det2 still runs"
+	# docker exec -it: the exec'd shell outlives the detach too.
+	dk run -d --name execdet busybox sleep 1000 >/dev/null
+	rc=0
+	out=$({ sleep 1.5; printf 'echo in-exec\n'; sleep 1; printf '\020\021'; sleep 3; } |
+		in_pty "$DOCKER" exec -it execdet sh) || rc=$?
+	# The docker CLI itself reports the detach of an exec as an error (dockerd: the same).
+	assert_eq "$rc" 1 "docker exec -it ends on ctrl-p ctrl-q"
+	assert_contains "$out" "read escape sequence" "the CLI saw the detach keys"
+	assert_contains "$out" "in-exec" "the exec'd shell ran what was typed"
+	sleep 0.5
+	assert_eq "$(dk exec execdet ps -o args | grep -cx sh)" 1 "the exec'd shell still runs after the detach"
+	dk rm -f execdet >/dev/null
 	# The CLI shows the attach's status only (the API test reads the message).
 	out=$(rc_out dk run -i --name det3 --detach-keys ctrl-1 busybox true </dev/null)
 	assert_match "$out" "rc=[1-9]" "invalid detach keys are refused"
