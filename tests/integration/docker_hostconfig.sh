@@ -461,6 +461,14 @@ test_gantry_cli_flags() {
 	assert_eq "$rc" 0 "gantry run -it: ctrl-p ctrl-q exits 0"
 	assert_contains "$out" "g-6" "the shell ran what was typed"
 	assert_eq "$(dk inspect -f '{{.State.Running}}' gdet)" true "the container still runs"
+	rc=0
+	out=$({ sleep 1.5; printf 'echo gx-$((3*3))\n'; sleep 1; printf '\020\021'; sleep 3; } |
+		GANTRY_HOST="unix://$E2E_SOCK" in_pty "$GANTRY" exec -it gdet sh) || rc=$?
+	assert_eq "$rc" 1 "gantry exec -it ends on ctrl-p ctrl-q as docker exec (1)"
+	assert_contains "$out" "gx-9" "the exec'd shell ran what was typed"
+	assert_contains "$out" "read escape sequence" "and says why, as docker exec"
+	sleep 0.5
+	assert_eq "$(dk exec gdet ps -o args | grep -cx sh)" 2 "the exec'd shell still runs beside the main one"
 	dk rm -f gdet >/dev/null
 }
 
