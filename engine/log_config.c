@@ -48,6 +48,14 @@ int eng_log_config_get(json_t *hc, struct eng_log_config *out, struct gerr **err
         const char *type = json_string_value(json_object_get(lc, "Type"));
         json_t *cfg = json_object_get(lc, "Config");
         *out = (struct eng_log_config){.max_files = 1};
+        /* moby ValidateLogOpts: the delivery mode, whatever the driver. */
+        const char *mode = opt(cfg, "mode");
+        if (mode != NULL && *mode && strcmp(mode, "blocking") && strcmp(mode, "non-blocking"))
+                return eng_err(err, EINVAL, "logger: logging mode not supported: %s", mode);
+        if (opt(cfg, "max-buffer-size") != NULL && (mode == NULL || strcmp(mode, "non-blocking")))
+                return eng_err(err, EINVAL,
+                               "logger: max-buffer-size option is only supported with "
+                               "'mode=non-blocking'");
         if (type == NULL || *type == '\0' || strcmp(type, "json-file") == 0) {
                 /* the json-file driver's options (moby daemon/logger/jsonfilelog) */
                 static const char *const known[] = {

@@ -343,6 +343,10 @@ test_log_driver_checks() {
 	assert_contains "$out" "max-file" "max-file=0 refused"
 	out=$(rc_out dk run --rm --log-opt colour=blue busybox true)
 	assert_contains "$out" "colour" "an unknown log opt is refused by name"
+	out=$(rc_out dk run --rm --log-opt mode=fast busybox true)
+	assert_contains "$out" "logging mode not supported: fast" "an unknown delivery mode is refused by name"
+	assert_eq "$(dk run --rm --log-opt mode=non-blocking --log-opt max-buffer-size=4m busybox echo ok)" ok \
+		"mode=non-blocking with max-buffer-size runs"
 	[[ $TARGET == gantryd ]] || return 0
 	assert_eq "$(dk ps -aq | wc -l)" "$before" "nothing was created"
 	local code
