@@ -113,21 +113,6 @@ static int mount_rootfs(struct eng *e, const char *id, const char *image_id, boo
         return 0;
 }
 
-static long parse_size(const char *s)
-{
-        if (s == NULL || *s == '\0')
-                return 0;
-        char *end;
-        double v = strtod(s, &end);
-        switch (*end | 0x20) {
-        case 'k': v *= 1024; break;
-        case 'm': v *= 1024 * 1024; break;
-        case 'g': v *= 1024.0 * 1024 * 1024; break;
-        default: break;
-        }
-        return (long)v;
-}
-
 /* ---- create ---- */
 
 /* config.json for the runtime; *spec_out (optional) keeps the OCI spec for the caller. */
@@ -237,7 +222,9 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
         c->image_id = strdup(image_id);
         c->image_ref = strdup(ref);
         if ((r = eng_spec_merge(body, icfg, c->id, ref, &c->config, err)) < 0 ||
-            (r = eng_restart_validate(json_object_get(c->config, "HostConfig"), err)) < 0) {
+            (r = eng_restart_validate(json_object_get(c->config, "HostConfig"), err)) < 0 ||
+            (r = eng_log_config_get(json_object_get(c->config, "HostConfig"),
+                                    &(struct eng_log_config){0}, err)) < 0) {
                 eng_ctr_free(c);
                 return r;
         }
@@ -638,9 +625,10 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
                 return r;
         }
         unlink(exit_path);
-        json_t *logcfg = json_object_get(
-                json_object_get(json_object_get(config, "HostConfig"), "LogConfig"), "Config");
-        const char *max_file = json_string_value(json_object_get(logcfg, "max-file"));
+        /* Checked at create; a container from an older gantryd falls back to the defaults. */
+        struct eng_log_config lcfg;
+        if (eng_log_config_get(json_object_get(config, "HostConfig"), &lcfg, NULL) < 0)
+                lcfg = (struct eng_log_config){.max_files = 1};
         struct eng_shim_spawn_opts so = {
                 .id = id,
                 .bundle = dir,
@@ -651,11 +639,10 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
                 .tty = json_is_true(json_object_get(config, "Tty")),
                 .open_stdin = json_is_true(json_object_get(config, "OpenStdin")),
                 .stdin_once = json_is_true(json_object_get(config, "StdinOnce")),
-                .log_max_size = parse_size(json_string_value(json_object_get(logcfg, "max-size"))),
-                .log_max_files = max_file ? atoi(max_file) : 1,
+                .log_max_size = (long)lcfg.max_size,
+                .log_max_files = lcfg.max_files,
+                .no_log = lcfg.none,
         };
-        if (so.log_max_files < 1)
-                so.log_max_files = 1;
         pid_t shim_pid = 0, pid = 0;
         log_debug("container %.12s: rootfs mounted, spawning its shim", id);
         r = eng_shim_spawn(&so, &shim_pid, &pid, err);

@@ -97,6 +97,11 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c)
         _cleanup_free_ char *hostname = ctr_path(e, c->id, "hostname");
         _cleanup_free_ char *hosts = ctr_path(e, c->id, "hosts");
         _cleanup_free_ char *logp = eng_ctr_log_path(e, c->id);
+        /* dockerd: no LogPath for a driver that keeps no file (none). */
+        struct eng_log_config lcfg;
+        bool log_kept =
+            eng_log_config_get(json_object_get(c->config, "HostConfig"), &lcfg, NULL) < 0 ||
+            !lcfg.none;
         _cleanup_free_ char *merged = ctr_path(e, c->id, "rootfs");
         _cleanup_free_ char *upper = ctr_path(e, c->id, "upper");
         _cleanup_free_ char *work = ctr_path(e, c->id, "work");
@@ -118,11 +123,12 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c)
                 "Id", c->id, "Created", c->created, "Path",
                 json_array_size(cmd) ? json_array_get(cmd, 0) : json_string(""), "Args", args,
                 "State", state, "Image", c->image_id, "ResolvConfPath", resolv, "HostnamePath",
-                hostname, "HostsPath", hosts, "LogPath", logp, "Name", name, "RestartCount",
-                c->restart_count, "Driver", "overlay2", "Platform", "linux", "MountLabel", "",
-                "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", eng_exec_ids(e, c->id), "HostConfig", hc,
-                "GraphDriver", "Data", "MergedDir", merged, "UpperDir", upper, "WorkDir", work,
-                "Name", "overlay2", "Mounts", mounts_of(hc), "Config", config,
+                hostname, "HostsPath", hosts, "LogPath", log_kept ? logp : "", "Name", name,
+                "RestartCount", c->restart_count, "Driver", "overlay2", "Platform", "linux",
+                "MountLabel", "", "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs",
+                eng_exec_ids(e, c->id), "HostConfig", hc, "GraphDriver", "Data", "MergedDir",
+                merged, "UpperDir", upper, "WorkDir", work, "Name", "overlay2", "Mounts",
+                mounts_of(hc), "Config", config,
                 "NetworkSettings", netset);
 }
 

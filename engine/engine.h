@@ -71,15 +71,30 @@ void eng_container_add_sizes(struct eng *e, json_t *ctr);
 
 struct eng_logs_opts {
         bool follow, stdout_, stderr_, timestamps;
-        long long since, until; /* unix seconds, 0 = unset */
+        long long since, until; /* unix nanoseconds, 0 = unset */
         long tail;              /* -1 = all */
 };
 /* Write the log to fd: multiplexed 8-byte framing unless the container has a tty. */
 int eng_container_logs(struct eng *e, const char *ref, const struct eng_logs_opts *o, int fd,
                        struct gerr **err);
 
+/* Detach keys of an attached tty: docker's default, or what the client asked for. */
+#define ENG_DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
+struct eng_detach_keys {
+        unsigned char keys[16];
+        size_t len, matched; /* matched: how many of keys the input has shown so far */
+};
+/* "ctrl-p,ctrl-q" (NULL or "" = the default) into keys; EINVAL naming the spec as dockerd does. */
+int eng_detach_keys_parse(const char *spec, struct eng_detach_keys *out, struct gerr **err);
+/* Input of an attached tty through the matcher: the bytes to forward go to out (room for n +
+ * k->len), their count returned; *detach once the sequence is complete (the keys themselves are
+ * never forwarded, nor anything after them in this read). */
+size_t eng_detach_keys_filter(struct eng_detach_keys *k, const char *in, size_t n, char *out,
+                              bool *detach);
+
 struct eng_attach_opts {
         bool stream, logs, stdin_, stdout_, stderr_;
+        const char *detach_keys; /* detachKeys query: NULL = the default; used with a tty */
 };
 /* Attach the hijacked connection fd to the container's stdio until it exits or the client
  * closes; framing as logs. Callable before start (docker run attaches first): output from the

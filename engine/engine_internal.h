@@ -148,6 +148,16 @@ int eng_overlay_options(struct eng *e, const char *id, const char *image_id, boo
 /* A start by the restart policy: keeps RestartCount and the manual-stop mark. */
 int eng_container_start_policy(struct eng *e, const char *ref, struct gerr **err);
 
+/* ---- log_config.c ---- */
+struct eng_log_config {
+        bool none;          /* the "none" driver: no log file, logs cannot be read */
+        long long max_size; /* json-file max-size in bytes, 0 = unlimited */
+        int max_files;      /* json-file max-file, >= 1 */
+};
+/* HostConfig.LogConfig checked as dockerd does at create (a known driver, known options, sizes
+ * and counts that parse); EINVAL naming the bad value. */
+int eng_log_config_get(json_t *hc, struct eng_log_config *out, struct gerr **err);
+
 /* ---- restart.c ---- */
 /* After an exit (caller holds e->lock): whether the restart policy restarts c; sets
  * c->restarting and the delay. */
@@ -174,7 +184,9 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c);
 /* ---- container_io.c ---- */
 /* Copy between a client connection and a shim stream until the stream ends; the client's
  * end of input is passed on as a half-close when want_stdin. */
-void eng_io_pump(int client, int shim, bool want_stdin);
+/* dk (a tty's detach keys, or NULL): the client's input is watched for them, and the pump
+ * returns 1 on a match, leaving the container's stdin open (dockerd's detach); else 0. */
+int eng_io_pump(int client, int shim, bool want_stdin, struct eng_detach_keys *dk);
 
 /* ---- exec.c ---- */
 void eng_exec_free_all(struct eng *e);

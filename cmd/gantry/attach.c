@@ -70,11 +70,37 @@ static void on_attach_signal(int sig, void *ud)
                 resize(o->id);
 }
 
-void cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
-                     void (*on_signal)(int sig, void *ud), void *ud)
+int cli_detach_keys(const char *spec, unsigned char *out, size_t cap)
+{
+        static const char ctrl[] = "@abcdefghijklmnopqrstuvwxyz[\\]^_";
+        if (spec == NULL || *spec == '\0')
+                spec = "ctrl-p,ctrl-q";
+        size_t n = 0;
+        for (const char *p = spec;;) {
+                const char *comma = strchr(p, ',');
+                size_t len = comma ? (size_t)(comma - p) : strlen(p);
+                const char *at =
+                    len == 6 && strncmp(p, "ctrl-", 5) == 0 ? strchr(ctrl, p[5]) : NULL;
+                int code = len == 1                                ? (unsigned char)p[0]
+                           : at != NULL && p[5] != '\0'            ? (int)(at - ctrl)
+                           : len == 3 && strncmp(p, "DEL", 3) == 0 ? 127
+                                                                   : -1;
+                if (code < 0 || n == cap)
+                        return -1;
+                out[n++] = (unsigned char)code;
+                if (comma == NULL)
+                        return (int)n;
+                p = comma + 1;
+        }
+}
+
+bool cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
+                     void (*on_signal)(int sig, void *ud), void *ud, const unsigned char *keys,
+                     size_t nkeys)
 {
         bool in_open = stdin_open;
-        char buf[65536];
+        char buf[65536], fwd[65536 + 16];
+        size_t matched = 0; /* keys typed so far, held back */
         for (;;) {
                 struct pollfd p[3] = {{.fd = fd, .events = POLLIN},
                                       {.fd = sfd, .events = POLLIN},
@@ -101,13 +127,34 @@ void cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
                         ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
                         if (n < 0 && errno == EINTR)
                                 continue;
-                        if (n <= 0 || cli_write_all(fd, buf, (size_t)n) < 0) {
+                        size_t len = n > 0 ? (size_t)n : 0, out = 0;
+                        const char *src = buf;
+                        if (nkeys > 0 && n > 0) {
+                                for (size_t i = 0; i < (size_t)n; i++) {
+                                        unsigned char b = (unsigned char)buf[i];
+                                        if (b != keys[matched]) {
+                                                memcpy(fwd + out, keys, matched);
+                                                out += matched;
+                                                matched = 0;
+                                        }
+                                        if (b == keys[matched]) {
+                                                if (++matched == nkeys)
+                                                        return true;
+                                        } else {
+                                                fwd[out++] = (char)b;
+                                        }
+                                }
+                                src = fwd;
+                                len = out;
+                        }
+                        if (n <= 0 || (len > 0 && cli_write_all(fd, src, len) < 0)) {
                                 in_open = false;
                                 /* EOF on stdin: the other side's stdin closes. */
                                 shutdown(fd, SHUT_WR);
                         }
                 }
         }
+        return false;
 }
 
 int cli_start_error_status(const char *msg)
@@ -250,8 +297,15 @@ int cli_attach_run(const struct cli_attach_opts *o)
         afd = cli_raw_connect();
         if (afd < 0)
                 return 125;
-        snprintf(path, sizeof(path), "/containers/%s/attach?stream=1&stdout=1&stderr=1%s", o->id,
-                 o->stdin_open ? "&stdin=1" : "");
+        unsigned char keys[16];
+        int nkeys = cli_detach_keys(o->detach_keys, keys, sizeof(keys));
+        if (nkeys < 0) {
+                fprintf(stderr, "gantry: Invalid detach keys (%s) provided\n", o->detach_keys);
+                return 125;
+        }
+        _cleanup_free_ char *dk = o->detach_keys ? cli_escape(o->detach_keys) : NULL;
+        snprintf(path, sizeof(path), "/containers/%s/attach?stream=1&stdout=1&stderr=1%s%s%s",
+                 o->id, o->stdin_open ? "&stdin=1" : "", dk ? "&detachKeys=" : "", dk ? dk : "");
         if (cli_raw_send(afd, "POST", path,
                          "Content-Type: text/plain\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n") < 0 ||
             cli_raw_read_head(afd, &status, head, sizeof(head), abuf, &alen) < 0) {
@@ -312,8 +366,14 @@ int cli_attach_run(const struct cli_attach_opts *o)
         cli_demux_init(&dm, o->tty);
         if (alen > 0)
                 cli_demux_feed(&dm, abuf, alen);
-        cli_stream_loop(afd, sfd, &dm, o->stdin_open, on_attach_signal, (void *)o);
+        bool detached = cli_stream_loop(afd, sfd, &dm, o->stdin_open, on_attach_signal, (void *)o,
+                                        keys, o->tty && o->stdin_open ? (size_t)nkeys : 0);
         cli_restore_terminal();
+        if (detached) {
+                /* docker: the container keeps running, and so does its wait for us no more. */
+                sigprocmask(SIG_SETMASK, &oldmask, NULL);
+                return 0;
+        }
 
         if (!wait_head) {
                 if (cli_raw_read_head(wfd, &status, head, sizeof(head), wbuf, &wlen) < 0) {

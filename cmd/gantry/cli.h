@@ -195,6 +195,7 @@ struct cli_attach_opts {
         const char *id;
         const char *verb; /* "run" or "start", for messages */
         bool tty, stdin_open, auto_remove, start;
+        const char *detach_keys; /* --detach-keys, NULL = docker's default */
 };
 int cli_attach_run(const struct cli_attach_opts *o);
 /* The terminal in raw mode (docker's MakeRaw on stdin), restored at exit or on demand. */
@@ -202,8 +203,14 @@ void cli_raw_terminal(void);
 void cli_restore_terminal(void);
 /* A hijacked stream until it ends: fd's output through dm to stdout/stderr, stdin to fd while
  * stdin_open (its EOF half-closes fd), signals read from sfd handed to on_signal. */
-void cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
-                     void (*on_signal)(int sig, void *ud), void *ud);
+/* keys (nkeys > 0, a tty's detach keys): typed on stdin, they end the loop (true returned)
+ * without reaching the container, as docker's escape proxy does. */
+bool cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
+                     void (*on_signal)(int sig, void *ud), void *ud, const unsigned char *keys,
+                     size_t nkeys);
+/* docker's --detach-keys ("ctrl-p,ctrl-q", NULL or "" = that) as bytes; their count, or -1 when
+ * the spec is invalid. */
+int cli_detach_keys(const char *spec, unsigned char *out, size_t cap);
 /* Maps a start error message to docker run's exit status (125/126/127). */
 int cli_start_error_status(const char *msg);
 
