@@ -806,7 +806,7 @@ int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **er
         return r;
 }
 
-int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr **err)
+int eng_container_stop(struct eng *e, const char *ref, int timeout, int signal, struct gerr **err)
 {
         struct eng_ctr *c = NULL;
         pthread_mutex_lock(&e->lock);
@@ -825,7 +825,7 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
                 return r;
         }
         const char *ss = json_string_value(json_object_get(c->config, "StopSignal"));
-        int sig = ss ? rt_signal_parse(ss) : SIGTERM;
+        int sig = signal > 0 ? signal : ss ? rt_signal_parse(ss) : SIGTERM;
         if (sig <= 0)
                 sig = SIGTERM;
         if (timeout < 0) {
@@ -862,6 +862,30 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
         }
         eng_event_ctr(e, c, "stop", NULL);
         eng_ctr_unref(c);
+        pthread_mutex_unlock(&e->lock);
+        return 0;
+}
+
+int eng_container_restart(struct eng *e, const char *ref, int timeout, int signal,
+                          struct gerr **err)
+{
+        int r = eng_container_stop(e, ref, timeout, signal, err);
+        if (r < 0 && r != -EALREADY)
+                return r;
+        if (err != NULL)
+                gerr_freep(err);
+        r = eng_container_start(e, ref, err);
+        if (r < 0 && r != -EALREADY)
+                return r;
+        if (err != NULL)
+                gerr_freep(err);
+        /* dockerd logs "restart" once the container runs again (daemon/restart.go). */
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        if (eng_ctr_find(e, ref, &c, NULL) >= 0) {
+                eng_event_ctr(e, c, "restart", NULL);
+                eng_ctr_unref(c);
+        }
         pthread_mutex_unlock(&e->lock);
         return 0;
 }
