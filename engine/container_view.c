@@ -325,6 +325,16 @@ struct port_range {
         char proto[16];
 };
 
+/* One bound of a port range as Go's strconv.ParseUint(s, 10, 16); the reason on failure. */
+static const char *port_parse(const char *s, unsigned long *out)
+{
+        if (*s == '\0' || strspn(s, "0123456789") != strlen(s))
+                return "invalid syntax";
+        errno = 0;
+        *out = strtoul(s, NULL, 10);
+        return errno != 0 || *out > 65535 ? "value out of range" : NULL;
+}
+
 static int port_range_parse(const char *key, const char *v, struct port_range *pr,
                             struct gerr **err)
 {
@@ -333,16 +343,33 @@ static int port_range_parse(const char *key, const char *v, struct port_range *p
         const char *slash = strchr(v, '/');
         snprintf(pr->proto, sizeof(pr->proto), "%s", slash ? slash + 1 : "tcp");
         _cleanup_free_ char *num = strndup(v, slash ? (size_t)(slash - v) : strlen(v));
-        char *end = NULL;
-        errno = 0;
-        pr->lo = num && *num ? strtoul(num, &end, 10) : 0;
-        pr->hi = pr->lo;
-        if (end != NULL && *end == '-' && end[1] != '\0')
-                pr->hi = strtoul(end + 1, &end, 10);
-        if (end == NULL || end == num || *end != '\0' || errno != 0 || pr->lo == 0 ||
-            pr->hi > 65535 || pr->hi < pr->lo || pr->proto[0] == '\0')
-                return eng_err(err, EINVAL, "error while looking up for %s %s: invalid port", key,
-                               v);
+        if (num == NULL)
+                return gerr_set(err, ENOMEM, "filter");
+        if (*num == '\0')
+                return eng_err(err, EINVAL,
+                               "error while looking up for %s %s: Empty string "
+                               "specified for ports.",
+                               key, v);
+        /* nat.ParsePortRange: "N" or "N-M", each a 16-bit number, M >= N. */
+        char *dash = strchr(num, '-');
+        if (dash != NULL)
+                *dash = '\0';
+        const char *bad = NULL, *what = num;
+        if ((bad = port_parse(num, &pr->lo)) == NULL) {
+                pr->hi = pr->lo;
+                if (dash != NULL && (bad = port_parse(dash + 1, &pr->hi)) != NULL)
+                        what = dash + 1;
+        }
+        if (bad != NULL)
+                return eng_err(err, EINVAL,
+                               "error while looking up for %s %s: strconv.ParseUint: parsing "
+                               "\"%s\": %s",
+                               key, v, what, bad);
+        if (pr->hi < pr->lo)
+                return eng_err(err, EINVAL,
+                               "error while looking up for %s %s: Invalid range specified for "
+                               "the Port: %.*s",
+                               key, v, (int)(slash ? slash - v : (long)strlen(v)), v);
         return 0;
 }
 
@@ -451,9 +478,6 @@ int eng_container_list(struct eng *e, bool all, json_t *filters, json_t **out,
         if (json_object_get(filters, "network") != NULL)
                 for (struct eng_ctr *c = e->ctrs; c; c = c->next)
                         json_object_set_new(nets, c->id, eng_net_settings(e, c));
-        /* dockerd lists stopped containers too under before/since ("we're not filters"). */
-        if (bound[0] || bound[1])
-                all = true;
         bool before_seen = false, since_seen = false;
         for (struct eng_ctr *c = e->ctrs; c; c = c->next) {
                 if (c == bound[1])
