@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The gantry CLI against a private daemon: gantryd (default) or, with GANTRY_CLI_TARGET=dockerd, a real
 # dockerd, since both speak the Engine API. Asserts what a user sees: output, messages, exit codes.
-# Test functions are called through t_run (SC2317).
-# shellcheck disable=SC2317
+# Test functions are called through t_run (SC2317); $(...) in single quotes is for the container shell (SC2016).
+# shellcheck disable=SC2317,SC2016
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -399,7 +399,7 @@ test_attach() {
 # update: new limits in inspect and in the running container's cgroup files.
 test_update() {
 	local out rc=0 pid
-	rm_at_exit up
+	rm_at_exit up up2
 	g run -d "${NET[@]}" --name up -m 64m busybox sleep 1000 >/dev/null
 	assert_eq "$(g update -m 128m --memory-swap 256m --cpus 0.5 --pids-limit 40 --cpu-shares 512 --restart on-failure:3 up)" up "update prints the name"
 	assert_eq "$(g inspect -f '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.CpuShares}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' up)" \
@@ -409,6 +409,15 @@ test_update() {
 	assert_eq "$(t_cgroup_read "$pid" pids pids.max pids.max)" 40 "pids cgroup limit"
 	assert_eq "$(g container update --cpu-shares 256 --cpuset-cpus 0 up)" up "container update alias"
 	assert_eq "$(t_cgroup_read "$pid" cpuset cpuset.cpus cpuset.cpus)" 0 "cpuset cgroup"
+	# CFS quota/period (NanoCpus excludes them, as dockerd says): a container of its own.
+	g run -d "${NET[@]}" --name up2 busybox sleep 1000 >/dev/null
+	assert_eq "$(g update --cpu-quota 20000 --cpu-period 100000 up2)" up2 "update --cpu-quota --cpu-period"
+	assert_match "$(t_cgroup_read "$(g inspect -f '{{.State.Pid}}' up2)" cpu cpu.cfs_quota_us cpu.max)" '^20000( 100000)?$' "cpu quota in the cgroup"
+	assert_eq "$(g inspect -f '{{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}}' up2)" "20000 100000" "inspect: quota and period"
+	out=$(g update --cpus 1 up2 2>&1) || rc=$?
+	assert_eq "$rc" 1 "--cpus on top of a quota fails"
+	assert_contains "$out" "Conflicting options: Nano CPUs and CPU Period cannot both be set"
+	rc=0
 	out=$(g update up 2>&1) || rc=$?
 	assert_eq "$rc" 1 "update without flags fails"
 	assert_contains "$out" "you must provide one or more flags"
@@ -416,7 +425,7 @@ test_update() {
 	out=$(g update -m lots up 2>&1) || rc=$?
 	assert_eq "$rc" 125 "a bad size is a usage error"
 	assert_contains "$out" "invalid argument \"lots\" for \"-m, --memory\" flag"
-	g rm -f up >/dev/null
+	g rm -f up up2 >/dev/null
 }
 
 # import -c/-m, then history: the CMD runs, the message is the layer's comment.
