@@ -100,7 +100,7 @@ test_update() {
 # restart: a new StartedAt, running again, and dockerd's event sequence ending in "restart".
 test_restart() {
 	dk run -d --name rst busybox sleep 1000 >/dev/null
-	local a b t0 t1 ev
+	local a b t0 t1 ev i
 	a=$(dk inspect -f '{{.State.StartedAt}}' rst)
 	t0=$(date +%s)
 	sleep 1.1
@@ -112,6 +112,13 @@ test_restart() {
 	ev=$(dk events --since "$t0" --until "$t1" --filter container=rst --format '{{.Action}}' | tr '\n' ' ')
 	assert_match "$ev" 'kill .*die .*stop .*start restart $' "events: kill, die, stop, start, restart"
 	dk rm -f rst >/dev/null
+	# --rm: a restart's stop does not remove it, as dockerd's restart turns AutoRemove off.
+	dk run -d --rm --name rstrm busybox sleep 1000 >/dev/null
+	assert_eq "$(dk restart -t 0 rstrm)" rstrm "restart of a --rm container"
+	assert_eq "$(dk inspect -f '{{.State.Running}} {{.HostConfig.AutoRemove}}' rstrm)" "true true" "it runs again, still --rm"
+	dk stop -t 0 rstrm >/dev/null
+	for ((i = 0; i < 50; i++)); do dk inspect rstrm >/dev/null 2>&1 || break; sleep 0.1; done
+	assert_contains "$(rc_out dk inspect rstrm)" "No such object: rstrm" "a plain stop removes it"
 }
 
 # The daemon speaks API 1.42 or later (stop/restart ?signal=, dockerd 23's ps expose filter).
