@@ -101,6 +101,14 @@ static int mount_rootfs(struct eng *e, const char *id, const char *image_id, boo
         int r = eng_overlay_options(e, id, image_id, false, &data, err);
         if (r < 0)
                 return r;
+        /* A volatile mount leaves $workdir/work/incompat/volatile, and overlayfs refuses the
+         * dirs while it is there (Documentation/filesystems/overlayfs.rst, "Volatile mount").
+         * Its unmount was clean (a restart of a --rm container): the dirs may be used again. */
+        _cleanup_free_ char *incompat = NULL, *vol = NULL, *dirty = NULL;
+        if (is_volatile && asprintf(&incompat, "%s/work/work/incompat", dir) >= 0 &&
+            asprintf(&vol, "%s/volatile", incompat) >= 0 &&
+            asprintf(&dirty, "%s/dirty", vol) >= 0 && unlink(dirty) == 0 && rmdir(vol) == 0)
+                rmdir(incompat);
         if (is_volatile) {
                 _cleanup_free_ char *vdata = NULL;
                 if (asprintf(&vdata, "%s,volatile", data) >= 0 &&
@@ -366,7 +374,7 @@ static void exit_tail(struct eng *e, struct eng_ctr *c, struct eng_exit ex)
         c->waiter = false;
         bool autoremove = json_is_true(
                 json_object_get(json_object_get(c->config, "HostConfig"), "AutoRemove"));
-        autoremove = autoremove && !c->removed && !c->removing;
+        autoremove = autoremove && !c->removed && !c->removing && c->restart_holds == 0;
         if (autoremove)
                 c->removing = true;
         unsigned delay = 0;
@@ -793,7 +801,7 @@ int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **er
         return r;
 }
 
-int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr **err)
+int eng_container_stop(struct eng *e, const char *ref, int timeout, int signal, struct gerr **err)
 {
         struct eng_ctr *c = NULL;
         pthread_mutex_lock(&e->lock);
@@ -812,7 +820,7 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
                 return r;
         }
         const char *ss = json_string_value(json_object_get(c->config, "StopSignal"));
-        int sig = ss ? rt_signal_parse(ss) : SIGTERM;
+        int sig = signal > 0 ? signal : ss ? rt_signal_parse(ss) : SIGTERM;
         if (sig <= 0)
                 sig = SIGTERM;
         if (timeout < 0) {
@@ -851,6 +859,44 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
         eng_ctr_unref(c);
         pthread_mutex_unlock(&e->lock);
         return 0;
+}
+
+int eng_container_restart(struct eng *e, const char *ref, int timeout, int signal,
+                          struct gerr **err)
+{
+        /* dockerd's restart turns AutoRemove off for its stop: the container starts again. */
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, ref, &c, err);
+        if (r >= 0)
+                c->restart_holds++;
+        pthread_mutex_unlock(&e->lock);
+        if (r < 0)
+                return r;
+        char id[65];
+        snprintf(id, sizeof(id), "%s", c->id);
+        r = eng_container_stop(e, id, timeout, signal, err);
+        if (r == -EALREADY) {
+                if (err != NULL)
+                        gerr_freep(err);
+                r = 0;
+        }
+        if (r >= 0) {
+                r = eng_container_start(e, id, err);
+                if (r == -EALREADY) {
+                        if (err != NULL)
+                                gerr_freep(err);
+                        r = 0;
+                }
+        }
+        pthread_mutex_lock(&e->lock);
+        c->restart_holds--;
+        /* dockerd logs "restart" once the container runs again (daemon/restart.go). */
+        if (r >= 0)
+                eng_event_ctr(e, c, "restart", NULL);
+        eng_ctr_unref(c);
+        pthread_mutex_unlock(&e->lock);
+        return r;
 }
 
 static void *trash_main(void *p)

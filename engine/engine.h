@@ -55,9 +55,12 @@ int eng_container_wait(struct eng *e, const char *ref, const char *condition, in
                        bool (*gone)(void *), void *gone_arg, struct gerr **err);
 void eng_wake(struct eng *e);
 int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **err);
-/* SIGTERM (or the container's StopSignal), then SIGKILL after timeout seconds (-1: the
- * container's StopTimeout, default 10). */
-int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr **err);
+/* signal (0: the container's StopSignal, default SIGTERM), then SIGKILL after timeout seconds
+ * (-1: the container's StopTimeout, default 10). */
+int eng_container_stop(struct eng *e, const char *ref, int timeout, int signal, struct gerr **err);
+/* Stop (when running) as eng_container_stop, start again, and emit dockerd's "restart" event. */
+int eng_container_restart(struct eng *e, const char *ref, int timeout, int signal,
+                          struct gerr **err);
 int eng_container_remove(struct eng *e, const char *ref, bool force, bool volumes,
                          struct gerr **err);
 /* GET /containers/json: all = include stopped; filters = Docker's filter object or NULL. */
@@ -112,6 +115,12 @@ int eng_container_rename(struct eng *e, const char *ref, const char *name, struc
 /* POST /containers/{id}/update: resources (written to the running cgroup) and RestartPolicy,
  * kept in the container's config. */
 int eng_container_update(struct eng *e, const char *ref, json_t *body, struct gerr **err);
+
+/* docker import (engine/image_import.c): the rootfs tar on fd as a one-layer image whose config
+ * the Dockerfile instructions in changes give (as commit --change), message its history's
+ * comment (NULL: "Imported from -"). EINVAL for a bad change. */
+int eng_image_import(struct eng *e, int fd, const char *repo_tag, const char *const *changes,
+                     size_t n_changes, const char *message, char **id_out, struct gerr **err);
 
 /* ---- exec (engine/exec.c) ---- */
 /* body: POST /containers/{id}/exec (Cmd, Env, User, WorkingDir, Tty, AttachStdin/out/err,

@@ -39,6 +39,7 @@ struct eng_ctr {
         bool removed;          /* gone from the list */
         bool removing;         /* a remove is in progress */
         bool waiter;           /* a waiter thread watches the shim */
+        int restart_holds;     /* API restarts in progress: their stop does not AutoRemove */
         unsigned exit_gen;     /* bumped at every exit */
         unsigned start_gen;    /* bumped at every start attempt */
         unsigned restart_delay_ms; /* the restart policy's backoff (restart.c) */

@@ -1,6 +1,7 @@
 /* gantry CLI: attached runs as docker does them: hijacked attach stream, wait registered before
  * start, stdin forwarding, raw terminal with resizes, signal proxying, the container's exit code. */
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -341,7 +342,9 @@ int cli_attach_run(const struct cli_attach_opts *o)
         }
 
         sigemptyset(&mask);
-        for (int s = 1; s < SIGRTMIN; s++)
+        if (o->no_sig_proxy)
+                sigaddset(&mask, SIGWINCH);
+        for (int s = 1; s < SIGRTMIN && !o->no_sig_proxy; s++)
                 if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD && s != SIGPIPE && s != SIGURG &&
                     s != SIGTSTP && s != SIGTTIN && s != SIGTTOU && s != SIGCONT &&
                     s != SIGSEGV && s != SIGBUS && s != SIGILL && s != SIGFPE && s != SIGABRT)
@@ -389,4 +392,80 @@ int cli_attach_run(const struct cli_attach_opts *o)
         rc = read_wait_result(wfd, wbuf, wlen, chunked);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
         return rc;
+}
+
+/* ---- gantry attach ---- */
+
+struct attach_flags {
+        bool no_stdin, sig_proxy;
+};
+
+static int attach_opt(int c, const char *arg, void *ud)
+{
+        struct attach_flags *f = ud;
+        if (c == 'n') {
+                f->no_stdin = true;
+        } else if (c == 'S') {
+                if (arg == NULL || strcasecmp(arg, "true") == 0 || strcmp(arg, "1") == 0) {
+                        f->sig_proxy = true;
+                } else if (strcasecmp(arg, "false") == 0 || strcmp(arg, "0") == 0) {
+                        f->sig_proxy = false;
+                } else {
+                        char msg[300];
+                        snprintf(msg, sizeof(msg),
+                                 "invalid argument \"%s\" for \"--sig-proxy\" flag: "
+                                 "strconv.ParseBool: parsing \"%s\": invalid syntax",
+                                 arg, arg);
+                        cli_usage_error("attach", msg);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+        static const struct option lo[] = {
+            {"no-stdin", no_argument, NULL, 'n'}, {"sig-proxy", optional_argument, NULL, 'S'}, {0}};
+        struct attach_flags f = {.sig_proxy = true};
+        int st = 0, first = cli_getopts("attach", argc, argv, "", lo, attach_opt, &f, &st);
+        if (first < 0)
+                return st;
+        if (argc - first != 1) {
+                fprintf(stderr, "\"gantry attach\" requires exactly 1 argument.\n"
+                                "See 'gantry attach --help'.\n\n"
+                                "Usage:  gantry attach [OPTIONS] CONTAINER\n");
+                return 1;
+        }
+        _cleanup_jsonp_ json_t *c = cli_inspect_container(argv[first], false);
+        if (c == NULL)
+                return 1;
+        json_t *state = json_object_get(c, "State");
+        if (!json_is_true(json_object_get(state, "Running"))) {
+                fprintf(stderr, "You cannot attach to a stopped container, start it first\n");
+                return 1;
+        }
+        if (json_is_true(json_object_get(state, "Paused"))) {
+                fprintf(stderr, "You cannot attach to a paused container, unpause it first\n");
+                return 1;
+        }
+        if (json_is_true(json_object_get(state, "Restarting"))) {
+                fprintf(stderr, "You cannot attach to a restarting container, wait until it is "
+                                "running\n");
+                return 1;
+        }
+        json_t *cfg = json_object_get(c, "Config");
+        bool tty = json_is_true(json_object_get(cfg, "Tty"));
+        struct cli_attach_opts o = {
+            .id = json_string_value(json_object_get(c, "Id")),
+            .verb = "attach",
+            .tty = tty,
+            .stdin_open = !f.no_stdin && json_is_true(json_object_get(cfg, "OpenStdin")),
+            .auto_remove =
+                json_is_true(json_object_get(json_object_get(c, "HostConfig"), "AutoRemove")),
+            .start = false,
+            /* docker proxies signals only without a tty: with one, ^C is a byte. */
+            .no_sig_proxy = !f.sig_proxy || tty,
+        };
+        return cli_attach_run(&o);
 }

@@ -181,6 +181,13 @@ int cmd_search(int argc, char **argv);
 /* cmd_network.c */
 int cmd_network(int argc, char **argv);
 int cmd_port(int argc, char **argv);
+/* cmd_container.c, cmd_update.c, cmd_history.c, attach.c */
+int cmd_restart(int argc, char **argv);
+int cmd_update(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+/* docker's RAMInBytes ("64m", "1g"); -1 when it does not parse. */
+int cli_parse_bytes(const char *s, int64_t *out);
 /* cmd_exec.c */
 int cmd_exec(int argc, char **argv);
 /* cmd_observe.c */
@@ -196,6 +203,7 @@ struct cli_attach_opts {
         const char *verb; /* "run" or "start", for messages */
         bool tty, stdin_open, auto_remove, start;
         const char *detach_keys; /* --detach-keys, NULL = docker's default */
+        bool no_sig_proxy; /* signals act on the CLI itself (attach --sig-proxy=false, tty) */
 };
 int cli_attach_run(const struct cli_attach_opts *o);
 /* The terminal in raw mode (docker's MakeRaw on stdin), restored at exit or on demand. */

@@ -197,7 +197,7 @@ int cli_usage_error(const char *verb, const char *msg)
 }
 
 /* docker's RAMInBytes: "64m", "1g", "512k", "100" (bytes); binary multiples. */
-static int parse_bytes(const char *s, int64_t *out)
+int cli_parse_bytes(const char *s, int64_t *out)
 {
         char *end;
         double v = strtod(s, &end);
@@ -439,7 +439,7 @@ static bool parse_mount(const char *spec, json_t *mounts, char *msg, size_t msgl
                         json_object_set_new(bind, "Propagation", json_string(v));
                 } else if (strcasecmp(f, "tmpfs-size") == 0) {
                         int64_t n;
-                        if (parse_bytes(v, &n) < 0) {
+                        if (cli_parse_bytes(v, &n) < 0) {
                                 snprintf(msg, msglen, "invalid value for tmpfs-size: %s", v);
                                 return false;
                         }
@@ -586,7 +586,7 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                                           : c == O_MEMORY_SWAP ? "MemorySwap" : "MemoryReservation";
                         if (c == O_MEMORY_SWAP && strcmp(optarg, "-1") == 0) {
                                 n = -1;
-                        } else if (parse_bytes(optarg, &n) < 0) {
+                        } else if (cli_parse_bytes(optarg, &n) < 0) {
                                 snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"%s\" flag: invalid size: '%s'",
                                          optarg, flag, optarg);
                                 *st = cli_usage_error(verb, msg);
@@ -854,7 +854,7 @@ int cmd_run(int argc, char **argv)
         int st = 0;
         if (parse_run("run", argc, argv, &ro, body, &st) < 0)
                 return st;
-        if (ro.tty && ro.interactive && !isatty(STDIN_FILENO)) {
+        if (ro.tty && ro.interactive && !ro.detach && !isatty(STDIN_FILENO)) {
                 fprintf(stderr, "the input device is not a TTY\n");
                 return 1;
         }
