@@ -529,6 +529,22 @@ test_aliases() {
 	g rm -f al2 >/dev/null
 }
 
+# The README's first command: an interactive shell on a terminal, removed when it exits.
+test_run_it_rm_shell() {
+	local cmd out rc=0
+	printf -v cmd '%q ' "$GANTRY" run -it --rm "${NET[@]}" --name itsh busybox sh
+	out=$( (printf 'echo in-$((6*7)) $(tty)\nexit 3\n'; sleep 3) |
+		SHELL=/bin/bash timeout 30 script -qec "$cmd" /dev/null) || rc=$?
+	assert_contains "$out" "in-42 /dev/pts/0" "the shell ran the command on its terminal"
+	assert_eq "$rc" 3 "gantry exits with the shell's status"
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ -z $(g ps -aq -f name=itsh) ]] && break
+		sleep 0.1
+	done
+	assert_eq "$(g ps -aq -f name=itsh)" "" "--rm removed it"
+}
+
 test_no_leftovers() {
 	assert_eq "$(g ps -a --format '{{.Names}} {{.Status}}')" "" "no containers left"
 }
@@ -549,5 +565,6 @@ t_run "${TARGET}_cli_update" test_update
 t_run "${TARGET}_cli_import_history" test_import_history
 t_run "${TARGET}_cli_ps_filters" test_ps_filters
 t_run "${TARGET}_cli_aliases" test_aliases
+t_run "${TARGET}_cli_run_it_rm_shell" test_run_it_rm_shell
 t_run "${TARGET}_cli_no_leftovers" test_no_leftovers
 t_summary
