@@ -644,12 +644,12 @@ static int attempt(struct reg_client *c, const struct reg_req *q, const char *ur
         return 0;
 }
 
-static bool retryable(long status)
+bool reg_retryable(long status)
 {
         return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
-static void backoff(int n, long retry_after)
+void reg_backoff(int n, long retry_after)
 {
         /* 0.25 s, 0.5 s, 1 s; a Retry-After up to 5 s is honoured. */
         long ms = 250L << n;
@@ -674,7 +674,7 @@ int reg_do(struct reg_client *c, const struct reg_req *q, struct reg_resp *out, 
                 if (crc != CURLE_OK) {
                         if (n + 1 < MAX_ATTEMPTS && !q->no_retry &&
                             crc != CURLE_SSL_CACERT && crc != CURLE_PEER_FAILED_VERIFICATION) {
-                                backoff(n, -1);
+                                reg_backoff(n, -1);
                                 continue;
                         }
                         /* Go's url.Error: "Get \"https://...\": <cause>". */
@@ -710,10 +710,10 @@ int reg_do(struct reg_client *c, const struct reg_req *q, struct reg_resp *out, 
                                 }
                         }
                 }
-                if (retryable(out->status) && !q->no_retry && n + 1 < MAX_ATTEMPTS) {
+                if (reg_retryable(out->status) && !q->no_retry && n + 1 < MAX_ATTEMPTS) {
                         log_debug("registry: %s %s: %ld, retrying", q->method ? q->method : "GET",
                                   url, out->status);
-                        backoff(n, out->retry_after);
+                        reg_backoff(n, out->retry_after);
                         continue;
                 }
                 return 0;

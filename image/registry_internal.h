@@ -152,6 +152,10 @@ struct reg_req {
 /* One request with auth (a 401 fetches a token for scope once and retries) and retries with
  * backoff on 429, 5xx and connection failures. 0 when an answer came, whatever its status. */
 int reg_do(struct reg_client *c, const struct reg_req *q, struct reg_resp *out, struct gerr **err);
+/* A status worth another try (429, 500, 502, 503, 504). */
+bool reg_retryable(long status);
+/* Sleep before try n + 1: 0.25 s doubling, or Retry-After (seconds, up to 5) when > 0. */
+void reg_backoff(int n, long retry_after);
 /* Set up an easy handle for url (TLS, share, auth header for scope); hdrs gets the list to free
  * after the transfer. For transfers the caller drives (curl multi). */
 int reg_easy_setup(struct reg_client *c, CURL *h, const char *url, const char *scope,

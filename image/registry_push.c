@@ -17,6 +17,7 @@
 
 #define MAX_UPLOADS 5
 #define DEFAULT_CHUNK (64LL << 20)
+#define PUSH_ATTEMPTS 4
 
 struct push;
 
@@ -35,6 +36,8 @@ struct pblob {
         int rc;
         struct gerr *err;
         struct timespec last;
+        bool again;       /* the upload's PATCH or PUT failed in a way worth a new session */
+        long retry_after; /* of that answer, -1 when none */
 };
 
 struct push {
@@ -110,9 +113,20 @@ static int blob_exists(struct push *p, const char *digest, bool *yes, struct ger
         return 0;
 }
 
-/* Upload b: a session (POST, maybe a mount), then PATCH chunks and the final PUT. */
+/* Note whether a PATCH or PUT of b's session failed for a reason a new session may not have
+ * (429, 5xx, a dropped connection). */
+static void note_again(struct pblob *b, int rc, const struct reg_resp *r)
+{
+        b->again = rc < 0 ? rc == -EIO : reg_retryable(r->status);
+        b->retry_after = rc < 0 ? -1 : r->retry_after;
+}
+
+/* Upload b: a session (POST, maybe a mount), then PATCH chunks and the final PUT. A failed
+ * PATCH or PUT sets b->again: the caller starts a new session (the spec lets a client drop a
+ * session and begin again; the registry keeps nothing of it). */
 static int upload(struct push *p, struct pblob *b, struct gerr **err)
 {
+        b->again = false;
         _cleanup_free_ char *url = NULL, *scope = NULL;
         const char *sc = p->scope;
         if (b->mount_from != NULL) {
@@ -174,6 +188,7 @@ static int upload(struct push *p, struct pblob *b, struct gerr **err)
                                      .headers = hdrs, .body_fd = fd, .body_off = off,
                                      .body_len = (size_t)n, .no_retry = true};
                 rc = reg_do(p->c, &pq, &r, err);
+                note_again(b, rc, &r);
                 if (rc >= 0 && (r.status != 202 || r.location == NULL))
                         rc = reg_error(&r, "blob upload chunk", err);
                 if (rc < 0) {
@@ -207,6 +222,7 @@ static int upload(struct push *p, struct pblob *b, struct gerr **err)
                 pq.xfer_arg = b;
         }
         rc = reg_do(p->c, &pq, &r, err);
+        note_again(b, rc, &r);
         if (rc >= 0 && r.status != 201)
                 rc = reg_error(&r, "blob upload", err);
         reg_resp_clear(&r);
@@ -248,6 +264,15 @@ static void *push_blob_main(void *arg)
                         b->err = NULL;
                         free(b->mount_from);
                         b->mount_from = NULL;
+                        r = upload(p, b, &b->err);
+                }
+                /* A 429/5xx or a cut on PATCH/PUT: a new session, after a backoff. */
+                for (int n = 0; r < 0 && b->again && n + 1 < PUSH_ATTEMPTS; n++) {
+                        log_debug("push: %s: %s, starting a new upload", b->digest,
+                                  b->err ? b->err->msg : "");
+                        gerr_free(b->err);
+                        b->err = NULL;
+                        reg_backoff(n, b->retry_after);
                         r = upload(p, b, &b->err);
                 }
                 b->rc = r < 0 ? r : 0;

@@ -553,6 +553,33 @@ test_chunked_push() {
 }
 t_run registry_chunked_push test_chunked_push
 
+# A random 600 KiB layer (3 PATCH chunks of 256 KiB, then the PUT); its file's sum in $RT/NAME.sum.
+make_rand_image() { # NAME
+	dk run --name "mk$1" busybox sh -c 'head -c 600000 /dev/urandom > /r' >/dev/null
+	dk commit "mk$1" "$1:1" >/dev/null
+	dk rm "mk$1" >/dev/null
+	g run --rm "$1:1" sha256sum /r | cut -d' ' -f1 > "$RT/$1.sum"
+}
+
+# The hostile proxy answers 503 to the first PATCH and the first PUT of a blob upload: the push
+# starts a new upload session after a backoff each time and succeeds.
+test_push_retry() {
+	make_rand_image flaky
+	g tag flaky:1 "$H/proxy/flaky/bb:1"
+	: > "$RT/hostile.log"
+	local out
+	out=$(rc_out g push "$H/proxy/flaky/bb:1")
+	assert_contains "$out" "rc=0" "the push succeeds"
+	assert_contains "$out" "1: digest: sha256:" "and prints its digest"
+	assert_eq "$(grep -c '^FLAKY ' "$RT/hostile.log")" 2 "a PATCH and a PUT were answered 503"
+	g rmi flaky:1 "$H/proxy/flaky/bb:1" >/dev/null
+	g pull "$O/proxy/flaky/bb:1" >/dev/null
+	assert_eq "$(g run --rm "$O/proxy/flaky/bb:1" sha256sum /r | cut -d' ' -f1)" "$(cat "$RT/flaky.sum")" \
+		"the registry's copy runs with its file whole"
+	g rmi "$O/proxy/flaky/bb:1" >/dev/null
+}
+t_run registry_push_retry test_push_retry
+
 # dockerd (a private one) pulls what gantry pushed and pushes what gantry then pulls.
 test_dockerd_side() {
 	dk pull -q "$O/t/bb:1" >/dev/null

@@ -15,7 +15,10 @@
   proxy/<name>     passed on to the real registry UPSTREAM (host:port), Range included; while
                    the file STALL exists, a blob over 4 MiB asked for from its first byte stops
                    after 3 MiB and the connection hangs until STALL goes (then it is closed):
-                   a pull cut in the middle of a layer
+                   a pull cut in the middle of a layer. Pushes (POST, PATCH, PUT) pass too:
+  proxy/flaky/...  the first PATCH and the first PUT of a blob upload are answered 503
+  proxy/nomount/...  a cross-repository mount (POST ?mount=) is passed on as a plain POST:
+                   the registry opens an upload session instead of mounting
 Every request is logged as "METHOD PATH" lines to LOG; each proxied blob also as
 "BLOB <digest> range=<Range header or -> sent=<body bytes sent>" once it is over.
 Writes its port to PORT_FILE.
@@ -125,21 +128,58 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET()
 
+    def do_POST(self):
+        self.do_GET()
+
+    def do_PATCH(self):
+        self.do_GET()
+
+    def do_PUT(self):
+        self.do_GET()
+
     def log_line(self, line):
         with lock:
             with open(log_path, "a") as f:
                 f.write(line + "\n")
 
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                n = int(self.rfile.readline().split(b";")[0], 16)
+                if n == 0:
+                    self.rfile.readline()
+                    return body
+                body += self.rfile.read(n)
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
     def proxy(self):
+        body = self.read_body() if self.command in ("POST", "PATCH", "PUT") else None
+        path = self.path
+        if self.command in ("PATCH", "PUT") and path.startswith("/v2/proxy/flaky/") and \
+                "/blobs/uploads/" in path:
+            with lock:
+                counts[("flaky", self.command)] = counts.get(("flaky", self.command), 0) + 1
+                n = counts[("flaky", self.command)]
+            if n == 1:
+                self.log_line("FLAKY %s 503" % self.command)
+                self.error(503, "UNAVAILABLE", "service unavailable")
+                return
+        if self.command == "POST" and path.startswith("/v2/proxy/nomount/") and "mount=" in path:
+            path = path.split("?")[0]
+            self.log_line("NOMOUNT")
         conn = http.client.HTTPConnection(upstream, timeout=60)
         hdrs = {k: v for k, v in self.headers.items()
-                if k.lower() in ("accept", "range", "authorization")}
-        conn.request(self.command, self.path, headers=hdrs)
+                if k.lower() in ("accept", "range", "authorization", "content-type",
+                                 "content-range", "host")}
+        conn.request(self.command, path, body=body, headers=hdrs)
         resp = conn.getresponse()
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() in ("content-type", "content-length", "content-range",
-                             "docker-content-digest", "accept-ranges", "www-authenticate"):
+                             "docker-content-digest", "accept-ranges", "www-authenticate",
+                             "location", "range", "docker-upload-uuid"):
                 self.send_header(k, v)
         self.end_headers()
         length = int(resp.getheader("Content-Length") or 0)
