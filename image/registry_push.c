@@ -113,6 +113,26 @@ static int blob_exists(struct push *p, const char *digest, bool *yes, struct ger
         return 0;
 }
 
+/* b's layer compressed now from its unpacked directory (igzip), kept as a local blob. */
+static int layer_compress(struct push *p, struct pblob *b, struct gerr **err)
+{
+        char hex[IMG_HEX_LEN + 1];
+        int64_t size;
+        int r = img_layer_compress(p->s, b->diff, hex, &size, err);
+        if (r < 0)
+                return r;
+        snprintf(b->digest, sizeof(b->digest), "sha256:%s", hex);
+        free(b->media_type);
+        b->media_type = strdup(MT_DOCKER_LAYER_GZIP);
+        if (b->media_type == NULL)
+                return gerr_set(err, ENOMEM, "push");
+        b->size = size;
+        pthread_mutex_lock(&p->s->lock);
+        r = reg_record_dist(p->s, b->diff, b->digest, b->media_type, size, "", err);
+        pthread_mutex_unlock(&p->s->lock);
+        return r;
+}
+
 /* Note whether a PATCH or PUT of b's session failed for a reason a new session may not have
  * (429, 5xx, a dropped connection). */
 static void note_again(struct pblob *b, int rc, const struct reg_resp *r)
@@ -165,6 +185,15 @@ static int upload(struct push *p, struct pblob *b, struct gerr **err)
         if (!b->is_config) {
                 _cleanup_free_ char *path = img_blob_path(p->s, b->digest);
                 fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+                /* A copy chosen for a mount that did not happen may not be here: a new one. */
+                if (fd < 0 && errno == ENOENT) {
+                        rc = layer_compress(p, b, err);
+                        if (rc < 0)
+                                return rc;
+                        free(path);
+                        path = img_blob_path(p->s, b->digest);
+                        fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+                }
                 if (fd < 0)
                         return gerr_set(err, errno, "open blob %s", b->digest);
         }
@@ -323,18 +352,7 @@ static int layer_blob(struct push *p, struct pblob *b, struct gerr **err)
         }
         if (b->media_type != NULL)
                 return 0;
-        char hex[IMG_HEX_LEN + 1];
-        int64_t size;
-        r = img_layer_compress(p->s, b->diff, hex, &size, err);
-        if (r < 0)
-                return r;
-        snprintf(b->digest, sizeof(b->digest), "sha256:%s", hex);
-        b->media_type = strdup(MT_DOCKER_LAYER_GZIP);
-        b->size = size;
-        pthread_mutex_lock(&p->s->lock);
-        r = reg_record_dist(p->s, b->diff, b->digest, b->media_type, size, "", err);
-        pthread_mutex_unlock(&p->s->lock);
-        return r;
+        return layer_compress(p, b, err);
 }
 
 static int push_tag(struct push *p, const char *id, const char *tag, struct gerr **err)

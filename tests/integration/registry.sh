@@ -580,6 +580,31 @@ test_push_retry() {
 }
 t_run registry_push_retry test_push_retry
 
+# A layer last pushed to another repository of the same registry, its compressed copy gone from
+# the store: the push asks for a mount, the registry opens a plain upload session instead (the
+# hostile proxy drops ?mount=), and the layer is compressed again from its unpacked directory.
+test_push_mount_refused() {
+	make_rand_image nomount
+	g tag nomount:1 "$H/proxy/src/m:1"
+	g push "$H/proxy/src/m:1" >/dev/null || { t__fail_msg "first push failed"; return 1; }
+	local layer
+	layer=$(skopeo inspect --raw --tls-verify=false "docker://$O/proxy/src/m:1" | jq -r '.layers[-1].digest')
+	[[ -e $BLOBS/${layer#sha256:} ]] || { t__fail_msg "no local blob $layer after the push"; return 1; }
+	rm -f "$BLOBS/${layer#sha256:}"
+	g tag nomount:1 "$H/proxy/nomount/m:1"
+	: > "$RT/hostile.log"
+	local out
+	out=$(rc_out g push "$H/proxy/nomount/m:1")
+	assert_contains "$out" "rc=0" "the push succeeds"
+	assert_contains "$(cat "$RT/hostile.log")" "NOMOUNT" "a mount was asked for and not done"
+	g rmi nomount:1 "$H/proxy/src/m:1" "$H/proxy/nomount/m:1" >/dev/null
+	g pull "$O/proxy/nomount/m:1" >/dev/null
+	assert_eq "$(g run --rm "$O/proxy/nomount/m:1" sha256sum /r | cut -d' ' -f1)" "$(cat "$RT/nomount.sum")" \
+		"the registry's copy runs with its file whole"
+	g rmi "$O/proxy/nomount/m:1" >/dev/null
+}
+t_run registry_push_mount_refused test_push_mount_refused
+
 # dockerd (a private one) pulls what gantry pushed and pushes what gantry then pulls.
 test_dockerd_side() {
 	dk pull -q "$O/t/bb:1" >/dev/null
