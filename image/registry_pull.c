@@ -60,6 +60,8 @@ struct layer {
         bool from_file;      /* a complete blob was there: unpacked from it */
         double waited;       /* seconds the unpack thread waited for the download */
         bool bad_digest;
+        bool told_done;     /* "Download complete" was shown by the unpack thread */
+        double extract_ts;  /* when the last "Extracting" bar went out */
         /* unpack */
         pthread_t th;
         bool th_started;
@@ -264,7 +266,21 @@ static ssize_t follow_read(void *arg, void *buf, size_t cap, struct gerr **err)
                 return gerr_set(err, got < 0 ? errno : EIO, "read %s", l->w.tmp);
         pthread_mutex_lock(&l->mu);
         l->rpos += got;
+        int64_t rpos = l->rpos;
         pthread_mutex_unlock(&l->mu);
+        /* Once the download is over, the bar follows the compressed bytes the unpack took. */
+        if (dl > 0) {
+                double now = now_s();
+                if (!l->told_done) {
+                        l->told_done = true;
+                        prog(l->p, l->id, "Verifying Checksum", -1, 0);
+                        prog(l->p, l->id, "Download complete", -1, 0);
+                }
+                if (now - l->extract_ts >= 0.1) {
+                        l->extract_ts = now;
+                        prog(l->p, l->id, "Extracting", rpos, l->d->size);
+                }
+        }
         return got;
 }
 
@@ -384,7 +400,8 @@ static int verify_blob(void *arg, bool unpack_failed, struct gerr **err)
         pthread_mutex_unlock(&l->mu);
         if (dl < 0) /* the download's own error is the pull's */
                 return img_errf(err, EIO, "layer %s: download failed", l->d->digest);
-        prog(l->p, l->id, "Verifying Checksum", -1, 0);
+        if (!l->told_done)
+                prog(l->p, l->id, "Verifying Checksum", -1, 0);
         struct sha256_ctx md = l->w.md;
         unsigned char bin[SHA256_DIGEST_SIZE];
         sha256_digest(&md, sizeof(bin), bin);
@@ -403,8 +420,10 @@ static int verify_blob(void *arg, bool unpack_failed, struct gerr **err)
         if (r < 0)
                 return img_errf(err, -r, "layer %s: %s", l->d->digest,
                                 e && e->msg ? e->msg : "commit");
-        prog(l->p, l->id, "Download complete", -1, 0);
-        prog(l->p, l->id, "Extracting", 0, l->d->size);
+        if (!l->told_done) {
+                prog(l->p, l->id, "Download complete", -1, 0);
+                prog(l->p, l->id, "Extracting", l->rpos, l->d->size);
+        }
         return 0;
 }
 

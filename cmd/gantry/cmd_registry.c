@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -295,16 +296,37 @@ static char *auth_header_for(const char *key)
 
 /* ---- the progress stream ---- */
 
+/* One layer's line on a terminal; its speed counts from the start of its state. */
+struct bar_line {
+        char *id;
+        char status[32];
+        double t0;
+        int64_t c0;
+        bool printed;
+};
+
 struct progress {
         bool tty, quiet;
         char *buf;
         size_t len;
-        char **ids; /* lines on screen, in order */
+        struct bar_line *ids; /* lines on screen, in order */
         size_t n_ids;
         int rc;
         struct cli_resp *resp;
         json_t *aux;
 };
+
+/* docker's units: "12.3MB" (powers of 1000). */
+static void human_bytes(double v, char *out, size_t n)
+{
+        static const char *const u[] = {"B", "kB", "MB", "GB", "TB"};
+        int k = 0;
+        while (v >= 1000 && k < 4) {
+                v /= 1000;
+                k++;
+        }
+        snprintf(out, n, "%.4g%s", v, u[k]);
+}
 
 static void show(struct progress *p, json_t *m)
 {
@@ -345,26 +367,50 @@ static void show(struct progress *p, json_t *m)
                 /* a line without a bar ends the block of bars above it */
                 if (id == NULL) {
                         for (size_t i = 0; i < p->n_ids; i++)
-                                free(p->ids[i]);
+                                free(p->ids[i].id);
                         p->n_ids = 0;
                 }
                 return;
         }
         size_t i = 0;
-        while (i < p->n_ids && strcmp(p->ids[i], id) != 0)
+        while (i < p->n_ids && strcmp(p->ids[i].id, id) != 0)
                 i++;
         if (i == p->n_ids) {
-                char **nv = realloc(p->ids, (p->n_ids + 1) * sizeof(char *));
+                struct bar_line *nv = realloc(p->ids, (p->n_ids + 1) * sizeof(*nv));
                 if (nv == NULL)
                         return;
                 p->ids = nv;
-                p->ids[p->n_ids++] = strdup(id);
-                printf("%s: %s %s\n", id, status, has_prog ? prog : "");
+                memset(&p->ids[i], 0, sizeof(p->ids[i]));
+                p->ids[i].id = strdup(id);
+                if (p->ids[i].id == NULL)
+                        return;
+                p->n_ids++;
+        }
+        struct bar_line *b = &p->ids[i];
+        json_t *detail = json_object_get(m, "progressDetail");
+        int64_t cur = json_integer_value(json_object_get(detail, "current"));
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        if (strncmp(b->status, status, sizeof(b->status) - 1) != 0) {
+                snprintf(b->status, sizeof(b->status), "%s", status);
+                b->t0 = now;
+                b->c0 = cur;
+        }
+        char speed[48] = "";
+        if (has_prog && now - b->t0 >= 0.2 && cur > b->c0) {
+                char h[32];
+                human_bytes((double)(cur - b->c0) / (now - b->t0), h, sizeof(h));
+                snprintf(speed, sizeof(speed), "  %s/s", h);
+        }
+        if (!b->printed) {
+                b->printed = true;
+                printf("%s: %s %s%s\n", id, status, has_prog ? prog : "", speed);
         } else {
                 size_t up = p->n_ids - i;
                 /* docker's jsonmessage: cursor up, clear the line, write, cursor back down. */
-                printf("\033[%zuA\r\033[2K%s: %s %s\r\033[%zuB", up, id, status,
-                       has_prog ? prog : "", up);
+                printf("\033[%zuA\r\033[2K%s: %s %s%s\r\033[%zuB", up, id, status,
+                       has_prog ? prog : "", speed, up);
         }
         fflush(stdout);
 }
@@ -412,7 +458,7 @@ static int stream_call(const char *path, const char *headers, bool quiet, json_t
         cli_resp_free(&r);
         free(p.buf);
         for (size_t i = 0; i < p.n_ids; i++)
-                free(p.ids[i]);
+                free(p.ids[i].id);
         free(p.ids);
         if (aux != NULL)
                 *aux = p.aux;

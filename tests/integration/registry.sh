@@ -605,6 +605,39 @@ test_push_mount_refused() {
 }
 t_run registry_push_mount_refused test_push_mount_refused
 
+# On a terminal (script(1) gives the pull a pty) each layer has a bar: its state, bytes done of
+# its size, and while downloading its speed; the 8 MiB layer comes at about 2 MB/s (STALL.slow).
+# docker pull through gantryd draws docker's own bars (shown from 110 columns). Without a
+# terminal: plain lines only.
+test_progress_tty() {
+	local out
+	touch "$RT/stall.slow"
+	out=$(script -qfec "stty cols 200 rows 50; timeout -k 5 60 '$GANTRY' pull '$H/proxy/big:1'" /dev/null)
+	rm -f "$RT/stall.slow"
+	assert_contains "$out" $'\033[' "the bars are redrawn in place"
+	grep -qE 'Downloading \[=+> *\] +[0-9.]+[kM]B/[0-9.]+MB  [0-9.]+[kM]B/s' <<<"$out" ||
+		{ t__fail_msg "no 'Downloading [==>  ] x/yMB  zMB/s' bar in: $(tail -c 600 <<<"$out" | cat -v)"; return 1; }
+	grep -qE 'Extracting \[=+>? *\] +[0-9.]+[kM]?B/[0-9.]+MB' <<<"$out" ||
+		{ t__fail_msg "no Extracting bar in: $(tail -c 600 <<<"$out" | cat -v)"; return 1; }
+	assert_contains "$out" "Pull complete" "Pull complete"
+	g rmi "$H/proxy/big:1" >/dev/null
+	touch "$RT/stall.slow"
+	out=$(script -qfec "stty cols 200 rows 50; timeout -k 5 60 '$DOCKER' pull '$H/proxy/big:1'" /dev/null)
+	rm -f "$RT/stall.slow"
+	grep -qE 'Downloading +\[=+> *\] +[0-9.]+[kM]?B/[0-9.]+MB' <<<"$out" ||
+		{ t__fail_msg "docker pull: no Downloading bar in: $(tail -c 600 <<<"$out" | cat -v)"; return 1; }
+	grep -qE 'Extracting +\[=+>? *\] +[0-9.]+[kM]?B/[0-9.]+MB' <<<"$out" ||
+		{ t__fail_msg "docker pull: no Extracting bar in: $(tail -c 600 <<<"$out" | cat -v)"; return 1; }
+	assert_contains "$out" "Pull complete" "docker pull: Pull complete"
+	g rmi "$H/proxy/big:1" >/dev/null
+	out=$(g pull "$H/proxy/big:1")
+	assert_contains "$out" ": Pull complete" "no terminal: plain lines"
+	assert_not_contains "$out" "[=" "no terminal: no bars"
+	assert_not_contains "$out" $'\033' "no terminal: no escapes"
+	g rmi "$H/proxy/big:1" >/dev/null
+}
+t_run registry_progress_tty test_progress_tty
+
 # dockerd (a private one) pulls what gantry pushed and pushes what gantry then pulls.
 test_dockerd_side() {
 	dk pull -q "$O/t/bb:1" >/dev/null

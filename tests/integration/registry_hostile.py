@@ -15,7 +15,8 @@
   proxy/<name>     passed on to the real registry UPSTREAM (host:port), Range included; while
                    the file STALL exists, a blob over 4 MiB asked for from its first byte stops
                    after 3 MiB and the connection hangs until STALL goes (then it is closed):
-                   a pull cut in the middle of a layer. Pushes (POST, PATCH, PUT) pass too:
+                   a pull cut in the middle of a layer; while STALL.slow exists, blobs go at
+                   about 2 MB/s. Pushes (POST, PATCH, PUT) pass too:
   proxy/flaky/...  the first PATCH and the first PUT of a blob upload are answered 503
   proxy/nomount/...  a cross-repository mount (POST ?mount=) is passed on as a plain POST:
                    the registry opens an upload session instead of mounting
@@ -196,6 +197,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     chunk = chunk[: (3 << 20) - sent]
                 self.wfile.write(chunk)
                 sent += len(chunk)
+                if is_blob and stall_path is not None and os.path.exists(stall_path + ".slow"):
+                    time.sleep(0.03)
                 if stall and sent >= (3 << 20):
                     self.wfile.flush()
                     for _ in range(1200):
