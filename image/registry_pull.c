@@ -60,8 +60,8 @@ struct layer {
         bool from_file;      /* a complete blob was there: unpacked from it */
         double waited;       /* seconds the unpack thread waited for the download */
         bool bad_digest;
-        bool told_done;     /* "Download complete" was shown by the unpack thread */
-        double extract_ts;  /* when the last "Extracting" bar went out */
+        bool told_done;    /* "Download complete" was shown by the unpack thread */
+        double extract_ts; /* when the last "Extracting" bar went out */
         /* unpack */
         pthread_t th;
         bool th_started;
