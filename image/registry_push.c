@@ -519,6 +519,60 @@ static int push_tag(struct push *p, const char *id, const char *tag, struct gerr
         return r;
 }
 
+/* docker push --all-tags: each local tag of the repository, in name order. */
+static int push_all_tags(struct push *p, struct gerr **err)
+{
+        _cleanup_free_ char *prefix = NULL;
+        if (asprintf(&prefix, "%s:", p->ref.name) < 0)
+                return gerr_set(err, ENOMEM, "push");
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        pthread_mutex_lock(&p->s->lock);
+        int r = db_prepare(p->s->db,
+                           "SELECT name, image_id FROM tags WHERE substr(name, 1, ?) = ? "
+                           "ORDER BY name",
+                           &st, err);
+        size_t n = 0;
+        char **tags = NULL, **ids = NULL;
+        if (r >= 0) {
+                sqlite3_bind_int(st, 1, (int)strlen(prefix));
+                sqlite3_bind_text(st, 2, prefix, -1, SQLITE_TRANSIENT);
+        }
+        while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+                const char *tag = (const char *)sqlite3_column_text(st, 0) + strlen(prefix);
+                if (strchr(tag, '/') != NULL || strchr(tag, ':') != NULL)
+                        continue; /* a longer repository name sharing the prefix */
+                char **nt = realloc(tags, (n + 1) * sizeof(*nt));
+                if (nt != NULL)
+                        tags = nt;
+                char **ni = realloc(ids, (n + 1) * sizeof(*ni));
+                if (ni != NULL)
+                        ids = ni;
+                if (nt == NULL || ni == NULL) {
+                        r = gerr_set(err, ENOMEM, "push");
+                        break;
+                }
+                tags[n] = strdup(tag);
+                ids[n] = strdup((const char *)sqlite3_column_text(st, 1));
+                n++;
+        }
+        pthread_mutex_unlock(&p->s->lock);
+        if (r >= 0 && n == 0) {
+                _cleanup_free_ char *fam = img_familiar(p->ref.name);
+                r = img_errf(err, ENOENT, "An image does not exist locally with the tag: %s",
+                             fam ? fam : p->ref.name);
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = tags[i] && ids[i] ? push_tag(p, ids[i], tags[i], err)
+                                      : gerr_set(err, ENOMEM, "push");
+        for (size_t i = 0; i < n; i++) {
+                free(tags[i]);
+                free(ids[i]);
+        }
+        free(tags);
+        free(ids);
+        return r;
+}
+
 int img_push(struct img_store *s, const struct img_push_opts *o, struct gerr **err)
 {
         struct push p = {.s = s, .o = o, .slots = MAX_UPLOADS};
@@ -533,7 +587,7 @@ int img_push(struct img_store *s, const struct img_push_opts *o, struct gerr **e
                 _cleanup_free_ char *name = NULL;
                 if (asprintf(&name, "%s:%s", p.ref.name, p.ref.tag) < 0)
                         r = gerr_set(err, ENOMEM, "push");
-                else if (img_resolve(s, name, &id, NULL) < 0) {
+                else if (!o->all_tags && img_resolve(s, name, &id, NULL) < 0) {
                         _cleanup_free_ char *fam = img_familiar(name);
                         r = img_errf(err, ENOENT, "An image does not exist locally with the tag: %s",
                                      fam ? fam : name);
@@ -549,8 +603,10 @@ int img_push(struct img_store *s, const struct img_push_opts *o, struct gerr **e
         pthread_mutex_lock(&s->lock);
         s->pulls++;
         pthread_mutex_unlock(&s->lock);
-        if (r >= 0)
+        if (r >= 0 && !o->all_tags)
                 r = push_tag(&p, id, p.ref.tag, err);
+        else if (r >= 0)
+                r = push_all_tags(&p, err);
         pthread_mutex_lock(&s->lock);
         s->pulls--;
         pthread_mutex_unlock(&s->lock);

@@ -580,16 +580,26 @@ int cmd_push(int argc, char **argv)
                 fprintf(stderr, "cannot push a digest reference\n");
                 return 1;
         }
-        if (tag == NULL && !f.quiet)
+        if (f.all_tags && tag != NULL) {
+                fprintf(stderr, "tag can't be used with --all-tags/-a\n");
+                return 1;
+        }
+        if (tag == NULL && !f.all_tags && !f.quiet)
                 printf("Using default tag: latest\n");
         _cleanup_free_ char *et = cli_escape(tag ? tag : "latest");
         _cleanup_free_ char *path = NULL;
-        cli_appendf(&path, "/images/%s/push?tag=%s", name, et);
+        /* Without a tag the daemon pushes every tag of the repository, as dockerd. */
+        if (f.all_tags)
+                cli_appendf(&path, "/images/%s/push", name);
+        else
+                cli_appendf(&path, "/images/%s/push?tag=%s", name, et);
         _cleanup_free_ char *key = ref_registry(name);
         _cleanup_free_ char *hdr = auth_header_for(key);
         json_t *aux = NULL;
         int rc = stream_call(path, hdr, f.quiet, &aux);
-        if (rc == 0 && f.quiet)
+        if (rc == 0 && f.quiet && f.all_tags)
+                printf("%s\n", name);
+        else if (rc == 0 && f.quiet)
                 printf("%s:%s\n", name, tag ? tag : "latest");
         json_decref(aux);
         return rc;
@@ -606,6 +616,25 @@ static char *read_password_stdin(void)
         }
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
                 line[--n] = '\0';
+        return line;
+}
+
+/* A line typed on the terminal after prompt, echoed or not (a password), as docker login. */
+static char *prompt_line(const char *prompt, bool echo)
+{
+        fputs(prompt, stdout);
+        fflush(stdout);
+        struct termios old, quiet;
+        bool restore = false;
+        if (!echo && tcgetattr(STDIN_FILENO, &old) == 0) {
+                quiet = old;
+                quiet.c_lflag &= ~(tcflag_t)ECHO;
+                quiet.c_lflag |= ECHONL;
+                restore = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
+        }
+        char *line = read_password_stdin();
+        if (restore)
+                tcsetattr(STDIN_FILENO, TCSANOW, &old);
         return line;
 }
 
@@ -643,8 +672,29 @@ int cmd_login(int argc, char **argv)
                                 "--password-stdin.\n");
         }
         _cleanup_jsonp_ json_t *stored = NULL;
-        if (f.user == NULL || pass == NULL) {
+        _cleanup_free_ char *typed_user = NULL, *typed_pass = NULL;
+        if (f.user == NULL && pass == NULL)
                 stored = creds_get(key);
+        /* On a terminal what is missing is asked for: Username, then Password (not echoed). */
+        if (stored == NULL && (f.user == NULL || pass == NULL) && isatty(STDIN_FILENO)) {
+                if (f.user == NULL) {
+                        typed_user = prompt_line("Username: ", true);
+                        if (typed_user == NULL || *typed_user == '\0') {
+                                fprintf(stderr, "Error: Non-null Username Required\n");
+                                return 1;
+                        }
+                        f.user = typed_user;
+                }
+                if (pass == NULL) {
+                        typed_pass = prompt_line("Password: ", false);
+                        if (typed_pass == NULL || *typed_pass == '\0') {
+                                fprintf(stderr, "Error: Password Required\n");
+                                return 1;
+                        }
+                        pass = typed_pass;
+                }
+        }
+        if (f.user == NULL || pass == NULL) {
                 if (stored == NULL) {
                         fprintf(stderr, "Error: Cannot perform an interactive login from a "
                                         "non TTY device\n");

@@ -458,6 +458,48 @@ t_run registry_zstd_pull test_zstd_pull
 t_run registry_basic_auth_tls test_basic_tls
 t_run registry_token_auth test_token
 t_run registry_multiarch test_multiarch
+
+# push --all-tags: every tag of the repository (not of a repository whose name starts the same).
+test_push_all_tags() {
+	g tag busybox "$O/at/bb:1"
+	g tag busybox "$O/at/bb:2"
+	g tag busybox "$O/at/bbx:9"
+	local out
+	out=$(rc_out g push --all-tags "$O/at/bb")
+	assert_contains "$out" "rc=0" "push --all-tags succeeds"
+	assert_contains "$out" "1: digest: sha256:" "tag 1 pushed"
+	assert_contains "$out" "2: digest: sha256:" "tag 2 pushed"
+	assert_eq "$(curl -sf "http://$O/v2/at/bb/tags/list" | jq -c '.tags | sort')" '["1","2"]' \
+		"the registry lists both tags"
+	assert_contains "$(curl -s "http://$O/v2/at/bbx/tags/list")" "NAME_UNKNOWN" "bbx was not pushed"
+	assert_contains "$(rc_out g push --all-tags "$O/at/bb:1")" "tag can't be used with --all-tags/-a" \
+		"--all-tags with a tag: docker's error"
+	dk tag busybox "$O/at/dk:3"
+	dk tag busybox "$O/at/dk:4"
+	out=$(rc_out dk push --all-tags "$O/at/dk")
+	assert_contains "$out" "4: digest: sha256:" "docker push --all-tags through gantryd"
+	assert_eq "$(curl -sf "http://$O/v2/at/dk/tags/list" | jq -c '.tags | sort')" '["3","4"]' \
+		"the registry lists docker's two tags"
+	g rmi "$O/at/bb:1" "$O/at/bb:2" "$O/at/bbx:9" "$O/at/dk:3" "$O/at/dk:4" >/dev/null
+}
+
+# gantry login on a terminal without -u/-p asks for both; the password is not echoed.
+test_login_prompt() {
+	g logout "$S" >/dev/null
+	assert_contains "$(rc_out g login "$S" </dev/null)" \
+		"Cannot perform an interactive login from a non TTY device" "no terminal: refused"
+	local out
+	out=$( (sleep 1; printf 'alice\n'; sleep 1; printf 's3cret\n'; sleep 2) |
+		script -qfec "timeout -k 5 30 '$GANTRY' login '$S'" /dev/null)
+	assert_contains "$out" "Username: alice" "asks for the username (echoed)"
+	assert_contains "$out" "Password: " "asks for the password"
+	assert_not_contains "$out" "s3cret" "the password is not echoed"
+	assert_contains "$out" "Login Succeeded" "Login Succeeded"
+	assert_eq "$(jq -r --arg k "$S" '.auths[$k].auth' "$DOCKER_CONFIG/config.json" | base64 -d)" \
+		"alice:s3cret" "the typed credentials are stored"
+}
+t_run registry_push_all_tags test_push_all_tags
+t_run registry_login_prompt test_login_prompt
 t_run registry_creds_store test_creds_store
 t_run registry_mirror test_mirror
 t_run registry_hostile_content test_hostile_content
