@@ -133,6 +133,9 @@ void reg_resp_clear(struct reg_resp *r);
  * then http where allowed. auth may be NULL. */
 int reg_client_open(struct img_store *s, const char *domain, const struct img_auth *auth,
                     struct reg_client **out, struct gerr **err);
+/* The same without the mirrors: the registry itself (a pull falls back to it from a mirror). */
+int reg_client_open_upstream(struct img_store *s, const char *domain, const struct img_auth *auth,
+                             struct reg_client **out, struct gerr **err);
 void reg_client_free(struct reg_client *c);
 
 struct reg_req {

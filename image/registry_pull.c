@@ -79,6 +79,7 @@ struct pull {
         struct layer *l;
         size_t n;
         pthread_mutex_t plock; /* one progress message at a time */
+        bool upstream;         /* the registry itself, not a mirror */
 };
 
 /* Mark (keep true) or unmark the blobs and layers of this pull in pull_keep: until the image is
@@ -749,7 +750,8 @@ static int do_pull(struct pull *p, char **id_out, struct gerr **err)
         } else {
                 reg_platform_host(&want);
         }
-        r = reg_client_open(p->s, p->ref.domain, o->auth, &p->c, err);
+        r = p->upstream ? reg_client_open_upstream(p->s, p->ref.domain, o->auth, &p->c, err)
+                        : reg_client_open(p->s, p->ref.domain, o->auth, &p->c, err);
         if (r < 0)
                 return r;
         if (asprintf(&p->scope, "repository:%s:pull", p->ref.path) < 0)
@@ -884,6 +886,20 @@ int img_pull(struct img_store *s, const struct img_pull_opts *o, char **id_out, 
         s->pulls++;
         pthread_mutex_unlock(&s->lock);
         int r = do_pull(&p, id_out, err);
+        if (r < 0 && p.c != NULL && p.c->is_mirror) {
+                /* As dockerd: what a mirror lacks or fails to give comes from the registry
+                 * itself; layers the mirror did give are complete blobs the retry reuses. */
+                log_info("pull %s: mirror %s: %s; pulling from the registry", o->ref, p.c->host,
+                         err && *err && (*err)->msg ? (*err)->msg : "failed");
+                if (err != NULL) {
+                        gerr_free(*err);
+                        *err = NULL;
+                }
+                pull_free(&p);
+                p = (struct pull){.s = s, .o = o, .upstream = true};
+                pthread_mutex_init(&p.plock, NULL);
+                r = do_pull(&p, id_out, err);
+        }
         pthread_mutex_lock(&s->lock);
         s->pulls--;
         pthread_mutex_unlock(&s->lock);

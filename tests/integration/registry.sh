@@ -680,6 +680,38 @@ test_progress_tty() {
 }
 t_run registry_progress_tty test_progress_tty
 
+# The hostile registry as docker.io's mirror, the open one standing in for docker.io itself
+# (GANTRY_DOCKER_IO_ENDPOINT): what the mirror lacks (404), fails to give (503) or gives bad
+# (a layer not matching its digest) comes from the registry, as dockerd does.
+g tag busybox "$O/s503/img:latest"
+g tag busybox "$O/wrongdigest/img:latest"
+g push "$O/s503/img:latest" >/dev/null
+g push "$O/wrongdigest/img:latest" >/dev/null
+g rmi "$O/s503/img:latest" "$O/wrongdigest/img:latest" >/dev/null
+kill -TERM "$E2E_PID" 2>/dev/null
+wait "$E2E_PID" 2>/dev/null
+GANTRY_DOCKER_IO_ENDPOINT=$O GANTRY_PUSH_CHUNK=262144 \
+	GANTRYD_ARGS="--certs-dir $CERTS --registry-mirror http://$H" e2e_restart
+gantryd_state=$(e2e_state)
+test_mirror_fallback() {
+	g rmi busybox-mirrored:1 >/dev/null 2>&1
+	: > "$RT/hostile.log"
+	local out
+	out=$(rc_out g pull busybox-mirrored:1)
+	assert_contains "$out" "rc=0" "a 404 from the mirror: pulled from the registry"
+	assert_contains "$(cat "$RT/hostile.log")" "GET /v2/library/busybox-mirrored/manifests/1" \
+		"the mirror was asked first"
+	out=$(rc_out g pull s503/img)
+	assert_contains "$out" "rc=0" "a 503 from the mirror: pulled from the registry"
+	assert_contains "$(cat "$RT/hostile.log")" "GET /v2/s503/img/manifests/latest" "the mirror was asked"
+	out=$(rc_out g pull wrongdigest/img)
+	assert_contains "$out" "rc=0" "a bad layer from the mirror: pulled from the registry"
+	assert_contains "$(cat "$RT/hostile.log")" "GET /v2/wrongdigest/img/blobs/" "the mirror's layer was fetched"
+	assert_eq "$(g run --rm wrongdigest/img echo from-upstream)" "from-upstream" "the registry's image runs"
+	g rmi s503/img wrongdigest/img busybox-mirrored:1 >/dev/null
+}
+t_run registry_mirror_fallback test_mirror_fallback
+
 # dockerd (a private one) pulls what gantry pushed and pushes what gantry then pulls.
 test_dockerd_side() {
 	dk pull -q "$O/t/bb:1" >/dev/null
