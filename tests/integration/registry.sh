@@ -353,6 +353,10 @@ test_hostile_content() {
 	hostile_pull bigmanifest/img "too large"
 	hostile_pull badtype/img "unsupported manifest media type application/x-strange"
 	hostile_pull schema1/img "schema 1 support has been removed"
+	local gd
+	gd=sha256:$(curl -sf "http://$H/v2/good/img/manifests/latest" | sha256sum | cut -d' ' -f1)
+	hostile_pull "baddigest/img@$gd" "manifest verification failed for digest $gd"
+	hostile_pull badconfig/img "image config verification failed for digest sha256:"
 }
 
 test_hostile_status() {
@@ -500,6 +504,36 @@ test_login_prompt() {
 }
 t_run registry_push_all_tags test_push_all_tags
 t_run registry_login_prompt test_login_prompt
+
+# certs.d as docker reads it: every *.crt a CA, every NAME.cert + NAME.key a client pair. The TLS
+# registry reached as localhost (its certificate names it too) with files named unlike ca.crt
+# and client.cert; a lone key or certificate is refused with docker's words.
+test_certs_d() {
+	local d=$CERTS/localhost:$P_TLS L=localhost:$P_TLS out
+	mkdir -p "$d"
+	t_defer "rm -rf '$d'"
+	cp "$RT/pki/token.crt" "$d/0-unrelated.crt"
+	cp "$RT/pki/ca.crt" "$d/test-ca.crt"
+	cp "$RT/pki/client.cert" "$d/me.cert"
+	cp "$RT/pki/client.key" "$d/me.key"
+	assert_contains "$(echo s3cret | g login -u alice --password-stdin "$L")" "Login Succeeded" \
+		"login: the second *.crt is the CA, me.cert/me.key the client pair"
+	out=$(rc_out g pull "$L/b/bb:1")
+	assert_contains "$out" "rc=0" "pull through those certs.d files"
+	cp "$RT/pki/client.key" "$d/lonely.key"
+	assert_contains "$(rc_out g pull "$L/b/bb:1")" "missing client certificate $d/lonely.cert for key $d/lonely.key" \
+		"a key without its certificate"
+	rm "$d/lonely.key"
+	cp "$RT/pki/ca.crt" "$d/ca.cert"
+	assert_contains "$(rc_out g pull "$L/b/bb:1")" \
+		"missing key $d/ca.key for client certificate $d/ca.cert. CA certificates must use the extension .crt" \
+		"a certificate without its key"
+	rm "$d/ca.cert" "$d/me.cert" "$d/me.key"
+	assert_contains "$(rc_out g pull "$L/b/bb:1")" "rc=1" "without the client pair the registry refuses"
+	g logout "$L" >/dev/null
+	g rmi "$L/b/bb:1" >/dev/null
+}
+t_run registry_certs_d test_certs_d
 t_run registry_creds_store test_creds_store
 t_run registry_mirror test_mirror
 t_run registry_hostile_content test_hostile_content

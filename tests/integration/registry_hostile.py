@@ -3,6 +3,8 @@
 
   good/img         a valid one-layer image (the pull after the bad ones must work)
   wrongdigest/img  the layer's bytes do not match its digest
+  baddigest/img    the good image's manifest with a byte more (asked for by digest: a mismatch)
+  badconfig/img    the config blob's bytes do not match its digest
   truncated/img    the layer is cut in the middle (Content-Length promises more)
   bigmanifest/img  a 5 MiB manifest
   badtype/img      a manifest of an unknown media type
@@ -95,6 +97,8 @@ good = image([("file", "hello", b"hello from the good image\n")])
 repos = {
     "good/img": good,
     "s429/img": good,
+    "baddigest/img": good,
+    "badconfig/img": good,
     "s500/img": good,
     "wrongdigest/img": image([("file", "f", b"x" * 5000)]),
     "truncated/img": image([("file", "f", os.urandom(200000))]),
@@ -267,6 +271,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
                 return
             manifest = repos[repo][0]
+            if first == "baddigest":
+                manifest += b" "
             self.reply(200, manifest, "application/vnd.docker.distribution.manifest.v2+json",
                        {"Docker-Content-Digest": sha(manifest)})
             return
@@ -276,6 +282,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
                 return
             data = blobs[ref]
+            if first == "badconfig" and ref != layer:
+                data = data + b" "
             if first == "wrongdigest" and ref == layer:
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
             if first == "truncated" and ref == layer:
