@@ -722,11 +722,38 @@ g tag busybox "$O/wrongdigest/img:latest"
 g push "$O/s503/img:latest" >/dev/null
 g push "$O/wrongdigest/img:latest" >/dev/null
 g rmi "$O/s503/img:latest" "$O/wrongdigest/img:latest" >/dev/null
+# A TLS registry (no client certificates, no auth) whose CA has no certs.d entry: refused until
+# the daemon lists 127.0.0.0/8 with --insecure-registry (the CIDR form), which skips the check.
+P_TLS2=$(free_port)
+T2=127.0.0.1:$P_TLS2
+reg_start tls2 "$P_TLS2" "http:
+  addr: $T2
+  tls:
+    certificate: $RT/pki/server.crt
+    key: $RT/pki/server.key" || t_fail registry_tls2_start "the registry did not start"
+test_unknown_ca() {
+	g tag busybox "$T2/ins/bb:1"
+	local out
+	out=$(rc_out g push "$T2/ins/bb:1")
+	assert_contains "$out" "rc=1" "a TLS registry of an unknown CA: refused"
+	assert_contains "$out" "certificate" "the message names the certificate"
+}
+t_run registry_tls_unknown_ca test_unknown_ca
 kill -TERM "$E2E_PID" 2>/dev/null
 wait "$E2E_PID" 2>/dev/null
-GANTRY_DOCKER_IO_ENDPOINT=$O GANTRY_PUSH_CHUNK=262144 \
-	GANTRYD_ARGS="--certs-dir $CERTS --registry-mirror http://$H" e2e_restart
+GANTRY_DOCKER_IO_ENDPOINT=$O GANTRY_PUSH_CHUNK=262144 GANTRYD_ARGS="--certs-dir $CERTS \
+	--registry-mirror http://$H --insecure-registry 127.0.0.0/8" e2e_restart
 gantryd_state=$(e2e_state)
+test_insecure_cidr() {
+	local out
+	out=$(rc_out g push "$T2/ins/bb:1")
+	assert_contains "$out" "rc=0" "listed by --insecure-registry 127.0.0.0/8: the push goes"
+	assert_contains "$out" "1: digest: sha256:" "and prints its digest"
+	g rmi "$T2/ins/bb:1" >/dev/null
+	assert_contains "$(g pull "$T2/ins/bb:1")" "Downloaded newer image for $T2/ins/bb:1" "and the pull"
+	g rmi "$T2/ins/bb:1" >/dev/null
+}
+t_run registry_insecure_cidr test_insecure_cidr
 test_mirror_fallback() {
 	g rmi busybox-mirrored:1 >/dev/null 2>&1
 	: > "$RT/hostile.log"
