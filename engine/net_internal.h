@@ -74,6 +74,13 @@ void eng_net_release(struct eng *e, struct eng_ctr *c);
 json_t *eng_net_settings(struct eng *e, const struct eng_ctr *c);
 json_t *eng_net_ps_ports(const struct eng_ctr *c);
 
+/* net_links.c: dockerd's legacy links on the default bridge. At create: the targets exist. At
+ * start (before the bundle): the targets run; LINK_ENV_KEY and LINK_HOSTS_KEY set in c's config;
+ * 1 when the bundle must be written again. HostConfig.Links as inspect shows it (e->lock held). */
+int eng_links_validate(struct eng *e, json_t *config, struct gerr **err);
+int eng_links_prepare(struct eng *e, struct eng_ctr *c, struct gerr **err);
+json_t *eng_links_inspect(struct eng *e, const struct eng_ctr *c);
+
 /* net_dns.c: the embedded resolver. A socket on 127.0.0.11:53 in the namespace of container
  * id (on a user network), answered from the engine's live records; idempotent. */
 int eng_dns_add(struct eng *e, const char *id, json_t *config, int netns_fd, struct gerr **err);
