@@ -56,8 +56,7 @@ int eng_links_validate(struct eng *e, json_t *config, struct gerr **err)
         json_t *v;
         int r = 0;
         pthread_mutex_lock(&e->lock);
-        json_array_foreach(links, i, v)
-        {
+        json_array_foreach (links, i, v) {
                 char name[256], alias[256];
                 if (!parse_link(json_string_value(v), name, sizeof(name), alias, sizeof(alias))) {
                         r = eng_err(err, EINVAL, "invalid link format: %s",
@@ -122,8 +121,7 @@ static void link_env(json_t *env, const char *alias, const char *link_name, cons
         _cleanup_free_ struct port *p = calloc(np + 1, sizeof(*p));
         const char *key;
         json_t *v;
-        json_object_foreach(exposed, key, v)
-        {
+        json_object_foreach (exposed, key, v) {
                 if (p == NULL)
                         break;
                 const char *slash = strchr(key, '/');
@@ -169,8 +167,7 @@ static void link_env(json_t *env, const char *alias, const char *link_name, cons
         }
         add_env(env, "%s_NAME=%s", A, link_name);
         size_t i;
-        json_array_foreach(child_env, i, v)
-        {
+        json_array_foreach (child_env, i, v) {
                 const char *kv = json_string_value(v);
                 const char *eq = kv ? strchr(kv, '=') : NULL;
                 if (eq == NULL)
@@ -200,8 +197,7 @@ int eng_links_prepare(struct eng *e, struct eng_ctr *c, struct gerr **err)
         int r = 0;
         size_t i;
         json_t *v;
-        json_array_foreach(links, i, v)
-        {
+        json_array_foreach (links, i, v) {
                 char name[256], alias[256];
                 if (!parse_link(json_string_value(v), name, sizeof(name), alias, sizeof(alias)))
                         continue;
@@ -258,8 +254,7 @@ json_t *eng_links_inspect(struct eng *e, const struct eng_ctr *c)
         json_t *out = json_array();
         size_t i;
         json_t *v;
-        json_array_foreach(links, i, v)
-        {
+        json_array_foreach (links, i, v) {
                 char name[256], alias[256], buf[800];
                 if (!parse_link(json_string_value(v), name, sizeof(name), alias, sizeof(alias)))
                         continue;

@@ -71,9 +71,28 @@ test_link_refused() {
 	dk rm -f lnk stopped >/dev/null
 }
 
+test_connect_switches_resolver() {
+	dk network create lnet >/dev/null
+	dk run -d --name peer --network lnet busybox sleep 300 >/dev/null
+	dk run -d --name late busybox sleep 300 >/dev/null
+	assert_not_contains "$(dk exec late cat /etc/resolv.conf)" "127.0.0.11" "the default bridge has no resolver"
+	assert_fails dk exec late nslookup peer
+	dk network connect lnet late
+	local pip lip
+	pip=$(inspect peer '{{.NetworkSettings.Networks.lnet.IPAddress}}')
+	lip=$(inspect late '{{.NetworkSettings.Networks.lnet.IPAddress}}')
+	assert_eq "$(dk exec late head -1 /etc/resolv.conf)" "nameserver 127.0.0.11" "resolv.conf switched in place"
+	assert_eq "$(dk exec late nslookup peer 2>/dev/null | awk '/^Name:/{n=1} n && /^Address/{print $2; exit}')" "$pip" "the new peer resolves"
+	assert_ok dk exec late ping -c1 -W2 peer
+	assert_match "$(dk exec late cat /etc/hosts)" "${lip//./\\.}	" "its new address in its hosts file"
+	dk rm -f peer late >/dev/null
+	dk network rm lnet >/dev/null
+}
+
 t_run link_on_default_bridge test_link_on_default_bridge
 t_run link_without_alias_and_inspect test_link_without_alias_and_inspect
 t_run link_refused test_link_refused
+t_run connect_switches_resolver test_connect_switches_resolver
 
 dk rm -f db >/dev/null 2>&1
 stop_daemon
