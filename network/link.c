@@ -359,8 +359,15 @@ int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err
         if (r < 0)
                 return net_nl_fail(err, r, "create veth %s", v->host_name);
 
-        r = net_netns_configure(h, v->netns_fd, v->ifname, v->addr, v->plen, v->gateway, false,
-                                err);
+        /* Hairpin, as dockerd sets it without its userland proxy: a container reaching its own
+         * published port is DNAT'ed back to itself, and with br_netfilter the bridge must send
+         * that frame out of the port it came in by. */
+        char path[96];
+        snprintf(path, sizeof(path), "/sys/class/net/%s/brport/hairpin_mode", v->host_name);
+        r = net_sysctl_write(path, "1", err);
+        if (r >= 0)
+                        r = net_netns_configure(h, v->netns_fd, v->ifname, v->addr, v->plen,
+                                        v->gateway, false, err);
         if (r < 0)
                 net_link_delete(h, v->host_name, NULL);
         return r;
