@@ -21,6 +21,10 @@ struct eng_config {
                                      * (<prefix>-<id>) and the nftables tables; "gantry" */
         const char *bridge;         /* the default bridge's name, when not <prefix>0 */
         const char *bip;            /* the default bridge's address/prefix, when not picked */
+        const char *mtu;            /* the default bridge's MTU (--mtu), NULL: 1500 */
+        /* --default-address-pool "base=A.B.C.D/N,size=M" each, NULL-terminated; NULL or empty:
+         * dockerd's pools */
+        const char *const *address_pools;
 };
 
 struct eng;

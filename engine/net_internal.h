@@ -38,12 +38,19 @@ struct eng_netmgr {
         char prefix[16], table[16], bridge[16];
         struct net_prefix bip;
         bool bip_set;
+        int mtu; /* --mtu, 0: not given */
+        /* --default-address-pool: subnets of pool_size[i] carved from pools[i] */
+        struct net_prefix pools[16];
+        int pool_size[16];
+        size_t n_pools;
         struct eng_net *nets;
         struct eng_dns *dns; /* net_dns.c: the embedded resolver, started on first use */
 };
 
 /* network.c */
 int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err);
+/* An MTU option value (--mtu, com.docker.network.driver.mtu): 68 to 65535, else EINVAL. */
+int eng_net_mtu_parse(const char *s, int *out, struct gerr **err);
 /* After adoption: bridges up, stale endpoints gone, the whole rule set rebuilt. */
 void eng_net_start(struct eng *e);
 void eng_net_close(struct eng *e);

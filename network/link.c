@@ -234,6 +234,21 @@ int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int ple
         }
         int ifindex = rtnl_link_get_ifindex(l);
         bool was_up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
+        /* An adopted bridge takes the MTU asked now (gantryd --mtu changed across a restart). */
+        if (mtu > 0 && rtnl_link_get_mtu(l) != (unsigned)mtu) {
+                struct rtnl_link *chg = rtnl_link_alloc();
+                if (chg == NULL) {
+                        rtnl_link_put(l);
+                        return gerr_set(err, ENOMEM, "bridge %s", name);
+                }
+                rtnl_link_set_mtu(chg, (unsigned)mtu);
+                r = rtnl_link_change(h->sk, l, chg, 0);
+                rtnl_link_put(chg);
+                if (r < 0) {
+                        rtnl_link_put(l);
+                        return net_nl_fail(err, r, "set the MTU of bridge %s", name);
+                }
+        }
         rtnl_link_put(l);
         if (gw != 0 && (r = add_addr(h->sk, ifindex, gw, plen, name, err)) < 0)
                 return r;
