@@ -488,6 +488,34 @@ int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err)
         return 0;
 }
 
+/* Bridges named <prefix>-* with no network record: a kill -9 between the creation of a
+ * network's bridge and the saving of its record leaves one. Only ours, only bridges. */
+static void remove_orphan_bridges(struct eng_netmgr *m)
+{
+        char pfx[20];
+        snprintf(pfx, sizeof(pfx), "%s-", m->prefix);
+        _cleanup_strv_ char **names = NULL;
+        struct gerr *err = NULL;
+        if (net_bridges_named(m->host, pfx, &names, &err) < 0) {
+                log_warn("networks: %s", err->msg);
+                gerr_free(err);
+                return;
+        }
+        for (size_t i = 0; names && names[i]; i++) {
+                bool known = false;
+                for (struct eng_net *n = m->nets; n && !known; n = n->next)
+                        known = strcmp(n->bridge, names[i]) == 0;
+                if (known)
+                        continue;
+                log_info("networks: removing bridge %s, which no network has", names[i]);
+                if (net_link_delete(m->host, names[i], &err) < 0) {
+                        log_warn("networks: %s", err->msg);
+                        gerr_free(err);
+                        err = NULL;
+                }
+        }
+}
+
 void eng_net_start(struct eng *e)
 {
         struct eng_netmgr *m = e->net;
@@ -495,6 +523,7 @@ void eng_net_start(struct eng *e)
                 return;
         struct gerr *err = NULL;
         pthread_mutex_lock(&m->lock);
+        remove_orphan_bridges(m);
         bool outbound = false;
         for (struct eng_net *n = m->nets; n; n = n->next) {
                 if (ensure_bridge(m, n, &err) < 0) {

@@ -132,6 +132,30 @@ int net_host_routes(struct net_host *h, struct net_prefix **out, size_t *n, stru
         return 0;
 }
 
+int net_bridges_named(struct net_host *h, const char *prefix, char ***out, struct gerr **err)
+{
+        struct nl_cache *cache = NULL;
+        int r = rtnl_link_alloc_cache(h->sk, AF_UNSPEC, &cache);
+        if (r < 0)
+                return net_nl_fail(err, r, "%s", "list links");
+        size_t cap = (size_t)nl_cache_nitems(cache) + 1, k = 0;
+        char **v = calloc(cap, sizeof(*v));
+        if (v == NULL) {
+                nl_cache_free(cache);
+                return gerr_set(err, ENOMEM, "list links");
+        }
+        for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *)o;
+                const char *name = rtnl_link_get_name(l), *type = rtnl_link_get_type(l);
+                if (name && type && strcmp(type, "bridge") == 0 &&
+                    strncmp(name, prefix, strlen(prefix)) == 0 && k + 1 < cap)
+                        v[k++] = strdup(name);
+        }
+        nl_cache_free(cache);
+        *out = v;
+        return (int)k;
+}
+
 bool net_link_exists(struct net_host *h, const char *name)
 {
         struct rtnl_link *l = NULL;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The daemon's network flags and start: --mtu (a new and an adopted default bridge), --default-address-pool, the MTU option of network create, bad values refused; orphan bridges of our prefix removed at start, nothing else.
+# The daemon's network flags and start: --mtu (on the adopted default bridge), --default-address-pool, the MTU option of network create, bad values refused; orphan bridges of our prefix removed at start, nothing else.
 # Test functions are called through t_run (SC2317).
 # shellcheck disable=SC2317
 set -uo pipefail
@@ -66,7 +66,18 @@ t_run bad_flags test_bad_flags
 t_run network_mtu_option test_network_mtu_option
 
 # The same daemon again with --mtu and pools: the default bridge it adopts takes the MTU.
+# Before, what a kill -9 between a bridge's creation and its record leaves: a bridge of our
+# prefix that no network has. Beside it, links the start must leave alone: a bridge of another
+# prefix and a link of ours that is no bridge.
 e2e_crash
+ORPHAN=$(printf '%.15s' "${P}-deadbeefcafe")
+OTHER=$(printf '%.15s' "${P:0:7}q-deadbeef")
+NOTBR=$(printf '%.15s' "${P}-veth00")
+t_defer "ip link del $ORPHAN 2>/dev/null; ip link del $OTHER 2>/dev/null; ip link del $NOTBR 2>/dev/null; true"
+ip link add "$ORPHAN" type bridge
+ip link add "$OTHER" type bridge
+# (a veth: this kernel may have no dummy links; its peer goes with it)
+ip link add "$NOTBR" type veth peer name "$(printf '%.15s' "${P:0:7}q-peer")"
 GANTRYD_ARGS="--mtu 1400 --default-address-pool base=10.$A.7.0/24,size=24 --default-address-pool base=10.$A.16.0/20,size=24"
 e2e_restart
 
@@ -83,7 +94,18 @@ test_daemon_mtu_and_pools() {
 	dk network rm pool1 pool2 m13 >/dev/null
 }
 
+test_orphan_bridges() {
+	assert_fails ip link show "$ORPHAN"
+	assert_ok ip link show "$OTHER"
+	assert_ok ip link show "$NOTBR"
+	assert_contains "$(cat "$E2E_LOG")" "removing bridge $ORPHAN"
+	assert_eq "$(mtu_in m13)" 1300 "a network's own bridge stays"
+}
+
+t_run orphan_bridges test_orphan_bridges
 t_run daemon_mtu_and_pools test_daemon_mtu_and_pools
+ip link del "$OTHER"
+ip link del "$NOTBR"
 
 stop_daemon
 t_run host_clean bash -c "! ip -o link | grep -q ' ${P}[0-9a-z-]' && ! nft list tables | grep -qw $P"
