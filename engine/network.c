@@ -284,8 +284,7 @@ int eng_net_mtu_parse(const char *s, int *out, struct gerr **err)
         errno = 0;
         long v = s && *s ? strtol(s, &end, 10) : -1;
         if (end == NULL || *end != '\0' || errno || v < 68 || v > 65535)
-                return eng_err(err, EINVAL, "invalid MTU number %s: want 68 to 65535",
-                               s ? s : "");
+                return eng_err(err, EINVAL, "invalid MTU number %s: want 68 to 65535", s ? s : "");
         *out = (int)v;
         return 0;
 }
@@ -828,7 +827,7 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
         if (r >= 0 && sublink)
                 r = check_sublink_options(m, driver, opts_in, err);
         const char *mtu_opt =
-                json_string_value(json_object_get(opts_in, "com.docker.network.driver.mtu"));
+            json_string_value(json_object_get(opts_in, "com.docker.network.driver.mtu"));
         int mtu_v = 0;
         if (r >= 0 && json_object_get(opts_in, "com.docker.network.driver.mtu") &&
             eng_net_mtu_parse(mtu_opt, &mtu_v, err) < 0)

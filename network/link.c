@@ -405,8 +405,8 @@ int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err
         snprintf(path, sizeof(path), "/sys/class/net/%s/brport/hairpin_mode", v->host_name);
         r = net_sysctl_write(path, "1", err);
         if (r >= 0)
-                        r = net_netns_configure(h, v->netns_fd, v->ifname, v->addr, v->plen,
-                                        v->gateway, false, err);
+                r = net_netns_configure(h, v->netns_fd, v->ifname, v->addr, v->plen, v->gateway,
+                                        false, err);
         if (r < 0)
                 net_link_delete(h, v->host_name, NULL);
         return r;
