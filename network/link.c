@@ -5,6 +5,8 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <sys/socket.h>
 #include <netlink/route/addr.h>
@@ -370,6 +372,31 @@ int net_netns_configure(struct net_host *h, int netns_fd, const char *ifname, ui
         return r;
 }
 
+/* Hairpin on bridge port name, as dockerd sets it without its userland proxy: a container
+ * reaching its own published port is DNAT'ed back to itself, and with br_netfilter the bridge
+ * must send that frame out of the port it came in by. By netlink (what `bridge link set
+ * hairpin on` sends), not sysfs: /sys shows the namespace it was mounted in, maybe not ours. */
+static int set_hairpin(struct net_host *h, const char *name, struct gerr **err)
+{
+        unsigned idx = if_nametoindex(name);
+        if (idx == 0)
+                return gerr_set(err, errno, "bridge port %s", name);
+        struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+        struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = (int)idx};
+        struct nlattr *nest = NULL;
+        int r = -NLE_NOMEM;
+        if (msg && nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+            (nest = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) != NULL &&
+            nla_put_u8(msg, IFLA_BRPORT_MODE, 1) == 0) {
+                nla_nest_end(msg, nest);
+                r = nl_send_auto(h->sk, msg);
+                if (r >= 0)
+                        r = nl_wait_for_ack(h->sk);
+        }
+        nlmsg_free(msg);
+        return r < 0 ? net_nl_fail(err, r, "hairpin mode on %s", name) : 0;
+}
+
 int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err)
 {
         unsigned br = if_nametoindex(v->bridge);
@@ -398,12 +425,7 @@ int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err
         if (r < 0)
                 return net_nl_fail(err, r, "create veth %s", v->host_name);
 
-        /* Hairpin, as dockerd sets it without its userland proxy: a container reaching its own
-         * published port is DNAT'ed back to itself, and with br_netfilter the bridge must send
-         * that frame out of the port it came in by. */
-        char path[96];
-        snprintf(path, sizeof(path), "/sys/class/net/%s/brport/hairpin_mode", v->host_name);
-        r = net_sysctl_write(path, "1", err);
+        r = set_hairpin(h, v->host_name, err);
         if (r >= 0)
                 r = net_netns_configure(h, v->netns_fd, v->ifname, v->addr, v->plen, v->gateway,
                                         false, err);
