@@ -876,9 +876,10 @@ static int find_both(struct eng *e, const char *net_ref, const char *ctr_ref,
         return eng_ctr_find(e, ctr_ref, c, err);
 }
 
-/* A running container's hosts and resolv.conf again after a connect, in place (they are
- * bind-mounted): its new address, and the resolver once it is on a user network, as dockerd. */
-static void rewrite_etc(struct eng *e, struct eng_ctr *c)
+/* A running container's hosts (and resolv.conf) again after a connect or disconnect, in place
+ * (they are bind-mounted): its addresses, and after a connect the resolver once it is on a user
+ * network, as dockerd (which leaves resolv.conf alone on disconnect). */
+static void rewrite_etc(struct eng *e, struct eng_ctr *c, bool resolv)
 {
         pthread_mutex_lock(&e->lock);
         json_t *eps = json_object_get(c->config, EPS_KEY);
@@ -907,8 +908,8 @@ static void rewrite_etc(struct eng *e, struct eng_ctr *c)
         pthread_mutex_unlock(&e->lock);
         struct gerr *err = NULL;
         if (eng_spec_write_hosts(config, dir, self_ips, &err) < 0 ||
-            eng_spec_write_resolv(config, dir, embedded, &err) < 0) {
-                log_warn("connect %.12s: %s", c->id, err->msg);
+            (resolv && eng_spec_write_resolv(config, dir, embedded, &err) < 0)) {
+                log_warn("container %.12s: %s", c->id, err->msg);
                 gerr_free(err);
         }
 }
@@ -988,7 +989,7 @@ int eng_network_connect(struct eng *e, const char *ref, json_t *body, struct ger
                         pthread_mutex_unlock(&e->lock);
                 }
                 if (r >= 0)
-                        rewrite_etc(e, c);
+                        rewrite_etc(e, c, true);
         }
         if (r >= 0)
                 eng_event(e, "network", "connect", n->id,
@@ -1060,6 +1061,8 @@ int eng_network_disconnect(struct eng *e, const char *ref, json_t *body, struct 
                 undo(e, one, ports);
                 if (ep && str(ep, "Driver") && pid > 0)
                         sublink_delete(m, pid, str(ep, "IfName"));
+                if (pid > 0)
+                        rewrite_etc(e, c, false);
                 eng_event(e, "network", "disconnect", n->id,
                           json_pack("{s:s, s:s, s:s}", "container", c->id, "name", n->name,
                                     "type", n->driver));

@@ -85,6 +85,9 @@ test_connect_switches_resolver() {
 	assert_eq "$(dk exec late nslookup peer 2>/dev/null | awk '/^Name:/{n=1} n && /^Address/{print $2; exit}')" "$pip" "the new peer resolves"
 	assert_ok dk exec late ping -c1 -W2 peer
 	assert_match "$(dk exec late cat /etc/hosts)" "${lip//./\\.}	" "its new address in its hosts file"
+	dk network disconnect lnet late
+	assert_not_contains "$(dk exec late cat /etc/hosts)" "$lip	" "and out of it after disconnect"
+	assert_contains "$(dk exec late cat /etc/hosts)" "$(inspect late '{{.NetworkSettings.Networks.bridge.IPAddress}}')	" "its bridge address stays"
 	dk rm -f peer late >/dev/null
 	dk network rm lnet >/dev/null
 }
