@@ -59,29 +59,43 @@ static bool stop_timeout(struct api_req *r, int *t)
         return true;
 }
 
+/* ?t= and ?signal= (a name, with or without SIG, or a number; absent: the StopSignal). */
+static bool stop_args(struct api_req *r, int *t, int *sig, enum MHD_Result *res)
+{
+        if (!stop_timeout(r, t)) {
+                *res = api_reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid value for t: %s",
+                                       api_query(r, "t"));
+                return false;
+        }
+        const char *s = api_query(r, "signal");
+        *sig = 0;
+        if (s != NULL && *s != '\0' && (*sig = rt_signal_parse(s)) <= 0) {
+                *res = api_reply_error(r, MHD_HTTP_BAD_REQUEST, "Invalid signal: %s", s);
+                return false;
+        }
+        return true;
+}
+
 enum MHD_Result api_container_stop(struct api_req *r)
 {
-        int t = -1;
-        if (!stop_timeout(r, &t))
-                return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid value for t: %s",
-                                       api_query(r, "t"));
+        int t = -1, sig = 0;
+        enum MHD_Result res = MHD_NO;
+        if (!stop_args(r, &t, &sig, &res))
+                return res;
         _cleanup_gerr_ struct gerr *err = NULL;
-        if (eng_container_stop(r->eng, REF(r), t, &err) < 0)
+        if (eng_container_stop(r->eng, REF(r), t, sig, &err) < 0)
                 return api_reply_gerr(r, err); /* EALREADY: 304, already stopped */
         return api_reply_status(r, MHD_HTTP_NO_CONTENT);
 }
 
 enum MHD_Result api_container_restart(struct api_req *r)
 {
-        int t = -1;
-        if (!stop_timeout(r, &t))
-                return api_reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid value for t: %s",
-                                       api_query(r, "t"));
+        int t = -1, sig = 0;
+        enum MHD_Result res = MHD_NO;
+        if (!stop_args(r, &t, &sig, &res))
+                return res;
         _cleanup_gerr_ struct gerr *err = NULL;
-        if (eng_container_stop(r->eng, REF(r), t, &err) < 0 && err->errnum != EALREADY)
-                return api_reply_gerr(r, err);
-        gerr_freep(&err);
-        if (eng_container_start(r->eng, REF(r), &err) < 0 && err->errnum != EALREADY)
+        if (eng_container_restart(r->eng, REF(r), t, sig, &err) < 0)
                 return api_reply_gerr(r, err);
         return api_reply_status(r, MHD_HTTP_NO_CONTENT);
 }

@@ -268,8 +268,11 @@ static int import_fn(struct api_req *r, int rfd, struct gerr **err)
                              tag && *tag ? tag : "") < 0)
                         return gerr_set(err, ENOMEM, "import");
         }
+        size_t n = 0;
+        _cleanup_free_ const char **changes = api_query_all(r, "changes", &n);
         _cleanup_free_ char *id = NULL;
-        int rc = img_import(eng_images(r->eng), rfd, repo_tag, &id, err);
+        int rc =
+            eng_image_import(r->eng, rfd, repo_tag, changes, n, api_query(r, "message"), &id, err);
         if (rc >= 0)
                 r->up->result = json_string(id);
         return rc;

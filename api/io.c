@@ -15,14 +15,20 @@
 
 #define REF(r) ((r)->caps[0])
 
-/* The container's full id and whether it has a tty (framing and content type depend on it). */
-static int container_tty(struct api_req *r, char **id, bool *tty, struct gerr **err)
+/* The container's full id and whether it has a tty (framing and content type depend on it);
+ * *no_log (optional) when its log driver keeps nothing to read. */
+static int container_tty(struct api_req *r, char **id, bool *tty, bool *no_log, struct gerr **err)
 {
         _cleanup_json_ json_t *j = NULL;
         int rc = eng_container_inspect(r->eng, REF(r), &j, err);
         if (rc < 0)
                 return rc;
         *tty = json_is_true(json_object_get(json_object_get(j, "Config"), "Tty"));
+        if (no_log != NULL) {
+                json_t *lc = json_object_get(json_object_get(j, "HostConfig"), "LogConfig");
+                const char *type = json_string_value(json_object_get(lc, "Type"));
+                *no_log = type != NULL && strcmp(type, "none") == 0;
+        }
         const char *s = json_string_value(json_object_get(j, "Id"));
         *id = strdup(s ? s : REF(r));
         return *id ? 0 : gerr_set(err, ENOMEM, "inspect");
@@ -35,18 +41,34 @@ static const char *stream_type(struct api_req *r, bool tty)
                                           : "application/vnd.docker.raw-stream";
 }
 
-/* Docker sends times as "seconds[.nanoseconds]". */
+/* Docker sends times as "seconds[.nanoseconds]"; *out in unix nanoseconds. */
 static bool parse_time(const char *s, long long *out)
 {
         *out = 0;
         if (s == NULL || *s == '\0')
                 return true;
-        char *end = NULL;
-        errno = 0;
-        double d = strtod(s, &end);
-        if (errno != 0 || end == s || *end != '\0')
+        long long sec = 0, ns = 0;
+        const char *p = s;
+        if (*p < '0' || *p > '9')
                 return false;
-        *out = (long long)d;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                if (sec > 9000000000LL)
+                        return false;
+                sec = sec * 10 + (*p - '0');
+        }
+        if (*p == '.') {
+                int digits = 0;
+                for (p++; *p >= '0' && *p <= '9'; p++)
+                        if (digits < 9) {
+                                ns = ns * 10 + (*p - '0');
+                                digits++;
+                        }
+                for (; digits < 9; digits++)
+                        ns *= 10;
+        }
+        if (*p != '\0')
+                return false;
+        *out = sec * 1000000000LL + ns;
         return true;
 }
 
@@ -96,9 +118,12 @@ enum MHD_Result api_container_logs(struct api_req *r)
         }
         _cleanup_gerr_ struct gerr *err = NULL;
         _cleanup_free_ char *id = NULL;
-        bool tty = false;
-        if (container_tty(r, &id, &tty, &err) < 0)
+        bool tty = false, no_log = false;
+        if (container_tty(r, &id, &tty, &no_log, &err) < 0)
                 return api_reply_gerr(r, err);
+        if (no_log) /* dockerd: logger.ErrReadLogsNotSupported, a NotImplemented error */
+                return api_reply_error(r, MHD_HTTP_NOT_IMPLEMENTED,
+                                       "configured logging driver does not support reading");
         struct logs_arg *a = calloc(1, sizeof(*a));
         if (a == NULL)
                 return MHD_NO;
@@ -117,6 +142,7 @@ struct api_hijack {
         struct eng *eng;
         char *id;
         struct eng_attach_opts o;
+        char *detach_keys; /* o.detach_keys points here */
         bool exec; /* an exec's stdio (xo) rather than the container's (o) */
         struct eng_exec_start_opts xo;
         int sock;
@@ -127,6 +153,7 @@ static void hijack_free(void *p)
 {
         struct api_hijack *h = p;
         free(h->id);
+        free(h->detach_keys);
         free(h);
 }
 
@@ -233,7 +260,7 @@ enum MHD_Result api_container_attach(struct api_req *r)
         _cleanup_gerr_ struct gerr *err = NULL;
         _cleanup_free_ char *id = NULL;
         bool tty = false;
-        if (container_tty(r, &id, &tty, &err) < 0)
+        if (container_tty(r, &id, &tty, NULL, &err) < 0)
                 return api_reply_gerr(r, err);
         struct api_hijack *h = calloc(1, sizeof(*h));
         if (h == NULL)
@@ -249,6 +276,14 @@ enum MHD_Result api_container_attach(struct api_req *r)
                 .stdout_ = api_query_bool(r, "stdout"),
                 .stderr_ = api_query_bool(r, "stderr"),
         };
+        const char *keys = api_query(r, "detachKeys");
+        struct eng_detach_keys dk;
+        if (eng_detach_keys_parse(keys, &dk, &err) < 0) {
+                hijack_free(h);
+                return api_reply_gerr(r, err);
+        }
+        h->detach_keys = keys && *keys ? strdup(keys) : NULL;
+        h->o.detach_keys = h->detach_keys;
         return hijack_reply(r, h, tty);
 }
 

@@ -39,6 +39,7 @@ static int auth_of(struct api_req *r, struct img_auth *a, struct gerr **err)
 struct job {
         struct eng *eng;
         bool push;
+        bool all_tags;
         char *ref, *platform, *event_name;
         struct img_auth auth;
         int rfd, wfd;
@@ -102,7 +103,10 @@ static void *job_main(void *arg)
         struct job *j = arg;
         struct img_store *s = eng_images(j->eng);
         if (j->push) {
-                struct img_push_opts o = {.ref = j->ref, .auth = &j->auth, .progress = progress,
+                struct img_push_opts o = {.ref = j->ref,
+                                          .all_tags = j->all_tags,
+                                          .auth = &j->auth,
+                                          .progress = progress,
                                           .arg = j};
                 j->rc = img_push(s, &o, &j->err);
         } else {
@@ -251,7 +255,16 @@ enum MHD_Result api_image_push(struct api_req *r)
         if (img_normalize(ref, &norm, &err) < 0)
                 return api_reply_gerr(r, err);
         _cleanup_free_ char *id = NULL;
-        if (img_resolve(eng_images(r->eng), norm, &id, NULL) < 0) {
+        /* No tag (docker push --all-tags): every tag of the repository. */
+        const char *last = strrchr(r->caps[0], '/');
+        bool all = (tag == NULL || *tag == '\0') && strchr(last ? last : r->caps[0], ':') == NULL &&
+                   strchr(r->caps[0], '@') == NULL;
+        if (all) {
+                /* the name normalized with its :latest cut off */
+                char *c = strrchr(norm, ':');
+                if (c != NULL && strcmp(c, ":latest") == 0)
+                        *c = '\0';
+        } else if (img_resolve(eng_images(r->eng), norm, &id, NULL) < 0) {
                 _cleanup_free_ char *fam = img_familiar(norm);
                 return api_reply_error(r, MHD_HTTP_NOT_FOUND,
                                        "An image does not exist locally with the tag: %s",
@@ -261,6 +274,7 @@ enum MHD_Result api_image_push(struct api_req *r)
         if (j == NULL)
                 return MHD_NO;
         j->push = true;
+        j->all_tags = all;
         if (auth_of(r, &j->auth, &err) < 0) {
                 free(j);
                 return api_reply_gerr(r, err);

@@ -144,6 +144,24 @@ if [[ -n ${state[gantryd-zlib]:-} ]]; then
 	names+=(gantryd-compressing)
 fi
 
+# Unpack throughput beside docker's, measured alike on both: `docker load` of the uncompressed
+# archive is reading the layer tars and writing their files (no download, no inflate).
+tarmib=$(echo "scale=1; $(stat -c %s "$W/img.tar") / 1048576" | bc)
+declare -A loads=()
+for ((run = 1; run <= N; run++)); do
+	for n in gantryd dockerd; do
+		[[ -n ${state[$n]:-} ]] || continue
+		use "$n"
+		dk rmi -f "$IMG" bench/pull:1 >/dev/null 2>&1
+		dk image prune -af >/dev/null 2>&1
+		sync
+		t0=$(now)
+		dk load -q -i "$W/img.tar" >/dev/null || { echo "# $n: load failed" >&2; continue; }
+		t1=$(now)
+		loads[$n]+="$(echo "$t1 - $t0" | bc) "
+	done
+done
+
 median() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 mib=$(echo "scale=1; $comp / 1048576" | bc)
 printf '%-22s %10s %10s %12s   %s\n' "" "pull (s)" "push (s)" "pull MiB/s" "runs (pull | push)"
@@ -162,6 +180,11 @@ for n in gantryd gantryd-zlib; do
 	use "$n"
 	# "unpacked: B bytes of files in T s (and W s waiting for the download)": T is its own work.
 	awk 'match($0, /unpacked: [0-9]+ bytes of files in [0-9.]+ s/) {split(substr($0, RSTART, RLENGTH), f, " "); b += f[2]; t += f[7]} END {if (t > 0) printf "# %s: layer unpack %.0f MiB/s of files per layer thread (%d MiB in %.2f s of unpack)\n", n, b/1048576/t, b/1048576, t}' n="$n" "$E2E_LOG"
+done
+for n in gantryd dockerd; do
+	[[ -n ${loads[$n]:-} ]] || continue
+	ml=$(median "${loads[$n]}")
+	echo "# $n: load of the $tarmib MiB uncompressed archive (unpack) $ml s = $(echo "scale=1; $tarmib / $ml" | bc) MiB/s   runs: ${loads[$n]}"
 done
 if [[ -n ${med_pull_dockerd:-} && -n ${med_pull_gantryd:-} ]]; then
 	echo "pull ratio gantryd/dockerd: $(echo "scale=3; $med_pull_gantryd / $med_pull_dockerd" | bc) (goal <= 0.5)"

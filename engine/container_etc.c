@@ -200,13 +200,14 @@ int eng_user_resolve(const char *user, json_t *group_add, const char *const *dir
         return 0;
 }
 
-/* resolv.conf as dockerd writes it for a container on its own network namespace: the host's,
- * without loopback nameservers (unreachable from there), Google's if none remain. */
-static char *resolv_conf(json_t *hc, bool host_net, bool embedded)
+/* resolv.conf as dockerd writes it for a container on its own network namespace: dns (the
+ * container's or the daemon's --dns), else the host's without loopback nameservers
+ * (unreachable from there), Google's if none remain. */
+static char *resolv_conf(json_t *hc, json_t *dns, bool host_net, bool embedded)
 {
         _cleanup_free_ char *host = NULL;
         fs_read_file("/etc/resolv.conf", &host, NULL, NULL);
-        json_t *dns = json_object_get(hc, "Dns"), *search = json_object_get(hc, "DnsSearch");
+        json_t *search = json_object_get(hc, "DnsSearch");
         json_t *opts = json_object_get(hc, "DnsOptions");
         char *out = NULL;
         size_t len = 0;
@@ -305,7 +306,7 @@ static char *hosts_file(json_t *config, bool host_net, json_t *self_ips)
         return out;
 }
 
-int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **err)
+int eng_spec_write_etc(json_t *config, json_t *dns, const char *container_dir, struct gerr **err)
 {
         json_t *hc = json_object_get(config, "HostConfig");
         const char *net = json_string_value(json_object_get(hc, "NetworkMode"));
@@ -322,7 +323,7 @@ int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **
         snprintf(path, sizeof(path), "%s/hosts", container_dir);
         if ((r = fs_write_file(path, hosts ? hosts : "", hosts ? strlen(hosts) : 0, err)) < 0)
                 return r;
-        _cleanup_free_ char *resolv = resolv_conf(hc, host_net, false);
+        _cleanup_free_ char *resolv = resolv_conf(hc, dns, host_net, false);
         snprintf(path, sizeof(path), "%s/resolv.conf", container_dir);
         return fs_write_file(path, resolv ? resolv : "", resolv ? strlen(resolv) : 0, err);
 }
@@ -337,12 +338,12 @@ int eng_spec_write_hosts(json_t *config, const char *container_dir, json_t *self
         return fs_write_file(path, hosts ? hosts : "", hosts ? strlen(hosts) : 0, err);
 }
 
-int eng_spec_write_resolv(json_t *config, const char *container_dir, bool embedded,
+int eng_spec_write_resolv(json_t *config, json_t *dns, const char *container_dir, bool embedded,
                           struct gerr **err)
 {
         char path[4096];
         snprintf(path, sizeof(path), "%s/resolv.conf", container_dir);
-        _cleanup_free_ char *resolv = resolv_conf(json_object_get(config, "HostConfig"), false,
-                                                  embedded);
+        _cleanup_free_ char *resolv =
+            resolv_conf(json_object_get(config, "HostConfig"), dns, false, embedded);
         return fs_write_file(path, resolv ? resolv : "", resolv ? strlen(resolv) : 0, err);
 }

@@ -46,14 +46,25 @@ struct log_ctx {
         int fd;
 };
 
-static double entry_time(const char *t)
+/* A json-file "time" (RFC 3339, nanoseconds, UTC) as unix nanoseconds; 0 when unreadable. */
+static long long entry_time(const char *t)
 {
         struct tm tm = {0};
         const char *rest = t ? strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
         if (rest == NULL)
                 return 0;
-        double frac = *rest == '.' ? strtod(rest, NULL) : 0;
-        return (double)timegm(&tm) + frac;
+        long long ns = 0;
+        if (*rest == '.') {
+                int digits = 0;
+                for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+                        if (digits < 9) {
+                                ns = ns * 10 + (*rest - '0');
+                                digits++;
+                        }
+                for (; digits < 9; digits++)
+                        ns *= 10;
+        }
+        return (long long)timegm(&tm) * 1000000000LL + ns;
 }
 
 /* One json-file line to the client; 1 = the line is past `until` (stop), <0 = client gone. */
@@ -68,10 +79,10 @@ static int emit_line(struct log_ctx *lc, const char *line, size_t len)
         bool is_err = stream && strcmp(stream, "stderr") == 0;
         if ((is_err && !lc->o->stderr_) || (!is_err && !lc->o->stdout_))
                 return 0;
-        double t = entry_time(time);
-        if (lc->o->since > 0 && t < (double)lc->o->since)
+        long long t = entry_time(time);
+        if (lc->o->since > 0 && t < lc->o->since)
                 return 0;
-        if (lc->o->until > 0 && t > (double)lc->o->until)
+        if (lc->o->until > 0 && t > lc->o->until)
                 return 1;
         const char *text = json_string_value(log);
         size_t tlen = json_string_length(log);
@@ -273,10 +284,11 @@ int eng_container_logs(struct eng *e, const char *ref, const struct eng_logs_opt
         return 0;
 }
 
-/* Copy both ways until the container's side ends or the client goes away. */
-void eng_io_pump(int client, int shim, bool want_stdin)
+/* Copy both ways until the container's side ends, the client goes away or types the detach
+ * keys. */
+int eng_io_pump(int client, int shim, bool want_stdin, struct eng_detach_keys *dk)
 {
-        char buf[65536];
+        char buf[65536], fwd[sizeof(buf) + sizeof(dk->keys)];
         bool in_open = want_stdin;
         for (;;) {
                 struct pollfd pf[2] = {{.fd = shim, .events = POLLIN},
@@ -284,33 +296,42 @@ void eng_io_pump(int client, int shim, bool want_stdin)
                 if (poll(pf, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return;
+                        return 0;
                 }
                 if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
                         ssize_t n = read(shim, buf, sizeof(buf));
                         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                                 continue;
                         if (n <= 0 || write_all(client, buf, (size_t)n) < 0)
-                                return;
+                                return 0;
                         continue;
                 }
                 if (pf[1].revents & POLLIN) {
                         ssize_t n = read(client, buf, sizeof(buf));
                         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                                 continue;
+                        const char *out = buf;
+                        size_t len = n > 0 ? (size_t)n : 0;
+                        bool detach = false;
+                        if (n > 0 && dk != NULL) {
+                                len = eng_detach_keys_filter(dk, buf, (size_t)n, fwd, &detach);
+                                out = fwd;
+                        }
                         if (n <= 0) {
                                 /* stdin ended: the container sees EOF, its output still flows. */
                                 shutdown(shim, SHUT_WR);
                                 in_open = false;
-                        } else if (write_all(shim, buf, (size_t)n) < 0) {
+                        } else if (len > 0 && write_all(shim, out, len) < 0) {
                                 in_open = false;
                         }
+                        if (detach)
+                                return 1;
                         continue;
                 }
                 /* POLLHUP on the client: it closed both ways (a half-close only gives
                  * POLLRDHUP), so nobody is left to read. */
                 if (pf[1].revents & (POLLHUP | POLLERR))
-                        return;
+                        return 0;
         }
 }
 
@@ -326,6 +347,14 @@ int eng_container_attach(struct eng *e, const char *ref, const struct eng_attach
         }
         char id[65];
         snprintf(id, sizeof(id), "%s", c->id);
+        /* dockerd watches for the detach keys on a tty only. */
+        bool tty = json_is_true(json_object_get(c->config, "Tty"));
+        struct eng_detach_keys keys;
+        if ((r = eng_detach_keys_parse(o->detach_keys, &keys, err)) < 0) {
+                eng_ctr_unref(c);
+                pthread_mutex_unlock(&e->lock);
+                return r;
+        }
         eng_event_ctr(e, c, "attach", NULL);
         if (o->logs) {
                 pthread_mutex_unlock(&e->lock);
@@ -362,7 +391,7 @@ int eng_container_attach(struct eng *e, const char *ref, const struct eng_attach
                 }
         }
         if (go && r >= 0) {
-                eng_io_pump(fd, sfd, o->stdin_);
+                eng_io_pump(fd, sfd, o->stdin_, tty && o->stdin_ ? &keys : NULL);
                 close(sfd);
         }
         pthread_mutex_lock(&e->lock);

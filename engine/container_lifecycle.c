@@ -101,6 +101,14 @@ static int mount_rootfs(struct eng *e, const char *id, const char *image_id, boo
         int r = eng_overlay_options(e, id, image_id, false, &data, err);
         if (r < 0)
                 return r;
+        /* A volatile mount leaves $workdir/work/incompat/volatile, and overlayfs refuses the
+         * dirs while it is there (Documentation/filesystems/overlayfs.rst, "Volatile mount").
+         * Its unmount was clean (a restart of a --rm container): the dirs may be used again. */
+        _cleanup_free_ char *incompat = NULL, *vol = NULL, *dirty = NULL;
+        if (is_volatile && asprintf(&incompat, "%s/work/work/incompat", dir) >= 0 &&
+            asprintf(&vol, "%s/volatile", incompat) >= 0 &&
+            asprintf(&dirty, "%s/dirty", vol) >= 0 && unlink(dirty) == 0 && rmdir(vol) == 0)
+                rmdir(incompat);
         if (is_volatile) {
                 _cleanup_free_ char *vdata = NULL;
                 if (asprintf(&vdata, "%s,volatile", data) >= 0 &&
@@ -111,21 +119,6 @@ static int mount_rootfs(struct eng *e, const char *id, const char *image_id, boo
         if (mount("overlay", rootfs, "overlay", 0, data) < 0)
                 return gerr_set(err, errno, "mount overlay on %s", rootfs);
         return 0;
-}
-
-static long parse_size(const char *s)
-{
-        if (s == NULL || *s == '\0')
-                return 0;
-        char *end;
-        double v = strtod(s, &end);
-        switch (*end | 0x20) {
-        case 'k': v *= 1024; break;
-        case 'm': v *= 1024 * 1024; break;
-        case 'g': v *= 1024.0 * 1024 * 1024; break;
-        default: break;
-        }
-        return (long)v;
 }
 
 /* ---- create ---- */
@@ -237,7 +230,9 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
         c->image_id = strdup(image_id);
         c->image_ref = strdup(ref);
         if ((r = eng_spec_merge(body, icfg, c->id, ref, &c->config, err)) < 0 ||
-            (r = eng_restart_validate(json_object_get(c->config, "HostConfig"), err)) < 0) {
+            (r = eng_restart_validate(json_object_get(c->config, "HostConfig"), err)) < 0 ||
+            (r = eng_log_config_get(json_object_get(c->config, "HostConfig"),
+                                    &(struct eng_log_config){0}, err)) < 0) {
                 eng_ctr_free(c);
                 return r;
         }
@@ -285,7 +280,7 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
                 }
         }
         if (r >= 0)
-                r = eng_spec_write_etc(c->config, dir, err);
+                r = eng_spec_write_etc(c->config, eng_net_dns_servers(e, c->config), dir, err);
         if (r >= 0)
                 r = write_bundle(e, c->id, c->config, layers, NULL, NULL, err);
         if (r >= 0) {
@@ -380,7 +375,7 @@ static void exit_tail(struct eng *e, struct eng_ctr *c, struct eng_exit ex)
         c->waiter = false;
         bool autoremove = json_is_true(
                 json_object_get(json_object_get(c->config, "HostConfig"), "AutoRemove"));
-        autoremove = autoremove && !c->removed && !c->removing;
+        autoremove = autoremove && !c->removed && !c->removing && c->restart_holds == 0;
         if (autoremove)
                 c->removing = true;
         unsigned delay = 0;
@@ -641,9 +636,10 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
                 return r;
         }
         unlink(exit_path);
-        json_t *logcfg = json_object_get(
-                json_object_get(json_object_get(config, "HostConfig"), "LogConfig"), "Config");
-        const char *max_file = json_string_value(json_object_get(logcfg, "max-file"));
+        /* Checked at create; a container from an older gantryd falls back to the defaults. */
+        struct eng_log_config lcfg;
+        if (eng_log_config_get(json_object_get(config, "HostConfig"), &lcfg, NULL) < 0)
+                lcfg = (struct eng_log_config){.max_files = 1};
         struct eng_shim_spawn_opts so = {
                 .id = id,
                 .bundle = dir,
@@ -654,11 +650,10 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
                 .tty = json_is_true(json_object_get(config, "Tty")),
                 .open_stdin = json_is_true(json_object_get(config, "OpenStdin")),
                 .stdin_once = json_is_true(json_object_get(config, "StdinOnce")),
-                .log_max_size = parse_size(json_string_value(json_object_get(logcfg, "max-size"))),
-                .log_max_files = max_file ? atoi(max_file) : 1,
+                .log_max_size = (long)lcfg.max_size,
+                .log_max_files = lcfg.max_files,
+                .no_log = lcfg.none,
         };
-        if (so.log_max_files < 1)
-                so.log_max_files = 1;
         pid_t shim_pid = 0, pid = 0;
         log_debug("container %.12s: rootfs mounted, spawning its shim", id);
         r = eng_shim_spawn(&so, &shim_pid, &pid, err);
@@ -809,7 +804,7 @@ int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **er
         return r;
 }
 
-int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr **err)
+int eng_container_stop(struct eng *e, const char *ref, int timeout, int signal, struct gerr **err)
 {
         struct eng_ctr *c = NULL;
         pthread_mutex_lock(&e->lock);
@@ -828,7 +823,7 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
                 return r;
         }
         const char *ss = json_string_value(json_object_get(c->config, "StopSignal"));
-        int sig = ss ? rt_signal_parse(ss) : SIGTERM;
+        int sig = signal > 0 ? signal : ss ? rt_signal_parse(ss) : SIGTERM;
         if (sig <= 0)
                 sig = SIGTERM;
         if (timeout < 0) {
@@ -867,6 +862,44 @@ int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr 
         eng_ctr_unref(c);
         pthread_mutex_unlock(&e->lock);
         return 0;
+}
+
+int eng_container_restart(struct eng *e, const char *ref, int timeout, int signal,
+                          struct gerr **err)
+{
+        /* dockerd's restart turns AutoRemove off for its stop: the container starts again. */
+        struct eng_ctr *c = NULL;
+        pthread_mutex_lock(&e->lock);
+        int r = eng_ctr_find(e, ref, &c, err);
+        if (r >= 0)
+                c->restart_holds++;
+        pthread_mutex_unlock(&e->lock);
+        if (r < 0)
+                return r;
+        char id[65];
+        snprintf(id, sizeof(id), "%s", c->id);
+        r = eng_container_stop(e, id, timeout, signal, err);
+        if (r == -EALREADY) {
+                if (err != NULL)
+                        gerr_freep(err);
+                r = 0;
+        }
+        if (r >= 0) {
+                r = eng_container_start(e, id, err);
+                if (r == -EALREADY) {
+                        if (err != NULL)
+                                gerr_freep(err);
+                        r = 0;
+                }
+        }
+        pthread_mutex_lock(&e->lock);
+        c->restart_holds--;
+        /* dockerd logs "restart" once the container runs again (daemon/restart.go). */
+        if (r >= 0)
+                eng_event_ctr(e, c, "restart", NULL);
+        eng_ctr_unref(c);
+        pthread_mutex_unlock(&e->lock);
+        return r;
 }
 
 static void *trash_main(void *p)

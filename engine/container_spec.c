@@ -159,6 +159,29 @@ static void merge_hostconfig(json_t *hc)
         }
 }
 
+/* dockerd's merge(): the image's Healthcheck unless the container has one; a container's
+ * Healthcheck takes the image's value for each field it leaves empty (Test ["NONE"] disables). */
+static void merge_healthcheck(json_t *m, json_t *img_hc)
+{
+        if (!json_is_object(img_hc))
+                return;
+        json_t *hc = json_object_get(m, "Healthcheck");
+        if (!json_is_object(hc)) {
+                json_object_set_new(m, "Healthcheck", json_deep_copy(img_hc));
+                return;
+        }
+        if (json_array_size(json_object_get(hc, "Test")) == 0 &&
+            json_is_array(json_object_get(img_hc, "Test")))
+                json_object_set_new(hc, "Test", json_deep_copy(json_object_get(img_hc, "Test")));
+        static const char *const nums[] = {"Interval", "Timeout", "StartPeriod", "StartInterval",
+                                           "Retries"};
+        for (size_t k = 0; k < ARRAY_SIZE(nums); k++) {
+                json_t *iv = json_object_get(img_hc, nums[k]);
+                if (json_integer_value(json_object_get(hc, nums[k])) == 0 && json_is_integer(iv))
+                        json_object_set(hc, nums[k], iv);
+        }
+}
+
 int eng_spec_merge(json_t *body, json_t *image_config, const char *id, const char *image_ref,
                    json_t **out, struct gerr **err)
 {
@@ -220,6 +243,8 @@ int eng_spec_merge(json_t *body, json_t *image_config, const char *id, const cha
                                wd);
         if (*json_string_value(json_object_get(m, "StopSignal")) == '\0')
                 json_object_del(m, "StopSignal");
+
+        merge_healthcheck(m, json_object_get(img, "Healthcheck"));
 
         static const char *const maps[] = {"Labels", "ExposedPorts", "Volumes"};
         for (size_t k = 0; k < ARRAY_SIZE(maps); k++) {
@@ -443,9 +468,21 @@ static int user_mounts(json_t *hc, json_t *out, struct gerr **err)
                         if (src == NULL || src[0] != '/')
                                 return eng_err(err, EINVAL, "invalid mount config for type "
                                                             "\"bind\": invalid source path");
-                        json_array_append_new(out, mnt(dst, "bind", src,
-                                                       json_pack("[sss]", "rbind",
-                                                                 ro ? "ro" : "rw", "rprivate")));
+                        const char *prop =
+                            str_or(json_object_get(v, "BindOptions"), "Propagation", "rprivate");
+                        static const char *const props[] = {"private", "rprivate", "shared",
+                                                            "rshared", "slave",    "rslave"};
+                        size_t k = 0;
+                        while (k < ARRAY_SIZE(props) && strcmp(props[k], prop) != 0)
+                                k++;
+                        if (k == ARRAY_SIZE(props))
+                                return eng_err(err, EINVAL,
+                                               "invalid mount config for type \"bind\": invalid "
+                                               "propagation mode: %s",
+                                               prop);
+                        json_array_append_new(
+                            out, mnt(dst, "bind", src,
+                                     json_pack("[sss]", "rbind", ro ? "ro" : "rw", prop)));
                 } else if (strcmp(type, "tmpfs") == 0) {
                         char opt[96] = "";
                         json_t *to = json_object_get(v, "TmpfsOptions");
@@ -461,7 +498,9 @@ static int user_mounts(json_t *hc, json_t *out, struct gerr **err)
                         snprintf(opt + n, sizeof(opt) - (size_t)n, "%s", ro ? "ro" : "rw");
                         json_array_append_new(out, tmpfs_mount(dst, opt));
                 } else {
-                        return eng_err(err, ENOTSUP, "mount type \"%s\" is not supported yet",
+                        return eng_err(err, ENOTSUP,
+                                       "mount type \"%s\" is not supported yet (named volumes "
+                                       "are not supported; use type=bind or type=tmpfs)",
                                        type);
                 }
         }

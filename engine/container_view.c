@@ -97,6 +97,11 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c)
         _cleanup_free_ char *hostname = ctr_path(e, c->id, "hostname");
         _cleanup_free_ char *hosts = ctr_path(e, c->id, "hosts");
         _cleanup_free_ char *logp = eng_ctr_log_path(e, c->id);
+        /* dockerd: no LogPath for a driver that keeps no file (none). */
+        struct eng_log_config lcfg;
+        bool log_kept =
+            eng_log_config_get(json_object_get(c->config, "HostConfig"), &lcfg, NULL) < 0 ||
+            !lcfg.none;
         _cleanup_free_ char *merged = ctr_path(e, c->id, "rootfs");
         _cleanup_free_ char *upper = ctr_path(e, c->id, "upper");
         _cleanup_free_ char *work = ctr_path(e, c->id, "work");
@@ -124,11 +129,12 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c)
                 "Id", c->id, "Created", c->created, "Path",
                 json_array_size(cmd) ? json_array_get(cmd, 0) : json_string(""), "Args", args,
                 "State", state, "Image", c->image_id, "ResolvConfPath", resolv, "HostnamePath",
-                hostname, "HostsPath", hosts, "LogPath", logp, "Name", name, "RestartCount",
-                c->restart_count, "Driver", "overlay2", "Platform", "linux", "MountLabel", "",
-                "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", eng_exec_ids(e, c->id), "HostConfig", hc,
-                "GraphDriver", "Data", "MergedDir", merged, "UpperDir", upper, "WorkDir", work,
-                "Name", "overlay2", "Mounts", mounts_of(hc), "Config", config,
+                hostname, "HostsPath", hosts, "LogPath", log_kept ? logp : "", "Name", name,
+                "RestartCount", c->restart_count, "Driver", "overlay2", "Platform", "linux",
+                "MountLabel", "", "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs",
+                eng_exec_ids(e, c->id), "HostConfig", hc, "GraphDriver", "Data", "MergedDir",
+                merged, "UpperDir", upper, "WorkDir", work, "Name", "overlay2", "Mounts",
+                mounts_of(hc), "Config", config,
                 "NetworkSettings", netset);
 }
 
@@ -301,6 +307,129 @@ static bool m_ancestor(const struct eng_ctr *c, const char *v, void *arg)
         return strcmp(c->image_ref, v) == 0 || (id && strcmp(c->image_id, id) == 0);
 }
 
+static bool m_health(const struct eng_ctr *c, const char *v, void *arg)
+{
+        const char *h = json_string_value(json_object_get(c->health, "Status"));
+        return strcmp(h ? h : "none", v) == 0;
+}
+
+static bool m_network(const struct eng_ctr *c, const char *v, void *arg)
+{
+        json_t *nets = json_object_get(json_object_get(arg, c->id), "Networks");
+        if (json_object_get(nets, v) != NULL)
+                return true;
+        const char *k;
+        json_t *n;
+        json_object_foreach(nets, k, n)
+        {
+                const char *nid = json_string_value(json_object_get(n, "NetworkID"));
+                if (nid != NULL && *v != '\0' && strncmp(nid, v, strlen(v)) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static bool m_volume(const struct eng_ctr *c, const char *v, void *arg)
+{
+        _cleanup_json_ json_t *mounts = mounts_of(json_object_get(c->config, "HostConfig"));
+        size_t i;
+        json_t *m;
+        json_array_foreach(mounts, i, m)
+        {
+                const char *name = json_string_value(json_object_get(m, "Name"));
+                const char *src = json_string_value(json_object_get(m, "Source"));
+                const char *dst = json_string_value(json_object_get(m, "Destination"));
+                if ((name && strcmp(name, v) == 0) || (!name && src && strcmp(src, v) == 0) ||
+                    (dst && strcmp(dst, v) == 0))
+                        return true;
+        }
+        return false;
+}
+
+/* A publish/expose value: "80", "80/udp", "8000-8080[/proto]" (dockerd's portOp). */
+struct port_range {
+        unsigned long lo, hi;
+        char proto[16];
+};
+
+/* One bound of a port range as Go's strconv.ParseUint(s, 10, 16); the reason on failure. */
+static const char *port_parse(const char *s, unsigned long *out)
+{
+        if (*s == '\0' || strspn(s, "0123456789") != strlen(s))
+                return "invalid syntax";
+        errno = 0;
+        *out = strtoul(s, NULL, 10);
+        return errno != 0 || *out > 65535 ? "value out of range" : NULL;
+}
+
+static int port_range_parse(const char *key, const char *v, struct port_range *pr,
+                            struct gerr **err)
+{
+        if (strchr(v, ':') != NULL)
+                return eng_err(err, EINVAL, "filter for '%s' should not contain ':': %s", key, v);
+        const char *slash = strchr(v, '/');
+        snprintf(pr->proto, sizeof(pr->proto), "%s", slash ? slash + 1 : "tcp");
+        _cleanup_free_ char *num = strndup(v, slash ? (size_t)(slash - v) : strlen(v));
+        if (num == NULL)
+                return gerr_set(err, ENOMEM, "filter");
+        if (*num == '\0')
+                return eng_err(err, EINVAL,
+                               "error while looking up for %s %s: Empty string "
+                               "specified for ports.",
+                               key, v);
+        /* nat.ParsePortRange: "N" or "N-M", each a 16-bit number, M >= N. */
+        char *dash = strchr(num, '-');
+        if (dash != NULL)
+                *dash = '\0';
+        const char *bad = NULL, *what = num;
+        if ((bad = port_parse(num, &pr->lo)) == NULL) {
+                pr->hi = pr->lo;
+                if (dash != NULL && (bad = port_parse(dash + 1, &pr->hi)) != NULL)
+                        what = dash + 1;
+        }
+        if (bad != NULL)
+                return eng_err(err, EINVAL,
+                               "error while looking up for %s %s: strconv.ParseUint: parsing "
+                               "\"%s\": %s",
+                               key, v, what, bad);
+        if (pr->hi < pr->lo)
+                return eng_err(err, EINVAL,
+                               "error while looking up for %s %s: Invalid range specified for "
+                               "the Port: %.*s",
+                               key, v, (int)(slash ? slash - v : (long)strlen(v)), v);
+        return 0;
+}
+
+/* Any "port/proto" key of ports inside the filter value's range. */
+static bool ports_match(json_t *ports, const char *v)
+{
+        struct port_range pr;
+        if (port_range_parse("", v, &pr, NULL) < 0)
+                return false;
+        const char *k;
+        json_t *x;
+        json_object_foreach(ports, k, x)
+        {
+                char *end = NULL;
+                unsigned long p = strtoul(k, &end, 10);
+                const char *proto = *end == '/' ? end + 1 : "tcp";
+                if (p >= pr.lo && p <= pr.hi && strcmp(proto, pr.proto) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static bool m_publish(const struct eng_ctr *c, const char *v, void *arg)
+{
+        json_t *hc = json_object_get(c->config, "HostConfig");
+        return ports_match(json_object_get(hc, "PortBindings"), v);
+}
+
+static bool m_expose(const struct eng_ctr *c, const char *v, void *arg)
+{
+        return ports_match(json_object_get(c->config, "ExposedPorts"), v);
+}
+
 static void keys_of(json_t *f, json_t *out)
 {
         const char *k;
@@ -331,12 +460,68 @@ int eng_container_list(struct eng *e, bool all, json_t *filters, json_t **out,
         }
         if (json_object_get(filters, "status") || json_object_get(filters, "exited"))
                 all = true;
+        /* Values checked before any container is, as dockerd's foldFilter does. */
+        _cleanup_json_ json_t *fv = json_array();
+        keys_of(json_object_get(filters, "health"), fv);
+        json_array_foreach(fv, i, v)
+        {
+                const char *h = json_string_value(v) ?: "";
+                if (strcmp(h, "starting") != 0 && strcmp(h, "healthy") != 0 &&
+                    strcmp(h, "unhealthy") != 0 && strcmp(h, "none") != 0)
+                        return eng_err(err, EINVAL, "Unrecognised filter value for health: %s", h);
+        }
+        static const char *const port_keys[] = {"publish", "expose"};
+        for (size_t k = 0; k < 2; k++) {
+                json_array_clear(fv);
+                keys_of(json_object_get(filters, port_keys[k]), fv);
+                struct port_range pr;
+                json_array_foreach(fv, i,
+                                   v) if (port_range_parse(port_keys[k], json_string_value(v) ?: "",
+                                                           &pr, err) < 0) return -EINVAL;
+        }
         json_t *list = json_array();
         pthread_mutex_lock(&e->lock);
+        /* before/since: by creation, which is the list's order (newest first). */
+        const struct eng_ctr *bound[2] = {NULL, NULL};
+        static const char *const bound_keys[] = {"before", "since"};
+        for (size_t k = 0; k < 2; k++) {
+                json_array_clear(fv);
+                keys_of(json_object_get(filters, bound_keys[k]), fv);
+                json_array_foreach(fv, i, v)
+                {
+                        struct eng_ctr *b = NULL;
+                        int r = eng_ctr_find(e, json_string_value(v) ?: "", &b, err);
+                        if (r < 0) {
+                                pthread_mutex_unlock(&e->lock);
+                                json_decref(list);
+                                return r;
+                        }
+                        bound[k] = b;
+                        eng_ctr_unref(b); /* e->ctrs keeps it while the lock is held */
+                }
+        }
+        /* network: each container's networks, read once. */
+        _cleanup_json_ json_t *nets = json_object();
+        if (json_object_get(filters, "network") != NULL)
+                for (struct eng_ctr *c = e->ctrs; c; c = c->next)
+                        json_object_set_new(nets, c->id, eng_net_settings(e, c));
+        bool before_seen = false, since_seen = false;
         for (struct eng_ctr *c = e->ctrs; c; c = c->next) {
+                if (c == bound[1])
+                        since_seen = true;
+                bool older = before_seen;
+                if (c == bound[0])
+                        before_seen = true;
+                if ((bound[0] && !older) || (bound[1] && since_seen))
+                        continue;
                 if (!all && !c->running)
                         continue;
-                if (!filter_any(filters, "status", c, m_status, NULL) ||
+                if (!filter_any(filters, "health", c, m_health, NULL) ||
+                    !filter_any(filters, "network", c, m_network, nets) ||
+                    !filter_any(filters, "volume", c, m_volume, NULL) ||
+                    !filter_any(filters, "publish", c, m_publish, NULL) ||
+                    !filter_any(filters, "expose", c, m_expose, NULL) ||
+                    !filter_any(filters, "status", c, m_status, NULL) ||
                     !filter_any(filters, "id", c, m_id, NULL) ||
                     !filter_any(filters, "name", c, m_name, NULL) ||
                     !filter_any(filters, "exited", c, m_exited, NULL) ||

@@ -21,6 +21,9 @@ struct eng_config {
                                      * (<prefix>-<id>) and the nftables tables; "gantry" */
         const char *bridge;         /* the default bridge's name, when not <prefix>0 */
         const char *bip;            /* the default bridge's address/prefix, when not picked */
+        const char *const *dns;     /* dockerd's --dns: nameservers of containers without
+                                     * HostConfig.Dns (and the resolver's upstream);
+                                     * NULL-terminated, NULL = the host's resolv.conf */
         const char *mtu;            /* the default bridge's MTU (--mtu), NULL: 1500 */
         /* --default-address-pool "base=A.B.C.D/N,size=M" each, NULL-terminated; NULL or empty:
          * dockerd's pools */
@@ -56,9 +59,12 @@ int eng_container_wait(struct eng *e, const char *ref, const char *condition, in
                        bool (*gone)(void *), void *gone_arg, struct gerr **err);
 void eng_wake(struct eng *e);
 int eng_container_kill(struct eng *e, const char *ref, int sig, struct gerr **err);
-/* SIGTERM (or the container's StopSignal), then SIGKILL after timeout seconds (-1: the
- * container's StopTimeout, default 10). */
-int eng_container_stop(struct eng *e, const char *ref, int timeout, struct gerr **err);
+/* signal (0: the container's StopSignal, default SIGTERM), then SIGKILL after timeout seconds
+ * (-1: the container's StopTimeout, default 10). */
+int eng_container_stop(struct eng *e, const char *ref, int timeout, int signal, struct gerr **err);
+/* Stop (when running) as eng_container_stop, start again, and emit dockerd's "restart" event. */
+int eng_container_restart(struct eng *e, const char *ref, int timeout, int signal,
+                          struct gerr **err);
 int eng_container_remove(struct eng *e, const char *ref, bool force, bool volumes,
                          struct gerr **err);
 /* GET /containers/json: all = include stopped; filters = Docker's filter object or NULL. */
@@ -72,15 +78,30 @@ void eng_container_add_sizes(struct eng *e, json_t *ctr);
 
 struct eng_logs_opts {
         bool follow, stdout_, stderr_, timestamps;
-        long long since, until; /* unix seconds, 0 = unset */
+        long long since, until; /* unix nanoseconds, 0 = unset */
         long tail;              /* -1 = all */
 };
 /* Write the log to fd: multiplexed 8-byte framing unless the container has a tty. */
 int eng_container_logs(struct eng *e, const char *ref, const struct eng_logs_opts *o, int fd,
                        struct gerr **err);
 
+/* Detach keys of an attached tty: docker's default, or what the client asked for. */
+#define ENG_DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
+struct eng_detach_keys {
+        unsigned char keys[16];
+        size_t len, matched; /* matched: how many of keys the input has shown so far */
+};
+/* "ctrl-p,ctrl-q" (NULL or "" = the default) into keys; EINVAL naming the spec as dockerd does. */
+int eng_detach_keys_parse(const char *spec, struct eng_detach_keys *out, struct gerr **err);
+/* Input of an attached tty through the matcher: the bytes to forward go to out (room for n +
+ * k->len), their count returned; *detach once the sequence is complete (the keys themselves are
+ * never forwarded, nor anything after them in this read). */
+size_t eng_detach_keys_filter(struct eng_detach_keys *k, const char *in, size_t n, char *out,
+                              bool *detach);
+
 struct eng_attach_opts {
         bool stream, logs, stdin_, stdout_, stderr_;
+        const char *detach_keys; /* detachKeys query: NULL = the default; used with a tty */
 };
 /* Attach the hijacked connection fd to the container's stdio until it exits or the client
  * closes; framing as logs. Callable before start (docker run attaches first): output from the
@@ -98,6 +119,12 @@ int eng_container_rename(struct eng *e, const char *ref, const char *name, struc
 /* POST /containers/{id}/update: resources (written to the running cgroup) and RestartPolicy,
  * kept in the container's config. */
 int eng_container_update(struct eng *e, const char *ref, json_t *body, struct gerr **err);
+
+/* docker import (engine/image_import.c): the rootfs tar on fd as a one-layer image whose config
+ * the Dockerfile instructions in changes give (as commit --change), message its history's
+ * comment (NULL: "Imported from -"). EINVAL for a bad change. */
+int eng_image_import(struct eng *e, int fd, const char *repo_tag, const char *const *changes,
+                     size_t n_changes, const char *message, char **id_out, struct gerr **err);
 
 /* ---- exec (engine/exec.c) ---- */
 /* body: POST /containers/{id}/exec (Cmd, Env, User, WorkingDir, Tty, AttachStdin/out/err,

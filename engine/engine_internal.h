@@ -39,6 +39,7 @@ struct eng_ctr {
         bool removed;          /* gone from the list */
         bool removing;         /* a remove is in progress */
         bool waiter;           /* a waiter thread watches the shim */
+        int restart_holds;     /* API restarts in progress: their stop does not AutoRemove */
         unsigned exit_gen;     /* bumped at every exit */
         unsigned start_gen;    /* bumped at every start attempt */
         unsigned restart_delay_ms; /* the restart policy's backoff (restart.c) */
@@ -65,6 +66,9 @@ struct eng {
 };
 
 /* ---- container_store.c (callers hold e->lock unless noted) ---- */
+/* The "until" filter of a prune as unix seconds (0 when absent), dockerd's
+ * getUntilFromPruneFilters: a timestamp, an RFC 3339 date or a duration before now. */
+int eng_prune_until(json_t *filters, double *until, struct gerr **err);
 /* Docker's message as is (no strerror suffix), with errnum for the status code. */
 int eng_err(struct gerr **err, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -116,10 +120,11 @@ struct eng_spec_in {
 int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err);
 /* The shell-visible command: Entrypoint + Cmd of a merged config (a new array). */
 json_t *eng_spec_command(json_t *config);
-/* Write hostname, hosts and resolv.conf into container_dir for the merged config. */
-int eng_spec_write_etc(json_t *config, const char *container_dir, struct gerr **err);
+/* Write hostname, hosts and resolv.conf into container_dir for the merged config; dns: its
+ * nameservers (eng_net_dns_servers; empty: the host's). */
+int eng_spec_write_etc(json_t *config, json_t *dns, const char *container_dir, struct gerr **err);
 /* resolv.conf again: embedded, the resolver's 127.0.0.11 (searches and options kept). */
-int eng_spec_write_resolv(json_t *config, const char *container_dir, bool embedded,
+int eng_spec_write_resolv(json_t *config, json_t *dns, const char *container_dir, bool embedded,
                           struct gerr **err);
 /* hosts again with the container's own addresses (self_ips: strings) after its hostname. */
 int eng_spec_write_hosts(json_t *config, const char *container_dir, json_t *self_ips,
@@ -148,6 +153,16 @@ int eng_overlay_options(struct eng *e, const char *id, const char *image_id, boo
 /* A start by the restart policy: keeps RestartCount and the manual-stop mark. */
 int eng_container_start_policy(struct eng *e, const char *ref, struct gerr **err);
 
+/* ---- log_config.c ---- */
+struct eng_log_config {
+        bool none;          /* the "none" driver: no log file, logs cannot be read */
+        long long max_size; /* json-file max-size in bytes, 0 = unlimited */
+        int max_files;      /* json-file max-file, >= 1 */
+};
+/* HostConfig.LogConfig checked as dockerd does at create (a known driver, known options, sizes
+ * and counts that parse); EINVAL naming the bad value. */
+int eng_log_config_get(json_t *hc, struct eng_log_config *out, struct gerr **err);
+
 /* ---- restart.c ---- */
 /* After an exit (caller holds e->lock): whether the restart policy restarts c; sets
  * c->restarting and the delay. */
@@ -174,7 +189,9 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c);
 /* ---- container_io.c ---- */
 /* Copy between a client connection and a shim stream until the stream ends; the client's
  * end of input is passed on as a half-close when want_stdin. */
-void eng_io_pump(int client, int shim, bool want_stdin);
+/* dk (a tty's detach keys, or NULL): the client's input is watched for them, and the pump
+ * returns 1 on a match, leaving the container's stdin open (dockerd's detach); else 0. */
+int eng_io_pump(int client, int shim, bool want_stdin, struct eng_detach_keys *dk);
 
 /* ---- exec.c ---- */
 void eng_exec_free_all(struct eng *e);

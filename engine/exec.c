@@ -105,6 +105,10 @@ int eng_exec_create(struct eng *e, const char *ref, json_t *body, char **id_out,
         json_array_foreach (cmd, i, v)
                 if (!json_is_string(v))
                         return eng_err(err, EINVAL, "Cmd: want an array of strings");
+        struct eng_detach_keys keys;
+        if (eng_detach_keys_parse(json_string_value(json_object_get(body, "DetachKeys")), &keys,
+                                  err) < 0)
+                return -EINVAL;
         struct eng_ctr *c = NULL;
         pthread_mutex_lock(&e->lock);
         int r = eng_ctr_find(e, ref, &c, err);
@@ -299,7 +303,10 @@ int eng_exec_start(struct eng *e, const char *ref, const struct eng_exec_start_o
         if (so.tty && h > 0 && w > 0)
                 eng_shim_exec_resize(e->exec_root, ctr_id, id, h, w, NULL);
 
-        eng_io_pump(fd, sfd, want_stdin);
+        struct eng_detach_keys keys;
+        bool keys_ok = eng_detach_keys_parse(json_string_value(json_object_get(cfg, "DetachKeys")),
+                                             &keys, NULL) == 0;
+        eng_io_pump(fd, sfd, want_stdin, so.tty && want_stdin && keys_ok ? &keys : NULL);
         close(sfd);
         bool running = false;
         int code = -1;
@@ -379,7 +386,8 @@ int eng_exec_inspect(struct eng *e, const char *ref, json_t **out, struct gerr *
         const char *user = json_string_value(json_object_get(cfg, "User"));
         *out = json_pack(
                 "{s:b, s:s, s:s, s:o, s:s, s:b, s:b, s:b, s:{s:o, s:s, s:b, s:b, s:s}, s:b, s:I}",
-                "CanRemove", 0, "ContainerID", x->ctr_id, "DetachKeys", "", "ExitCode",
+                "CanRemove", 0, "ContainerID", x->ctr_id, "DetachKeys",
+                json_string_value(json_object_get(cfg, "DetachKeys")) ?: "", "ExitCode",
                 x->finished ? json_integer(x->exit_code) : json_null(), "ID", x->id, "OpenStderr",
                 cfg_bool(cfg, "AttachStderr"), "OpenStdin", cfg_bool(cfg, "AttachStdin"),
                 "OpenStdout", cfg_bool(cfg, "AttachStdout"), "ProcessConfig", "arguments", args,

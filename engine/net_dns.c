@@ -56,8 +56,9 @@ static const char *str(json_t *o, const char *k)
 /* The addresses name has for container id's networks (e->lock held). Docker's rules: names,
  * aliases and short ids of the containers on the same user-defined networks. */
 static size_t lookup(struct eng *e, const char *id, const char *name, uint32_t *out, size_t cap,
-                     bool *known)
+                     struct net_addr6 *out6, size_t *n6, bool *known)
 {
+        *n6 = 0;
         struct eng_ctr *self = NULL;
         for (struct eng_ctr *c = e->ctrs; c; c = c->next)
                 if (strcmp(c->id, id) == 0)
@@ -98,6 +99,15 @@ static size_t lookup(struct eng *e, const char *id, const char *name, uint32_t *
                                         hit = true;
                         }
                         uint32_t addr;
+                        struct net_addr6 a6;
+                        if (hit && *n6 < cap &&
+                            net_addr6_parse(str(ep, "GlobalIPv6Address"), &a6) == 0) {
+                                bool dup = false;
+                                for (size_t k = 0; k < *n6; k++)
+                                        dup = dup || memcmp(&out6[k], &a6, sizeof(a6)) == 0;
+                                if (!dup)
+                                        out6[(*n6)++] = a6;
+                        }
                         if (hit && net_addr_parse(str(ep, "IPAddress"), &addr) == 0) {
                                 *known = true;
                                 bool dup = false;
@@ -118,12 +128,19 @@ static void answer(struct eng_dns *d, struct dns_sock *s, const uint8_t *msg, si
         if (net_dns_parse_query(msg, len, &q) < 0)
                 return;
         uint32_t addrs[16];
+        struct net_addr6 addrs6[16];
         bool known = false;
-        size_t n = 0;
+        size_t n = 0, n6 = 0;
         pthread_mutex_lock(&d->e->lock);
-        n = lookup(d->e, s->ctr_id, q.name, addrs, 16, &known);
+        n = lookup(d->e, s->ctr_id, q.name, addrs, 16, addrs6, &n6, &known);
         pthread_mutex_unlock(&d->e->lock);
         uint8_t out[1024];
+        if (known && q.qtype == NET_DNS_AAAA) {
+                size_t k = net_dns_answer6(msg, &q, addrs6, n6, 600, out, sizeof(out));
+                if (k > 0)
+                        sendto(s->fd, out, k, 0, (const struct sockaddr *)from, sizeof(*from));
+                return;
+        }
         if (known) {
                 size_t k = net_dns_answer(msg, &q, addrs, q.qtype == NET_DNS_A || q.qtype == 255 ? n : 0,
                                           0, 600, out, sizeof(out));
@@ -219,14 +236,13 @@ static void *dns_main(void *arg)
         return NULL;
 }
 
-/* The first nameserver of config's Dns, else of the host's resolv.conf (loopback ones work:
- * we forward from the host's namespace), else none. */
-static void upstream_of(json_t *config, struct sockaddr_in *out)
+/* The first IPv4 nameserver of dns (config's Dns, else the daemon's --dns), else of the host's
+ * resolv.conf (loopback ones work: we forward from the host's namespace), else none. */
+static void upstream_of(json_t *dns, struct sockaddr_in *out)
 {
         memset(out, 0, sizeof(*out));
         out->sin_family = AF_INET;
         uint32_t a;
-        json_t *dns = json_object_get(json_object_get(config, "HostConfig"), "Dns");
         size_t i;
         json_t *v;
         json_array_foreach (dns, i, v) {
@@ -236,6 +252,8 @@ static void upstream_of(json_t *config, struct sockaddr_in *out)
                         return;
                 }
         }
+        if (json_array_size(dns) > 0)
+                return; /* IPv6 servers only: the forwarder speaks IPv4 */
         FILE *f = fopen("/etc/resolv.conf", "re");
         if (f == NULL)
                 return;
@@ -335,7 +353,7 @@ int eng_dns_add(struct eng *e, const char *id, json_t *config, int netns_fd, str
         }
         s->fd = fd;
         snprintf(s->ctr_id, sizeof(s->ctr_id), "%s", id);
-        upstream_of(config, &s->upstream);
+        upstream_of(eng_net_dns_servers(e, config), &s->upstream);
         pthread_mutex_lock(&d->lock);
         s->next = d->socks;
         d->socks = s;

@@ -128,6 +128,7 @@ int eng_net_validate(struct eng *e, json_t *config, struct gerr **err)
                         break;
                 struct eng_net *n = eng_net_find_locked(m, key);
                 const char *ip = str(json_object_get(v, "IPAMConfig"), "IPv4Address");
+                const char *ip6 = str(json_object_get(v, "IPAMConfig"), "IPv6Address");
                 const char *mc = str(v, "MacAddress");
                 uint8_t macb[6];
                 if (mc && *mc && net_mac_parse(mc, macb) < 0) {
@@ -147,6 +148,20 @@ int eng_net_validate(struct eng *e, json_t *config, struct gerr **err)
                                             "no configured subnet or ip-range contain the IP "
                                             "address %s",
                                             ip);
+                }
+                if (r >= 0 && ip6 && *ip6) {
+                        struct net_addr6 a6;
+                        if (n->is_default || strcmp(n->driver, "bridge") != 0)
+                                r = eng_err(err, EINVAL,
+                                            "user specified IP address is supported on user "
+                                            "defined networks only");
+                        else if (net_addr6_parse(ip6, &a6) < 0)
+                                r = eng_err(err, EINVAL, "invalid IPv6 address: %s", ip6);
+                        else if (!n->ipv6 || !net_prefix6_contains(&n->subnet6, &a6))
+                                r = eng_err(err, EINVAL,
+                                            "no configured subnet or ip-range contain the IP "
+                                            "address %s",
+                                            ip6);
                 }
         }
         pthread_mutex_unlock(&m->lock);
@@ -242,10 +257,15 @@ static int random_port(struct eng *e, int proto, uint32_t hip, const struct net_
 
 static void add_port(json_t *arr, const struct net_rules_port *p)
 {
-        json_array_append_new(arr, json_pack("{s:i, s:I, s:i, s:I, s:i}", "Proto", p->proto,
-                                             "HostIp", (json_int_t)p->host_ip, "HostPort",
-                                             p->host_port, "Addr", (json_int_t)p->addr, "Port",
-                                             p->port));
+        json_t *j = json_pack("{s:i, s:I, s:i, s:I, s:i}", "Proto", p->proto, "HostIp",
+                              (json_int_t)p->host_ip, "HostPort", p->host_port, "Addr",
+                              (json_int_t)p->addr, "Port", p->port);
+        if (j && p->has6) {
+                char a6[46];
+                net_addr6_format(&p->addr6, a6);
+                json_object_set_new(j, "Addr6", json_string(a6));
+        }
+        json_array_append_new(arr, j);
 }
 
 static int ports_of(json_t *arr, struct net_rules_port **out, size_t *n)
@@ -262,14 +282,16 @@ static int ports_of(json_t *arr, struct net_rules_port **out, size_t *n)
                 v[i].host_port = (uint16_t)json_integer_value(json_object_get(p, "HostPort"));
                 v[i].addr = (uint32_t)json_integer_value(json_object_get(p, "Addr"));
                 v[i].port = (uint16_t)json_integer_value(json_object_get(p, "Port"));
+                v[i].has6 = net_addr6_parse(str(p, "Addr6"), &v[i].addr6) == 0;
         }
         *out = v;
         *n = k;
         return 0;
 }
 
-/* PortBindings and (-P) ExposedPorts as rules toward addr (e->lock held). */
-static int plan_ports(struct eng *e, json_t *config, uint32_t addr, json_t **out,
+/* PortBindings and (-P) ExposedPorts as rules toward addr (and addr6 unless NULL, for the
+ * bindings on every address) (e->lock held). */
+static int plan_ports(struct eng *e, json_t *config, uint32_t addr, const char *addr6, json_t **out,
                       struct gerr **err)
 {
         json_t *hc = json_object_get(config, "HostConfig");
@@ -307,6 +329,7 @@ static int plan_ports(struct eng *e, json_t *config, uint32_t addr, json_t **out
                                 net_addr_parse(hips, &hip);
                         struct net_rules_port p = {.host_ip = hip, .proto = proto, .addr = addr,
                                                    .port = port};
+                        p.has6 = hip == 0 && net_addr6_parse(addr6, &p.addr6) == 0;
                         long want = hp && *hp ? strtol(hp, NULL, 10) : 0;
                         char hipbuf[16];
                         net_addr_format(hip, hipbuf);
@@ -330,6 +353,29 @@ static int plan_ports(struct eng *e, json_t *config, uint32_t addr, json_t **out
         }
         *out = arr;
         return 0;
+}
+
+/* The IPv6 addresses taken on n: its gateway's and its endpoints' (e->lock held). */
+static void used_addrs6(struct eng *e, const struct eng_net *n, struct net_addr6 **out, size_t *cnt)
+{
+        size_t k = 0, cap = 1;
+        for (struct eng_ctr *c = e->ctrs; c; c = c->next)
+                cap += json_object_size(json_object_get(c->config, EPS_KEY));
+        struct net_addr6 *v = calloc(cap, sizeof(*v));
+        if (v != NULL) {
+                v[k++] = n->gateway6;
+                for (struct eng_ctr *c = e->ctrs; c; c = c->next) {
+                        const char *key;
+                        json_t *ep;
+                        json_object_foreach (json_object_get(c->config, EPS_KEY), key, ep) {
+                                if (k < cap && strcmp(str(ep, "NetworkID") ?: "", n->id) == 0 &&
+                                    net_addr6_parse(str(ep, "GlobalIPv6Address"), &v[k]) == 0)
+                                        k++;
+                        }
+                }
+        }
+        *out = v;
+        *cnt = v ? k : 0;
 }
 
 static void veth_name(const char *net_id, const char *ctr_id, char out[16])
@@ -391,7 +437,36 @@ static int alloc_endpoint(struct eng *e, struct eng_ctr *c, struct eng_net *n, j
         if (*out && sub)
                 json_object_update_new(*out, json_pack("{s:s, s:s, s:i}", "Driver", n->driver,
                                                        "Parent", n->parent, "Mode", n->mode));
-        return *out ? r : gerr_set(err, ENOMEM, "endpoint");
+        if (*out == NULL)
+                return gerr_set(err, ENOMEM, "endpoint");
+        if (!n->ipv6)
+                return r;
+        /* Dual stack: an IPv6 address too (--ip6 or the first free one). */
+        const char *ip6 = str(json_object_get(cfg, "IPAMConfig"), "IPv6Address");
+        _cleanup_free_ struct net_addr6 *used6 = NULL;
+        struct net_addr6 a6;
+        used_addrs6(e, n, &used6, &nu);
+        if (ip6 && *ip6) {
+                net_addr6_parse(ip6, &a6);
+                for (size_t k = 0; k < nu; k++)
+                        if (memcmp(&used6[k], &a6, sizeof(a6)) == 0)
+                                r = eng_err(err, EEXIST, "Address already in use: %s on network %s",
+                                            ip6, n->name);
+        } else if (net_addr6_pick(&n->subnet6, used6, nu, &a6) < 0) {
+                r = eng_err(err, ENOSPC, "no available IPv6 addresses on network %s", n->name);
+        }
+        if (r < 0) {
+                json_decref(*out);
+                *out = NULL;
+                return r;
+        }
+        char ip6s[46], gw6s[46];
+        net_addr6_format(&a6, ip6s);
+        net_addr6_format(&n->gateway6, gw6s);
+        json_object_set_new(*out, "GlobalIPv6Address", json_string(ip6s));
+        json_object_set_new(*out, "GlobalIPv6PrefixLen", json_integer(n->subnet6.len));
+        json_object_set_new(*out, "IPv6Gateway", json_string(gw6s));
+        return r;
 }
 
 int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan_out, struct gerr **err)
@@ -447,11 +522,13 @@ int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan_out, struct 
                 json_object_set_new(eps, n->name, ep);
                 json_array_append_new(order, json_string(n->name));
                 json_array_append_new(self_ips, json_string(ips));
+                if (str(ep, "GlobalIPv6Address"))
+                        json_array_append_new(self_ips, json_string(str(ep, "GlobalIPv6Address")));
                 /* No NAT on macvlan/ipvlan: dockerd publishes nothing there either. */
                 if (n == primary && !eng_net_is_sublink(n)) {
                         uint32_t a = 0;
                         net_addr_parse(ips, &a);
-                        r = plan_ports(e, c->config, a, &ports, err);
+                        r = plan_ports(e, c->config, a, str(ep, "GlobalIPv6Address"), &ports, err);
                 }
         }
         if (r >= 0) {
@@ -471,7 +548,8 @@ int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan_out, struct 
                 _cleanup_free_ char *dir = eng_ctr_dir(e, id);
                 r = eng_spec_write_hosts(config, dir, self_ips, err);
                 if (r >= 0)
-                        r = eng_spec_write_resolv(config, dir, has_user_network(eps), err);
+                        r = eng_spec_write_resolv(config, eng_net_dns_servers(e, config), dir,
+                                                  has_user_network(eps), err);
         }
         json_decref(self_ips);
         if (r < 0) {
@@ -515,6 +593,12 @@ static int plumb_endpoint(struct eng_netmgr *m, json_t *ep, int nsfd, struct ger
         if (json_is_true(json_object_get(ep, "DefaultRoute")))
                 net_addr_parse(str(ep, "Gateway"), &v.gateway);
         net_mac_parse(str(ep, "MacAddress"), v.mac);
+        if (net_addr6_parse(str(ep, "GlobalIPv6Address"), &v.addr6) == 0) {
+                v.has6 = true;
+                v.plen6 = (int)json_integer_value(json_object_get(ep, "GlobalIPv6PrefixLen"));
+                v.has_gw6 = json_is_true(json_object_get(ep, "DefaultRoute")) &&
+                            net_addr6_parse(str(ep, "IPv6Gateway"), &v.gateway6) == 0;
+        }
         int r = net_veth_add(m->host, &v, err);
         if (r == -EEXIST) {
                 /* The last run's veth, not yet gone with its namespace. */
@@ -713,12 +797,17 @@ void eng_net_containers_json(struct eng *e, const struct eng_net *n, json_t *obj
                         char cidr[24];
                         snprintf(cidr, sizeof(cidr), "%s/%d", str(ep, "IPAddress"),
                                  (int)json_integer_value(json_object_get(ep, "IPPrefixLen")));
+                        char cidr6[56] = "";
+                        if (str(ep, "GlobalIPv6Address"))
+                                snprintf(cidr6, sizeof(cidr6), "%s/%d",
+                                         str(ep, "GlobalIPv6Address"),
+                                         (int)json_integer_value(
+                                             json_object_get(ep, "GlobalIPv6PrefixLen")));
                         json_object_set_new(obj, c->id,
-                                            json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name",
-                                                      c->name, "EndpointID",
-                                                      str(ep, "EndpointID"), "MacAddress",
-                                                      str(ep, "MacAddress"), "IPv4Address", cidr,
-                                                      "IPv6Address", ""));
+                                            json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", c->name,
+                                                      "EndpointID", str(ep, "EndpointID"),
+                                                      "MacAddress", str(ep, "MacAddress"),
+                                                      "IPv4Address", cidr, "IPv6Address", cidr6));
                 }
         }
 }
@@ -736,17 +825,22 @@ static json_t *endpoint_json(struct eng *e, const char *name, json_t *want, json
         json_t *ipam = json_object_get(want, "IPAMConfig");
         json_t *aliases = json_object_get(want, "Aliases");
         const char *mac = ep ? str(ep, "MacAddress") : str(want, "MacAddress");
-        return json_pack("{s:O, s:n, s:O, s:s, s:n, s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i,"
-                         " s:n}",
-                         "IPAMConfig", json_is_object(ipam) ? ipam : json_null(), "Links",
-                         "Aliases", json_is_array(aliases) ? aliases : json_null(), "MacAddress",
-                         mac ?: "", "DriverOpts", "GwPriority", 0, "NetworkID",
-                         ep ? str(ep, "NetworkID") : n ? n->id : "", "EndpointID",
-                         ep ? str(ep, "EndpointID") : "", "Gateway", ep ? str(ep, "Gateway") : "",
-                         "IPAddress", ep ? str(ep, "IPAddress") : "", "IPPrefixLen",
-                         ep ? (int)json_integer_value(json_object_get(ep, "IPPrefixLen")) : 0,
-                         "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
-                         "DNSNames");
+        return json_pack(
+            "{s:O, s:n, s:O, s:s, s:n, s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i,"
+            " s:n}",
+            "IPAMConfig", json_is_object(ipam) ? ipam : json_null(), "Links", "Aliases",
+            json_is_array(aliases) ? aliases : json_null(), "MacAddress", mac ?: "", "DriverOpts",
+            "GwPriority", 0, "NetworkID",
+            ep  ? str(ep, "NetworkID")
+            : n ? n->id
+                : "",
+            "EndpointID", ep ? str(ep, "EndpointID") : "", "Gateway", ep ? str(ep, "Gateway") : "",
+            "IPAddress", ep ? str(ep, "IPAddress") : "", "IPPrefixLen",
+            ep ? (int)json_integer_value(json_object_get(ep, "IPPrefixLen")) : 0, "IPv6Gateway",
+            ep ? str(ep, "IPv6Gateway") ?: "" : "", "GlobalIPv6Address",
+            ep ? str(ep, "GlobalIPv6Address") ?: "" : "", "GlobalIPv6PrefixLen",
+            ep ? (int)json_integer_value(json_object_get(ep, "GlobalIPv6PrefixLen")) : 0,
+            "DNSNames");
 }
 
 /* dockerd's DNSNames of an endpoint on a user network: name, short id, aliases. */
@@ -908,7 +1002,8 @@ static void rewrite_etc(struct eng *e, struct eng_ctr *c, bool resolv)
         pthread_mutex_unlock(&e->lock);
         struct gerr *err = NULL;
         if (eng_spec_write_hosts(config, dir, self_ips, &err) < 0 ||
-            (resolv && eng_spec_write_resolv(config, dir, embedded, &err) < 0)) {
+            (resolv && eng_spec_write_resolv(config, eng_net_dns_servers(e, config), dir,
+                                             embedded, &err) < 0)) {
                 log_warn("container %.12s: %s", c->id, err->msg);
                 gerr_free(err);
         }

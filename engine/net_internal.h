@@ -17,6 +17,9 @@ struct eng_net {
         char id[65], name[128], driver[16], bridge[16];
         struct net_prefix subnet, range;
         uint32_t gateway;
+        bool ipv6; /* EnableIPv6: subnet6 and gateway6 too */
+        struct net_prefix6 subnet6;
+        struct net_addr6 gateway6;
         bool has_range, internal, icc, masquerade, builtin, is_default;
         int mtu;
         /* macvlan and ipvlan: the parent link, its mode (kernel value), and whether we made
@@ -38,6 +41,7 @@ struct eng_netmgr {
         char prefix[16], table[16], bridge[16];
         struct net_prefix bip;
         bool bip_set;
+        json_t *dns_servers; /* --dns: the daemon's nameservers (an array, maybe empty) */
         int mtu; /* --mtu, 0: not given */
         /* --default-address-pool: subnets of pool_size[i] carved from pools[i] */
         struct net_prefix pools[16];
@@ -48,6 +52,8 @@ struct eng_netmgr {
 };
 
 /* network.c */
+/* The nameservers of a container: HostConfig.Dns, else the daemon's --dns (may be empty). */
+json_t *eng_net_dns_servers(struct eng *e, json_t *config);
 int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err);
 /* An MTU option value (--mtu, com.docker.network.driver.mtu): 68 to 65535, else EINVAL. */
 int eng_net_mtu_parse(const char *s, int *out, struct gerr **err);

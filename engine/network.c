@@ -1,13 +1,16 @@
 /* Networks: records in the db, the built-in bridge/host/none, create/list/inspect/remove/prune, the rule set. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "common/db.h"
 #include "common/filters.h"
 #include "common/log.h"
+#include "common/timeparse.h"
 #include "engine/engine_internal.h"
 #include "engine/net_internal.h"
 
@@ -88,6 +91,23 @@ static int net_from_json(json_t *j, struct eng_net **out, struct gerr **err)
                 }
                 const char *rg = json_string_value(json_object_get(cfg, "IPRange"));
                 n->has_range = rg && *rg && net_prefix_parse(rg, false, &n->range) == 0;
+                size_t i;
+                json_t *c6;
+                json_array_foreach (json_object_get(json_object_get(j, "IPAM"), "Config"), i, c6) {
+                        const char *s6 = json_string_value(json_object_get(c6, "Subnet"));
+                        if (!json_is_true(json_object_get(j, "EnableIPv6")) || !s6 ||
+                            !strchr(s6, ':'))
+                                continue;
+                        if (net_prefix6_parse(s6, false, &n->subnet6) < 0 ||
+                            net_addr6_parse(json_string_value(json_object_get(c6, "Gateway")),
+                                            &n->gateway6) < 0) {
+                                net_free(n);
+                                return gerr_set(err, EINVAL, "network %s: bad IPv6 IPAM record",
+                                                n->name);
+                        }
+                        n->ipv6 = true;
+                        break;
+                }
         }
         *out = n;
         return 0;
@@ -205,7 +225,8 @@ static int ensure_bridge(struct eng_netmgr *m, struct eng_net *n, struct gerr **
         }
         if (strcmp(n->driver, "bridge") != 0)
                 return 0;
-        return net_bridge_ensure(m->host, n->bridge, n->gateway, n->subnet.len, n->mtu, err);
+        return net_bridge_ensure(m->host, n->bridge, n->gateway, n->subnet.len,
+                                 n->ipv6 ? &n->gateway6 : NULL, n->subnet6.len, n->mtu, err);
 }
 
 void eng_net_port_glob(const struct eng_net *n, char out[16])
@@ -231,10 +252,14 @@ int eng_net_rules_apply(struct eng *e, struct gerr **err)
                 if (strcmp(x->driver, "bridge") != 0 || x->bridge[0] == '\0')
                         continue;
                 eng_net_port_glob(x, globs[k]);
-                nets[k] = (struct net_rules_net){.bridge = x->bridge, .port_glob = globs[k],
+                nets[k] = (struct net_rules_net){.bridge = x->bridge,
+                                                 .port_glob = globs[k],
                                                  .subnet = x->subnet,
-                                                 .internal = x->internal, .icc = x->icc,
-                                                 .masq = x->masquerade && !x->internal};
+                                                 .internal = x->internal,
+                                                 .icc = x->icc,
+                                                 .masq = x->masquerade && !x->internal,
+                                                 .has6 = x->ipv6,
+                                                 .subnet6 = x->subnet6};
                 k++;
         }
         struct net_rules_port *ports = NULL;
@@ -400,6 +425,13 @@ int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err)
         } else {
                 snprintf(m->bridge, sizeof(m->bridge), "%s0", prefix);
         }
+        m->dns_servers = json_array();
+        for (const char *const *d = cfg->dns; d && *d; d++) {
+                unsigned char buf[16];
+                if (inet_pton(AF_INET, *d, buf) != 1 && inet_pton(AF_INET6, *d, buf) != 1)
+                        return gerr_set(err, EINVAL, "--dns %s: not an IP address", *d);
+                json_array_append_new(m->dns_servers, json_string(*d));
+        }
         if (cfg->bip && *cfg->bip) {
                 if (net_prefix_parse(cfg->bip, true, &m->bip) < 0 || m->bip.len > 30)
                         return gerr_set(err, EINVAL, "--bip %s: not an IPv4 address/prefix",
@@ -546,6 +578,14 @@ void eng_net_start(struct eng *e)
         pthread_mutex_unlock(&m->lock);
 }
 
+json_t *eng_net_dns_servers(struct eng *e, json_t *config)
+{
+        json_t *dns = json_object_get(json_object_get(config, "HostConfig"), "Dns");
+        if (json_array_size(dns) > 0 || e->net == NULL)
+                return dns;
+        return e->net->dns_servers;
+}
+
 void eng_net_close(struct eng *e)
 {
         struct eng_netmgr *m = e->net;
@@ -558,6 +598,7 @@ void eng_net_close(struct eng *e)
                 net_free(n);
         }
         net_host_close(m->host);
+        json_decref(m->dns_servers);
         pthread_mutex_destroy(&m->lock);
         free(m);
         e->net = NULL;
@@ -793,6 +834,54 @@ static int sublink_create(struct eng *e, struct eng_net *n, struct gerr **err)
         return 0;
 }
 
+/* EnableIPv6: the first IPv6 Subnet of the IPAM config (there is no default IPv6 pool) and its
+ * Gateway (default: the subnet's first address), appended to cfg. */
+static int parse_ipam6(struct eng_netmgr *m, json_t *ipam, json_t *cfg, struct gerr **err)
+{
+        json_t *c, *c6 = NULL;
+        size_t i;
+        json_array_foreach (json_object_get(ipam, "Config"), i, c) {
+                const char *s = json_string_value(json_object_get(c, "Subnet"));
+                if (s && strchr(s, ':')) {
+                        c6 = c;
+                        break;
+                }
+        }
+        if (c6 == NULL)
+                return eng_err(err, EINVAL,
+                               "could not find an available, non-overlapping IPv6 address pool "
+                               "among the defaults to assign to the network: give --subnet with "
+                               "an IPv6 prefix");
+        const char *s = json_string_value(json_object_get(c6, "Subnet"));
+        const char *g = json_string_value(json_object_get(c6, "Gateway"));
+        struct net_prefix6 sub;
+        struct net_addr6 gw;
+        if (net_prefix6_parse(s, true, &sub) < 0)
+                return eng_err(err, EINVAL, "invalid CIDR address: %s", s);
+        if (sub.len > 126)
+                return eng_err(err, EINVAL, "subnet %s is too small", s);
+        for (struct eng_net *x = m->nets; x; x = x->next)
+                if (x->ipv6 && net_prefix6_overlap(&x->subnet6, &sub))
+                        return eng_err(err, EEXIST,
+                                       "invalid pool request: Pool overlaps with "
+                                       "other one on this address space");
+        if (g && *g) {
+                if (net_addr6_parse(g, &gw) < 0)
+                        return eng_err(err, EINVAL, "invalid gateway address: %s", g);
+                if (!net_prefix6_contains(&sub, &gw))
+                        return eng_err(err, EINVAL, "gateway %s is not in subnet", g);
+        } else if (net_addr6_pick(&sub, NULL, 0, &gw) < 0) {
+                return eng_err(err, EINVAL, "subnet %s is too small", s);
+        }
+        char subs[64], gws[46], plen[8];
+        net_addr6_format(&sub.addr, subs);
+        snprintf(plen, sizeof(plen), "/%d", sub.len);
+        strcat(subs, plen);
+        net_addr6_format(&gw, gws);
+        json_array_append_new(cfg, json_pack("{s:s, s:s}", "Subnet", subs, "Gateway", gws));
+        return 0;
+}
+
 int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr **err)
 {
         struct eng_netmgr *m = e->net;
@@ -839,6 +928,10 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
         if (r >= 0)
                 r = parse_ipam(m, json_object_get(body, "IPAM"), &sub, &gw, &range, &has_range,
                                &ipam_cfg, err);
+        if (r >= 0 && sublink && json_is_true(json_object_get(body, "EnableIPv6")))
+                r = eng_err(err, ENOTSUP, "IPv6 on %s networks is not supported yet", driver);
+        if (r >= 0 && json_is_true(json_object_get(body, "EnableIPv6")))
+                r = parse_ipam6(m, json_object_get(body, "IPAM"), ipam_cfg, err);
         char id[65], now[TIMEFMT_RFC3339_LEN];
         eng_gen_id(id);
         timefmt_now(now);
@@ -977,12 +1070,25 @@ int eng_network_prune(struct eng *e, json_t *filters, json_t **out, struct gerr 
         const char *bad = filters_unknown(filters, known);
         if (bad)
                 return eng_err(err, EINVAL, "invalid filter '%s'", bad);
+        double until = 0;
+        int r = eng_prune_until(filters, &until, err);
+        if (r < 0)
+                return r;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
         struct eng_netmgr *m = e->net;
         json_t *deleted = json_array();
         pthread_mutex_lock(&m->lock);
         for (struct eng_net *n = m->nets, *next; n; n = next) {
                 next = n->next;
                 if (n->builtin || !filters_match_labels(filters, json_object_get(n->j, "Labels")))
+                        continue;
+                /* dockerd: networks created after until stay. */
+                double created = 0;
+                if (until > 0 &&
+                    timeparse_docker(json_string_value(json_object_get(n->j, "Created")),
+                                     (double)now.tv_sec, &created) &&
+                    created > until)
                         continue;
                 pthread_mutex_lock(&e->lock);
                 bool used = eng_net_in_use(e, n);

@@ -11,8 +11,7 @@
 #include "engine/engine_internal.h"
 #include "image/image.h"
 
-/* The "until" filter as unix seconds (0 when absent), dockerd's getUntilFromPruneFilters. */
-static int until_of(json_t *filters, double *until, struct gerr **err)
+int eng_prune_until(json_t *filters, double *until, struct gerr **err)
 {
         const char *v[2];
         size_t n = filters_values(filters, "until", v, 2);
@@ -41,7 +40,7 @@ int eng_containers_prune(struct eng *e, json_t *filters, json_t **out, struct ge
         double until = 0;
         int r = check_filters(filters, known, err);
         if (r >= 0)
-                r = until_of(filters, &until, err);
+                r = eng_prune_until(filters, &until, err);
         if (r < 0)
                 return r;
         _cleanup_json_ json_t *ids = json_array();
@@ -97,7 +96,7 @@ int eng_images_prune(struct eng *e, json_t *filters, json_t **out, struct gerr *
         struct img_prune_opts o = {.dangling_only = true, .filters = filters};
         int r = check_filters(filters, known, err);
         if (r >= 0)
-                r = until_of(filters, &o.until, err);
+                r = eng_prune_until(filters, &o.until, err);
         if (r < 0)
                 return r;
         const char *d[2];

@@ -133,6 +133,8 @@ int eng_shim_spawn(const struct eng_shim_spawn_opts *o, pid_t *shim_pid, pid_t *
                 argv[n++] = "--open-stdin";
         if (o->stdin_once)
                 argv[n++] = "--stdin-once";
+        if (o->no_log)
+                argv[n++] = "--no-log";
         argv[n++] = "--detach";
         argv[n] = NULL;
 

@@ -25,6 +25,7 @@ struct eng_shim_spawn_opts {
         bool stdin_once;
         long log_max_size;        /* bytes, 0 = unlimited (json-file max-size) */
         int log_max_files;        /* json-file max-file, >= 1 */
+        bool no_log;              /* the "none" log driver: output is not kept */
 };
 
 /* Start a shim (it daemonizes: setsid, outlives gantryd) which creates the container through

@@ -28,9 +28,10 @@ char *img_familiar(const char *normalized);
  * ["Loaded image ID: sha256:..."]. */
 int img_load(struct img_store *s, int fd, json_t **loaded, struct gerr **err);
 /* POST /images/create?fromSrc=-: a rootfs tar (maybe gzip/zstd) from fd becomes a one-layer
- * image; repo_tag may be NULL (untagged). *id_out = "sha256:...". */
-int img_import(struct img_store *s, int fd, const char *repo_tag, char **id_out,
-               struct gerr **err);
+ * image; repo_tag may be NULL (untagged), config (the image's "config", may be NULL) is
+ * copied, comment (NULL: "Imported from -") is its history's. *id_out = "sha256:...". */
+int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config,
+               const char *comment, char **id_out, struct gerr **err);
 /* GET /images/get: the refs written to fd as docker save's archive (manifest.json and the OCI
  * layout docker 25+ writes, ref.name annotations naming the tag), or as a plain OCI image layout
  * (no manifest.json; ref.name annotations "name:tag", as skopeo's oci-archive:FILE:NAME:TAG

@@ -632,7 +632,8 @@ int img_load(struct img_store *s, int fd, json_t **loaded, struct gerr **err)
         return 0;
 }
 
-int img_import(struct img_store *s, int fd, const char *repo_tag, char **id_out, struct gerr **err)
+int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config,
+               const char *comment, char **id_out, struct gerr **err)
 {
         _cleanup_free_ char *name = NULL;
         int r;
@@ -651,10 +652,14 @@ int img_import(struct img_store *s, int fd, const char *repo_tag, char **id_out,
         _cleanup_free_ char *text = NULL;
         char cfg_hex[IMG_HEX_LEN + 1];
         if (r >= 0) {
-                cfg = json_pack("{s:s, s:s, s:{}, s:s, s:{s:s, s:[s+]}, s:[{s:s, s:s}]}",
-                                "architecture", "amd64", "os", "linux", "config", "created", tsbuf,
-                                "rootfs", "type", "layers", "diff_ids", "sha256:", layer.diff,
-                                "history", "created", tsbuf, "comment", "Imported from -");
+                /* dockerd: the --change config, and the message (else "Imported from -") as
+                 * the one history entry's comment. */
+                cfg = json_pack("{s:s, s:s, s:o, s:s, s:{s:s, s:[s+]}, s:[{s:s, s:s}]}",
+                                "architecture", "amd64", "os", "linux", "config",
+                                json_is_object(config) ? json_deep_copy(config) : json_object(),
+                                "created", tsbuf, "rootfs", "type", "layers", "diff_ids",
+                                "sha256:", layer.diff, "history", "created", tsbuf, "comment",
+                                comment && *comment ? comment : "Imported from -");
                 text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
                 r = text ? img_blob_put(s, text, strlen(text), cfg_hex, err)
                          : gerr_set(err, ENOMEM, "import");

@@ -45,7 +45,8 @@ struct img_pull_opts {
 int img_pull(struct img_store *s, const struct img_pull_opts *o, char **id_out, struct gerr **err);
 
 struct img_push_opts {
-        const char *ref; /* a local name; pushed to its registry under its tag (all tags if none) */
+        const char *ref; /* a local name; pushed to its registry under its tag */
+        bool all_tags;   /* every local tag of ref's repository instead (ref's tag ignored) */
         const struct img_auth *auth;
         img_progress_fn progress;
         void *arg;

@@ -133,6 +133,9 @@ void reg_resp_clear(struct reg_resp *r);
  * then http where allowed. auth may be NULL. */
 int reg_client_open(struct img_store *s, const char *domain, const struct img_auth *auth,
                     struct reg_client **out, struct gerr **err);
+/* The same without the mirrors: the registry itself (a pull falls back to it from a mirror). */
+int reg_client_open_upstream(struct img_store *s, const char *domain, const struct img_auth *auth,
+                             struct reg_client **out, struct gerr **err);
 void reg_client_free(struct reg_client *c);
 
 struct reg_req {
@@ -152,6 +155,10 @@ struct reg_req {
 /* One request with auth (a 401 fetches a token for scope once and retries) and retries with
  * backoff on 429, 5xx and connection failures. 0 when an answer came, whatever its status. */
 int reg_do(struct reg_client *c, const struct reg_req *q, struct reg_resp *out, struct gerr **err);
+/* A status worth another try (429, 500, 502, 503, 504). */
+bool reg_retryable(long status);
+/* Sleep before try n + 1: 0.25 s doubling, or Retry-After (seconds, up to 5) when > 0. */
+void reg_backoff(int n, long retry_after);
 /* Set up an easy handle for url (TLS, share, auth header for scope); hdrs gets the list to free
  * after the transfer. For transfers the caller drives (curl multi). */
 int reg_easy_setup(struct reg_client *c, CURL *h, const char *url, const char *scope,

@@ -60,6 +60,8 @@ struct layer {
         bool from_file;      /* a complete blob was there: unpacked from it */
         double waited;       /* seconds the unpack thread waited for the download */
         bool bad_digest;
+        bool told_done;    /* "Download complete" was shown by the unpack thread */
+        double extract_ts; /* when the last "Extracting" bar went out */
         /* unpack */
         pthread_t th;
         bool th_started;
@@ -77,6 +79,7 @@ struct pull {
         struct layer *l;
         size_t n;
         pthread_mutex_t plock; /* one progress message at a time */
+        bool upstream;         /* the registry itself, not a mirror */
 };
 
 /* Mark (keep true) or unmark the blobs and layers of this pull in pull_keep: until the image is
@@ -264,7 +267,21 @@ static ssize_t follow_read(void *arg, void *buf, size_t cap, struct gerr **err)
                 return gerr_set(err, got < 0 ? errno : EIO, "read %s", l->w.tmp);
         pthread_mutex_lock(&l->mu);
         l->rpos += got;
+        int64_t rpos = l->rpos;
         pthread_mutex_unlock(&l->mu);
+        /* Once the download is over, the bar follows the compressed bytes the unpack took. */
+        if (dl > 0) {
+                double now = now_s();
+                if (!l->told_done) {
+                        l->told_done = true;
+                        prog(l->p, l->id, "Verifying Checksum", -1, 0);
+                        prog(l->p, l->id, "Download complete", -1, 0);
+                }
+                if (now - l->extract_ts >= 0.1) {
+                        l->extract_ts = now;
+                        prog(l->p, l->id, "Extracting", rpos, l->d->size);
+                }
+        }
         return got;
 }
 
@@ -384,7 +401,8 @@ static int verify_blob(void *arg, bool unpack_failed, struct gerr **err)
         pthread_mutex_unlock(&l->mu);
         if (dl < 0) /* the download's own error is the pull's */
                 return img_errf(err, EIO, "layer %s: download failed", l->d->digest);
-        prog(l->p, l->id, "Verifying Checksum", -1, 0);
+        if (!l->told_done)
+                prog(l->p, l->id, "Verifying Checksum", -1, 0);
         struct sha256_ctx md = l->w.md;
         unsigned char bin[SHA256_DIGEST_SIZE];
         sha256_digest(&md, sizeof(bin), bin);
@@ -403,8 +421,10 @@ static int verify_blob(void *arg, bool unpack_failed, struct gerr **err)
         if (r < 0)
                 return img_errf(err, -r, "layer %s: %s", l->d->digest,
                                 e && e->msg ? e->msg : "commit");
-        prog(l->p, l->id, "Download complete", -1, 0);
-        prog(l->p, l->id, "Extracting", 0, l->d->size);
+        if (!l->told_done) {
+                prog(l->p, l->id, "Download complete", -1, 0);
+                prog(l->p, l->id, "Extracting", l->rpos, l->d->size);
+        }
         return 0;
 }
 
@@ -730,7 +750,8 @@ static int do_pull(struct pull *p, char **id_out, struct gerr **err)
         } else {
                 reg_platform_host(&want);
         }
-        r = reg_client_open(p->s, p->ref.domain, o->auth, &p->c, err);
+        r = p->upstream ? reg_client_open_upstream(p->s, p->ref.domain, o->auth, &p->c, err)
+                        : reg_client_open(p->s, p->ref.domain, o->auth, &p->c, err);
         if (r < 0)
                 return r;
         if (asprintf(&p->scope, "repository:%s:pull", p->ref.path) < 0)
@@ -865,6 +886,20 @@ int img_pull(struct img_store *s, const struct img_pull_opts *o, char **id_out, 
         s->pulls++;
         pthread_mutex_unlock(&s->lock);
         int r = do_pull(&p, id_out, err);
+        if (r < 0 && p.c != NULL && p.c->is_mirror) {
+                /* As dockerd: what a mirror lacks or fails to give comes from the registry
+                 * itself; layers the mirror did give are complete blobs the retry reuses. */
+                log_info("pull %s: mirror %s: %s; pulling from the registry", o->ref, p.c->host,
+                         err && *err && (*err)->msg ? (*err)->msg : "failed");
+                if (err != NULL) {
+                        gerr_free(*err);
+                        *err = NULL;
+                }
+                pull_free(&p);
+                p = (struct pull){.s = s, .o = o, .upstream = true};
+                pthread_mutex_init(&p.plock, NULL);
+                r = do_pull(&p, id_out, err);
+        }
         pthread_mutex_lock(&s->lock);
         s->pulls--;
         pthread_mutex_unlock(&s->lock);

@@ -17,6 +17,7 @@
 
 #define MAX_UPLOADS 5
 #define DEFAULT_CHUNK (64LL << 20)
+#define PUSH_ATTEMPTS 4
 
 struct push;
 
@@ -35,6 +36,8 @@ struct pblob {
         int rc;
         struct gerr *err;
         struct timespec last;
+        bool again;       /* the upload's PATCH or PUT failed in a way worth a new session */
+        long retry_after; /* of that answer, -1 when none */
 };
 
 struct push {
@@ -110,9 +113,40 @@ static int blob_exists(struct push *p, const char *digest, bool *yes, struct ger
         return 0;
 }
 
-/* Upload b: a session (POST, maybe a mount), then PATCH chunks and the final PUT. */
+/* b's layer compressed now from its unpacked directory (igzip), kept as a local blob. */
+static int layer_compress(struct push *p, struct pblob *b, struct gerr **err)
+{
+        char hex[IMG_HEX_LEN + 1];
+        int64_t size;
+        int r = img_layer_compress(p->s, b->diff, hex, &size, err);
+        if (r < 0)
+                return r;
+        snprintf(b->digest, sizeof(b->digest), "sha256:%s", hex);
+        free(b->media_type);
+        b->media_type = strdup(MT_DOCKER_LAYER_GZIP);
+        if (b->media_type == NULL)
+                return gerr_set(err, ENOMEM, "push");
+        b->size = size;
+        pthread_mutex_lock(&p->s->lock);
+        r = reg_record_dist(p->s, b->diff, b->digest, b->media_type, size, "", err);
+        pthread_mutex_unlock(&p->s->lock);
+        return r;
+}
+
+/* Note whether a PATCH or PUT of b's session failed for a reason a new session may not have
+ * (429, 5xx, a dropped connection). */
+static void note_again(struct pblob *b, int rc, const struct reg_resp *r)
+{
+        b->again = rc < 0 ? rc == -EIO : reg_retryable(r->status);
+        b->retry_after = rc < 0 ? -1 : r->retry_after;
+}
+
+/* Upload b: a session (POST, maybe a mount), then PATCH chunks and the final PUT. A failed
+ * PATCH or PUT sets b->again: the caller starts a new session (the spec lets a client drop a
+ * session and begin again; the registry keeps nothing of it). */
 static int upload(struct push *p, struct pblob *b, struct gerr **err)
 {
+        b->again = false;
         _cleanup_free_ char *url = NULL, *scope = NULL;
         const char *sc = p->scope;
         if (b->mount_from != NULL) {
@@ -151,6 +185,15 @@ static int upload(struct push *p, struct pblob *b, struct gerr **err)
         if (!b->is_config) {
                 _cleanup_free_ char *path = img_blob_path(p->s, b->digest);
                 fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+                /* A copy chosen for a mount that did not happen may not be here: a new one. */
+                if (fd < 0 && errno == ENOENT) {
+                        rc = layer_compress(p, b, err);
+                        if (rc < 0)
+                                return rc;
+                        free(path);
+                        path = img_blob_path(p->s, b->digest);
+                        fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+                }
                 if (fd < 0)
                         return gerr_set(err, errno, "open blob %s", b->digest);
         }
@@ -174,6 +217,7 @@ static int upload(struct push *p, struct pblob *b, struct gerr **err)
                                      .headers = hdrs, .body_fd = fd, .body_off = off,
                                      .body_len = (size_t)n, .no_retry = true};
                 rc = reg_do(p->c, &pq, &r, err);
+                note_again(b, rc, &r);
                 if (rc >= 0 && (r.status != 202 || r.location == NULL))
                         rc = reg_error(&r, "blob upload chunk", err);
                 if (rc < 0) {
@@ -207,6 +251,7 @@ static int upload(struct push *p, struct pblob *b, struct gerr **err)
                 pq.xfer_arg = b;
         }
         rc = reg_do(p->c, &pq, &r, err);
+        note_again(b, rc, &r);
         if (rc >= 0 && r.status != 201)
                 rc = reg_error(&r, "blob upload", err);
         reg_resp_clear(&r);
@@ -248,6 +293,15 @@ static void *push_blob_main(void *arg)
                         b->err = NULL;
                         free(b->mount_from);
                         b->mount_from = NULL;
+                        r = upload(p, b, &b->err);
+                }
+                /* A 429/5xx or a cut on PATCH/PUT: a new session, after a backoff. */
+                for (int n = 0; r < 0 && b->again && n + 1 < PUSH_ATTEMPTS; n++) {
+                        log_debug("push: %s: %s, starting a new upload", b->digest,
+                                  b->err ? b->err->msg : "");
+                        gerr_free(b->err);
+                        b->err = NULL;
+                        reg_backoff(n, b->retry_after);
                         r = upload(p, b, &b->err);
                 }
                 b->rc = r < 0 ? r : 0;
@@ -298,18 +352,7 @@ static int layer_blob(struct push *p, struct pblob *b, struct gerr **err)
         }
         if (b->media_type != NULL)
                 return 0;
-        char hex[IMG_HEX_LEN + 1];
-        int64_t size;
-        r = img_layer_compress(p->s, b->diff, hex, &size, err);
-        if (r < 0)
-                return r;
-        snprintf(b->digest, sizeof(b->digest), "sha256:%s", hex);
-        b->media_type = strdup(MT_DOCKER_LAYER_GZIP);
-        b->size = size;
-        pthread_mutex_lock(&p->s->lock);
-        r = reg_record_dist(p->s, b->diff, b->digest, b->media_type, size, "", err);
-        pthread_mutex_unlock(&p->s->lock);
-        return r;
+        return layer_compress(p, b, err);
 }
 
 static int push_tag(struct push *p, const char *id, const char *tag, struct gerr **err)
@@ -476,6 +519,60 @@ static int push_tag(struct push *p, const char *id, const char *tag, struct gerr
         return r;
 }
 
+/* docker push --all-tags: each local tag of the repository, in name order. */
+static int push_all_tags(struct push *p, struct gerr **err)
+{
+        _cleanup_free_ char *prefix = NULL;
+        if (asprintf(&prefix, "%s:", p->ref.name) < 0)
+                return gerr_set(err, ENOMEM, "push");
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        pthread_mutex_lock(&p->s->lock);
+        int r = db_prepare(p->s->db,
+                           "SELECT name, image_id FROM tags WHERE substr(name, 1, ?) = ? "
+                           "ORDER BY name",
+                           &st, err);
+        size_t n = 0;
+        char **tags = NULL, **ids = NULL;
+        if (r >= 0) {
+                sqlite3_bind_int(st, 1, (int)strlen(prefix));
+                sqlite3_bind_text(st, 2, prefix, -1, SQLITE_TRANSIENT);
+        }
+        while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+                const char *tag = (const char *)sqlite3_column_text(st, 0) + strlen(prefix);
+                if (strchr(tag, '/') != NULL || strchr(tag, ':') != NULL)
+                        continue; /* a longer repository name sharing the prefix */
+                char **nt = realloc(tags, (n + 1) * sizeof(*nt));
+                if (nt != NULL)
+                        tags = nt;
+                char **ni = realloc(ids, (n + 1) * sizeof(*ni));
+                if (ni != NULL)
+                        ids = ni;
+                if (nt == NULL || ni == NULL) {
+                        r = gerr_set(err, ENOMEM, "push");
+                        break;
+                }
+                tags[n] = strdup(tag);
+                ids[n] = strdup((const char *)sqlite3_column_text(st, 1));
+                n++;
+        }
+        pthread_mutex_unlock(&p->s->lock);
+        if (r >= 0 && n == 0) {
+                _cleanup_free_ char *fam = img_familiar(p->ref.name);
+                r = img_errf(err, ENOENT, "An image does not exist locally with the tag: %s",
+                             fam ? fam : p->ref.name);
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = tags[i] && ids[i] ? push_tag(p, ids[i], tags[i], err)
+                                      : gerr_set(err, ENOMEM, "push");
+        for (size_t i = 0; i < n; i++) {
+                free(tags[i]);
+                free(ids[i]);
+        }
+        free(tags);
+        free(ids);
+        return r;
+}
+
 int img_push(struct img_store *s, const struct img_push_opts *o, struct gerr **err)
 {
         struct push p = {.s = s, .o = o, .slots = MAX_UPLOADS};
@@ -490,7 +587,7 @@ int img_push(struct img_store *s, const struct img_push_opts *o, struct gerr **e
                 _cleanup_free_ char *name = NULL;
                 if (asprintf(&name, "%s:%s", p.ref.name, p.ref.tag) < 0)
                         r = gerr_set(err, ENOMEM, "push");
-                else if (img_resolve(s, name, &id, NULL) < 0) {
+                else if (!o->all_tags && img_resolve(s, name, &id, NULL) < 0) {
                         _cleanup_free_ char *fam = img_familiar(name);
                         r = img_errf(err, ENOENT, "An image does not exist locally with the tag: %s",
                                      fam ? fam : name);
@@ -506,8 +603,10 @@ int img_push(struct img_store *s, const struct img_push_opts *o, struct gerr **e
         pthread_mutex_lock(&s->lock);
         s->pulls++;
         pthread_mutex_unlock(&s->lock);
-        if (r >= 0)
+        if (r >= 0 && !o->all_tags)
                 r = push_tag(&p, id, p.ref.tag, err);
+        else if (r >= 0)
+                r = push_all_tags(&p, err);
         pthread_mutex_lock(&s->lock);
         s->pulls--;
         pthread_mutex_unlock(&s->lock);

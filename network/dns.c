@@ -82,3 +82,24 @@ size_t net_dns_answer(const uint8_t *query, const struct net_dns_query *q, const
         put16(out + 6, (uint16_t)k);
         return off;
 }
+
+size_t net_dns_answer6(const uint8_t *query, const struct net_dns_query *q,
+                       const struct net_addr6 *addrs, size_t n, uint32_t ttl, uint8_t *out,
+                       size_t cap)
+{
+        size_t off = net_dns_answer(query, q, NULL, 0, 0, ttl, out, cap), k = 0;
+        if (off == 0)
+                return 0;
+        for (size_t i = 0; i < n && off + 28 <= cap; i++, k++) {
+                put16(out + off, 0xc00c);
+                put16(out + off + 2, NET_DNS_AAAA);
+                put16(out + off + 4, 1);
+                put16(out + off + 6, (uint16_t)(ttl >> 16));
+                put16(out + off + 8, (uint16_t)ttl);
+                put16(out + off + 10, 16);
+                memcpy(out + off + 12, addrs[i].b, 16);
+                off += 28;
+        }
+        put16(out + 6, (uint16_t)k);
+        return off;
+}

@@ -1,4 +1,4 @@
-/* IPAM arithmetic: IPv4 prefixes, subnet pools that skip what is in use, address picks. */
+/* IPAM arithmetic: IPv4 and IPv6 prefixes, subnet pools that skip what is in use, address picks. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -156,4 +156,82 @@ void net_mac_format(const uint8_t mac[6], char buf[18])
 {
         snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
                  mac[5]);
+}
+
+int net_addr6_parse(const char *s, struct net_addr6 *out)
+{
+        return s && inet_pton(AF_INET6, s, out->b) == 1 ? 0 : -EINVAL;
+}
+
+void net_addr6_format(const struct net_addr6 *a, char buf[46])
+{
+        if (inet_ntop(AF_INET6, a->b, buf, 46) == NULL)
+                buf[0] = '\0';
+}
+
+static void mask6(struct net_addr6 *a, int len)
+{
+        for (int i = 0; i < 16; i++) {
+                int bits = len - i * 8;
+                a->b[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+        }
+}
+
+int net_prefix6_parse(const char *s, bool loose, struct net_prefix6 *out)
+{
+        const char *slash = s ? strchr(s, '/') : NULL;
+        if (slash == NULL || slash - s >= 46)
+                return -EINVAL;
+        char a[46];
+        memcpy(a, s, (size_t)(slash - s));
+        a[slash - s] = '\0';
+        char *end;
+        long len = strtol(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || len < 0 || len > 128 || net_addr6_parse(a, &out->addr) < 0)
+                return -EINVAL;
+        out->len = (int)len;
+        struct net_addr6 m = out->addr;
+        mask6(&m, out->len);
+        if (!loose && memcmp(&m, &out->addr, sizeof(m)) != 0)
+                return -EINVAL;
+        out->addr = m;
+        return 0;
+}
+
+bool net_prefix6_contains(const struct net_prefix6 *p, const struct net_addr6 *a)
+{
+        struct net_addr6 m = *a;
+        mask6(&m, p->len);
+        return memcmp(&m, &p->addr, sizeof(m)) == 0;
+}
+
+bool net_prefix6_overlap(const struct net_prefix6 *a, const struct net_prefix6 *b)
+{
+        return a->len <= b->len ? net_prefix6_contains(a, &b->addr)
+                                : net_prefix6_contains(b, &a->addr);
+}
+
+int net_addr6_pick(const struct net_prefix6 *subnet, const struct net_addr6 *used, size_t n_used,
+                   struct net_addr6 *out)
+{
+        for (uint32_t i = 1; i < 65536; i++) {
+                struct net_addr6 c = subnet->addr;
+                /* index i in the low bytes (carry into the prefix would leave the subnet) */
+                uint32_t carry = i;
+                for (int k = 15; k >= 0 && carry; k--) {
+                        carry += c.b[k];
+                        c.b[k] = (uint8_t)carry;
+                        carry >>= 8;
+                }
+                if (!net_prefix6_contains(subnet, &c))
+                        break;
+                bool taken = false;
+                for (size_t u = 0; u < n_used && !taken; u++)
+                        taken = memcmp(&used[u], &c, sizeof(c)) == 0;
+                if (!taken) {
+                        *out = c;
+                        return 0;
+                }
+        }
+        return -ENOSPC;
 }

@@ -103,6 +103,68 @@ static struct nl_addr *addr4(uint32_t a, int plen)
         return na;
 }
 
+static struct nl_addr *addr6(const struct net_addr6 *a, int plen)
+{
+        struct nl_addr *na = nl_addr_build(AF_INET6, a->b, 16);
+        if (na)
+                nl_addr_set_prefixlen(na, plen);
+        return na;
+}
+
+/* A global IPv6 address, usable at once (no duplicate address detection: the addresses of a
+ * network are handed out by us alone). */
+static int add_addr6(struct nl_sock *sk, int ifindex, const struct net_addr6 *a, int plen,
+                     const char *name, struct gerr **err)
+{
+        struct rtnl_addr *ad = rtnl_addr_alloc();
+        struct nl_addr *local = addr6(a, plen);
+        int r = -NLE_NOMEM;
+        if (ad && local) {
+                rtnl_addr_set_ifindex(ad, ifindex);
+                rtnl_addr_set_local(ad, local);
+                rtnl_addr_set_flags(ad, IFA_F_NODAD);
+                r = rtnl_addr_add(sk, ad, 0);
+        }
+        nl_addr_put(local);
+        rtnl_addr_put(ad);
+        if (r == -NLE_EXIST)
+                return 0;
+        return r < 0 ? net_nl_fail(err, r, "add IPv6 address to %s", name) : 0;
+}
+
+/* A default route via gw (IPv4 when gw6 is NULL) in sk's namespace; with neither gateway, an
+ * IPv4 route through the device itself (ipvlan l3). */
+static int add_default_route(struct nl_sock *sk, int ifindex, uint32_t gw4,
+                             const struct net_addr6 *gw6, struct gerr **err)
+{
+        struct rtnl_route *rt = rtnl_route_alloc();
+        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+        struct nl_addr *dst = gw6 ? addr6(&(struct net_addr6){{0}}, 0) : addr4(0, 0);
+        struct nl_addr *gw = gw6 ? addr6(gw6, 128) : gw4 ? addr4(gw4, 32) : NULL;
+        bool dev = gw6 == NULL && gw4 == 0;
+        int nr = -NLE_NOMEM;
+        if (rt && nh && dst && (gw || dev)) {
+                rtnl_route_set_family(rt, gw6 ? AF_INET6 : AF_INET);
+                rtnl_route_set_dst(rt, dst);
+                if (gw)
+                        rtnl_route_nh_set_gateway(nh, gw);
+                else
+                        rtnl_route_set_scope(rt, RT_SCOPE_LINK);
+                rtnl_route_nh_set_ifindex(nh, ifindex);
+                rtnl_route_add_nexthop(rt, TAKE_PTR(nh));
+                nr = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
+        }
+        if (nh)
+                rtnl_route_nh_free(nh);
+        nl_addr_put(dst);
+        nl_addr_put(gw);
+        rtnl_route_put(rt);
+        if (nr < 0)
+                return net_nl_fail(err, nr, "%s default route in the container",
+                                   gw6 ? "IPv6" : "IPv4");
+        return 0;
+}
+
 int net_host_routes(struct net_host *h, struct net_prefix **out, size_t *n, struct gerr **err)
 {
         struct nl_cache *cache = NULL;
@@ -239,8 +301,8 @@ static int add_addr(struct nl_sock *sk, int ifindex, uint32_t a, int plen, const
         return r < 0 ? net_nl_fail(err, r, "add address to %s", name) : 0;
 }
 
-int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int plen, int mtu,
-                      struct gerr **err)
+int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int plen,
+                      const struct net_addr6 *gw6, int plen6, int mtu, struct gerr **err)
 {
         struct rtnl_link *l = NULL;
         int r = rtnl_link_get_kernel(h->sk, 0, name, &l);
@@ -278,9 +340,16 @@ int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int ple
         rtnl_link_put(l);
         if (gw != 0 && (r = add_addr(h->sk, ifindex, gw, plen, name, err)) < 0)
                 return r;
-        if (!was_up && (r = no_ipv6_link_local(h->sk, ifindex, name, err)) < 0)
-                return r;
         char path[128];
+        if (gw6 != NULL) {
+                /* A dual-stack network: IPv6 on (a host may default it off), its gateway. */
+                snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+                if ((r = net_sysctl_write(path, "0", err)) < 0 ||
+                    (r = add_addr6(h->sk, ifindex, gw6, plen6, name, err)) < 0)
+                        return r;
+        } else if (!was_up && (r = no_ipv6_link_local(h->sk, ifindex, name, err)) < 0) {
+                return r;
+        }
         snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", name);
         if ((r = net_sysctl_write(path, "1", err)) < 0)
                 return r;
@@ -324,7 +393,8 @@ int net_netns_lo_up(int netns_fd, struct gerr **err)
 /* Inside netns_fd: ifname gets addr/plen, no IPv6 link-local, up, lo up, and a default route
  * via gateway (or, dev_route, straight out of ifname: ipvlan l3 has no neighbour to ask). */
 int net_netns_configure(struct net_host *h, int netns_fd, const char *ifname, uint32_t addr,
-                        int plen, uint32_t gateway, bool dev_route, struct gerr **err)
+                        int plen, uint32_t gateway, bool dev_route, const struct net_addr6 *addr6,
+                        int plen6, const struct net_addr6 *gateway6, struct gerr **err)
 {
         struct nl_sock *sk = NULL;
         int r = net_netns_socket(h->host_ns, netns_fd, &sk, err);
@@ -335,37 +405,19 @@ int net_netns_configure(struct net_host *h, int netns_fd, const char *ifname, ui
                 int ifindex = rtnl_link_get_ifindex(in);
                 rtnl_link_put(in);
                 r = add_addr(sk, ifindex, addr, plen, ifname, err);
-                if (r >= 0)
+                /* IPv6 (and its link-local address) only on a dual-stack network's endpoint. */
+                if (r >= 0 && addr6 != NULL)
+                        r = add_addr6(sk, ifindex, addr6, plen6, ifname, err);
+                else if (r >= 0)
                         r = no_ipv6_link_local(sk, ifindex, ifname, err);
                 if (r >= 0)
                         r = net_link_set_up(sk, ifindex, ifname, err);
                 if (r >= 0)
                         r = net_link_set_up(sk, 1, "lo", err);
-                if (r >= 0 && (gateway != 0 || dev_route)) {
-                        struct rtnl_route *rt = rtnl_route_alloc();
-                        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-                        struct nl_addr *dst = addr4(0, 0),
-                                       *gw = gateway ? addr4(gateway, 32) : NULL;
-                        int nr = -NLE_NOMEM;
-                        if (rt && nh && dst && (gw || dev_route)) {
-                                rtnl_route_set_family(rt, AF_INET);
-                                rtnl_route_set_dst(rt, dst);
-                                if (gw)
-                                        rtnl_route_nh_set_gateway(nh, gw);
-                                else
-                                        rtnl_route_set_scope(rt, RT_SCOPE_LINK);
-                                rtnl_route_nh_set_ifindex(nh, ifindex);
-                                rtnl_route_add_nexthop(rt, TAKE_PTR(nh));
-                                nr = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
-                        }
-                        if (nh)
-                                rtnl_route_nh_free(nh);
-                        nl_addr_put(dst);
-                        nl_addr_put(gw);
-                        rtnl_route_put(rt);
-                        if (nr < 0)
-                                r = net_nl_fail(err, nr, "default route in %s", "the container");
-                }
+                if (r >= 0 && (gateway != 0 || dev_route))
+                        r = add_default_route(sk, ifindex, gateway, NULL, err);
+                if (r >= 0 && gateway6 != NULL)
+                        r = add_default_route(sk, ifindex, 0, gateway6, err);
         }
         if (sk)
                 nl_socket_free(sk);
@@ -428,7 +480,8 @@ int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err
         r = set_hairpin(h, v->host_name, err);
         if (r >= 0)
                 r = net_netns_configure(h, v->netns_fd, v->ifname, v->addr, v->plen, v->gateway,
-                                        false, err);
+                                        false, v->has6 ? &v->addr6 : NULL, v->plen6,
+                                        v->has6 && v->has_gw6 ? &v->gateway6 : NULL, err);
         if (r < 0)
                 net_link_delete(h, v->host_name, NULL);
         return r;

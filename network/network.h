@@ -7,7 +7,7 @@
 
 #include "common/gerr.h"
 
-/* ---- ipam.c: IPv4 prefixes and allocation (pure functions) ---- */
+/* ---- ipam.c: IPv4 and IPv6 prefixes and allocation (pure functions) ---- */
 
 struct net_prefix {
         uint32_t addr; /* host byte order, masked to len */
@@ -30,6 +30,24 @@ int net_pool_pick(const struct net_prefix *pool, int size, const struct net_pref
  * broadcast, not in used[] (which holds the gateway too); ENOSPC if none. */
 int net_addr_pick(const struct net_prefix *subnet, const struct net_prefix *range,
                   const uint32_t *used, size_t n_used, uint32_t *out);
+/* IPv6: an address in network byte order, a prefix of one. */
+struct net_addr6 {
+        uint8_t b[16];
+};
+struct net_prefix6 {
+        struct net_addr6 addr; /* masked to len */
+        int len;               /* 0..128 */
+};
+int net_addr6_parse(const char *s, struct net_addr6 *out);
+void net_addr6_format(const struct net_addr6 *a, char buf[46]);
+/* "addr/len": host bits must be zero unless loose (they are masked off then). */
+int net_prefix6_parse(const char *s, bool loose, struct net_prefix6 *out);
+bool net_prefix6_contains(const struct net_prefix6 *p, const struct net_addr6 *a);
+bool net_prefix6_overlap(const struct net_prefix6 *a, const struct net_prefix6 *b);
+/* The lowest address of subnet past the network address (index 1, 2, ...) not in used[];
+ * ENOSPC after 65535 tries. */
+int net_addr6_pick(const struct net_prefix6 *subnet, const struct net_addr6 *used, size_t n_used,
+                   struct net_addr6 *out);
 /* Docker's MAC for an address: 02:42 then the four address bytes. */
 void net_mac_from_addr(uint32_t a, uint8_t mac[6]);
 int net_mac_parse(const char *s, uint8_t mac[6]);
@@ -46,10 +64,11 @@ void net_host_close(struct net_host *h);
 
 /* The IPv4 prefixes routed on the host (main table), for the default pools to avoid. */
 int net_host_routes(struct net_host *h, struct net_prefix **out, size_t *n, struct gerr **err);
-/* Create (or adopt) bridge name with gw/plen on it, up, MTU mtu (0: the default).
+/* Create (or adopt) bridge name with gw/plen (and gw6/plen6 unless NULL: IPv6 on; else no
+ * IPv6 link-local address) on it, up, MTU mtu (0: the default).
  * route_localnet lets 127.0.0.1 reach a DNATed container. */
-int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int plen, int mtu,
-                      struct gerr **err);
+int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int plen,
+                      const struct net_addr6 *gw6, int plen6, int mtu, struct gerr **err);
 /* The names of the bridges whose names start with prefix (NULL-terminated, strv); the count. */
 int net_bridges_named(struct net_host *h, const char *prefix, char ***out, struct gerr **err);
 /* Remove a link if it exists (0 when absent). */
@@ -66,6 +85,9 @@ struct net_veth {
         int plen;
         uint32_t gateway; /* 0: no default route */
         int mtu;
+        bool has6, has_gw6; /* a dual-stack network: addr6/plen6, a route via gateway6 */
+        struct net_addr6 addr6, gateway6;
+        int plen6;
 };
 /* A veth pair: one end a port of v->bridge, the other in the namespace as v->ifname with its
  * address, up, and a default route via v->gateway. Nothing left behind on error. */
@@ -133,6 +155,8 @@ struct net_rules_net {
         const char *port_glob; /* "ve12345*": the host ends of its veths (icc=false) */
         struct net_prefix subnet;
         bool internal, icc, masq;
+        bool has6; /* dual stack: subnet6 too */
+        struct net_prefix6 subnet6;
 };
 enum { NET_PROTO_TCP = 6, NET_PROTO_UDP = 17, NET_PROTO_SCTP = 132 };
 struct net_rules_port {
@@ -141,6 +165,8 @@ struct net_rules_port {
         uint16_t host_port;
         uint32_t addr; /* the container's */
         uint16_t port;
+        bool has6; /* host_ip 0 on a dual-stack network: IPv6 too, toward addr6 */
+        struct net_addr6 addr6;
 };
 /* The whole tables (inet and bridge family, both named table) rebuilt in one transaction:
  * replaces whatever was there, so a restart never duplicates rules. */
@@ -168,6 +194,11 @@ int net_dns_parse_query(const uint8_t *msg, size_t len, struct net_dns_query *q)
  * 0 when cap is too small. */
 size_t net_dns_answer(const uint8_t *query, const struct net_dns_query *q, const uint32_t *addrs,
                       size_t n, int rcode, uint32_t ttl, uint8_t *out, size_t cap);
+
+/* The same with the n AAAA records of addrs. */
+size_t net_dns_answer6(const uint8_t *query, const struct net_dns_query *q,
+                       const struct net_addr6 *addrs, size_t n, uint32_t ttl, uint8_t *out,
+                       size_t cap);
 
 /* A UDP socket bound to addr:port inside the network namespace netns_fd (the calling thread
  * enters it for the socket's creation and comes back). */

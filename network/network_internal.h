@@ -23,6 +23,8 @@ int net_link_set_up(struct nl_sock *sk, int ifindex, const char *name, struct ge
 /* A netlink socket bound inside netns_fd (the calling thread enters it and comes back). */
 int net_netns_socket(int host_ns, int netns_fd, struct nl_sock **out, struct gerr **err);
 /* Inside netns_fd: ifname gets addr/plen, up (lo too), a default route via gateway, or out
- * of ifname itself when dev_route. */
+ * of ifname itself when dev_route; with addr6 also that IPv6 address (and a default IPv6 route
+ * via gateway6 when given), else no IPv6 at all on ifname. */
 int net_netns_configure(struct net_host *h, int netns_fd, const char *ifname, uint32_t addr,
-                        int plen, uint32_t gateway, bool dev_route, struct gerr **err);
+                        int plen, uint32_t gateway, bool dev_route, const struct net_addr6 *addr6,
+                        int plen6, const struct net_addr6 *gateway6, struct gerr **err);

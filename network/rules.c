@@ -39,6 +39,28 @@ static void elements(FILE *f, const struct net_rules_port *p, size_t n, bool wit
         }
 }
 
+static void elements6(FILE *f, const struct net_rules_port *p, size_t n)
+{
+        bool first = true;
+        for (size_t i = 0; i < n; i++) {
+                if (!p[i].has6)
+                        continue;
+                char a[46];
+                net_addr6_format(&p[i].addr6, a);
+                fprintf(f, "%s%s . %u : %s . %u", first ? "" : ", ", net_proto_name(p[i].proto),
+                        p[i].host_port, a, p[i].port);
+                first = false;
+        }
+}
+
+static size_t count6(const struct net_rules_port *p, size_t n)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                k += p[i].has6;
+        return k;
+}
+
 static size_t count_ip(const struct net_rules_port *p, size_t n, bool with_ip)
 {
         size_t k = 0;
@@ -89,6 +111,13 @@ char *net_rules_script(const char *table, const struct net_rules_net *nets, size
                 elements(f, ports, n_ports, true);
                 fprintf(f, " }\n");
         }
+        fprintf(f,
+                " }\n map pub6 {\n  type inet_proto . inet_service : ipv6_addr . inet_service\n");
+        if (count6(ports, n_ports)) {
+                fprintf(f, "  elements = { ");
+                elements6(f, ports, n_ports);
+                fprintf(f, " }\n");
+        }
         fprintf(f, " }\n");
         /* DNAT for new connections to a local address: from outside (prerouting) and from the
          * host itself, 127.0.0.1 included (output). No userland proxy. */
@@ -98,7 +127,8 @@ char *net_rules_script(const char *table, const struct net_rules_net *nets, size
                    "  fib daddr type local jump publish\n }\n");
         fprintf(f, " chain publish {\n"
                    "  dnat ip to ip daddr . meta l4proto . th dport map @pubip4\n"
-                   "  dnat ip to meta l4proto . th dport map @pub4\n }\n");
+                   "  dnat ip to meta l4proto . th dport map @pub4\n"
+                   "  dnat ip6 to meta l4proto . th dport map @pub6\n }\n");
         fprintf(f, " chain postrouting {\n  type nat hook postrouting priority srcnat; policy accept;\n");
         for (size_t i = 0; i < n_nets; i++) {
                 if (!nets[i].masq)
@@ -106,6 +136,12 @@ char *net_rules_script(const char *table, const struct net_rules_net *nets, size
                 char sub[20];
                 net_prefix_format(&nets[i].subnet, sub);
                 fprintf(f, "  ip saddr %s oifname != \"%s\" masquerade\n", sub, nets[i].bridge);
+                if (nets[i].has6) {
+                        char a6[46];
+                        net_addr6_format(&nets[i].subnet6.addr, a6);
+                        fprintf(f, "  ip6 saddr %s/%d oifname != \"%s\" masquerade\n", a6,
+                                nets[i].subnet6.len, nets[i].bridge);
+                }
         }
         /* 127.0.0.1 to a published port: the container must answer the gateway, not its own
          * loopback; a container to a published port (hairpin): the answer must come back
@@ -113,10 +149,17 @@ char *net_rules_script(const char *table, const struct net_rules_net *nets, size
          * the source subnet: with br_netfilter a DNAT back onto the bridge is bridged, and the
          * bridge's postrouting hook has no input interface. */
         fprintf(f, "  ct status dnat oifname @bridges ip saddr 127.0.0.0/8 masquerade\n");
+        fprintf(f, "  ct status dnat iifname @bridges oifname @bridges masquerade\n");
         for (size_t i = 0; i < n_nets; i++) {
                 char sub[20];
                 net_prefix_format(&nets[i].subnet, sub);
                 fprintf(f, "  ct status dnat oifname @bridges ip saddr %s masquerade\n", sub);
+                if (nets[i].has6) {
+                        char a6[46];
+                        net_addr6_format(&nets[i].subnet6.addr, a6);
+                        fprintf(f, "  ct status dnat oifname @bridges ip6 saddr %s/%d masquerade\n",
+                                a6, nets[i].subnet6.len);
+                }
         }
         fprintf(f, " }\n");
         fprintf(f, " chain forward {\n  type filter hook forward priority filter; policy accept;\n");
@@ -163,6 +206,11 @@ char *net_rules_ports_script(const char *table, bool add, const struct net_rules
                 fprintf(f, "%s element inet %s %s { ", add ? "add" : "delete", table,
                         with_ip ? "pubip4" : "pub4");
                 elements(f, ports, n_ports, with_ip);
+                fprintf(f, " }\n");
+        }
+        if (count6(ports, n_ports)) {
+                fprintf(f, "%s element inet %s pub6 { ", add ? "add" : "delete", table);
+                elements6(f, ports, n_ports);
                 fprintf(f, " }\n");
         }
         fclose(f);

@@ -133,7 +133,7 @@ int net_sublink_add(struct net_host *h, const struct net_sublink *s, struct gerr
          * the link itself, as dockerd's does, not via the gateway's address. */
         bool l3 = s->kind == NET_IPVLAN && s->mode != IPVLAN_MODE_L2;
         r = net_netns_configure(h, s->netns_fd, s->ifname, s->addr, s->plen, l3 ? 0 : s->gateway,
-                                s->dev_route || (l3 && s->gateway), err);
+                                s->dev_route || (l3 && s->gateway), NULL, 0, NULL, err);
         if (r < 0)
                 net_netns_link_delete(h, s->netns_fd, s->ifname, NULL);
         return r;

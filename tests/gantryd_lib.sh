@@ -87,6 +87,19 @@ e2e_state() {
 # gantryd's --network-prefix for this test file: 1-8 lower-case letters and digits.
 e2e_netprefix() { printf 'gt%x' $((($$ * 7919 + RANDOM) % 0xffffff)); }
 
+# The links of this test gantryd (its bridges <prefix>0 and <prefix>-<id>, and veths ve<net><ctr>
+# on them: their host ends are named by neither prefix, so bridge ports are listed as
+# "<bridge>:<port>"), sorted, one a line.
+e2e_net_links() {
+	[[ -n $E2E_NETPREFIX ]] || return 0
+	local b
+	for b in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' |
+		grep -E "^${E2E_NETPREFIX}(0|-)"); do
+		echo "$b"
+		ip -o link show master "$b" 2>/dev/null | awk -F': ' -v b="$b" '{sub(/@.*/, "", $2); print b ":" $2}'
+	done | sort
+}
+
 # The bridges and nftables tables of a stopped test gantryd (they outlive it on purpose: its
 # containers keep their network across a daemon restart).
 e2e_net_cleanup() {

@@ -304,8 +304,12 @@ void exec_client_input(struct shim *sh, struct client *c, const char *data, ssiz
         if (x == NULL)
                 return;
         if (n <= 0) {
-                x->in_close_pending = true;
-                exec_stdin_flush(x);
+                /* As dockerd: a terminal's input stays open when the client's ends (it may have
+                 * detached with ctrl-p ctrl-q); a pipe's is closed. */
+                if (!x->tty) {
+                        x->in_close_pending = true;
+                        exec_stdin_flush(x);
+                }
                 return;
         }
         if (x->in_fd < 0)

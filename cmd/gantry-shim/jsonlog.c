@@ -19,6 +19,9 @@ int jsonlog_open(struct jsonlog *l, const char *path, long max_size, int max_fil
         l->path = path;
         l->max_size = max_size;
         l->max_files = max_files < 1 ? 1 : max_files;
+        l->fd = -1;
+        if (path == NULL) /* the "none" log driver: output is dropped */
+                return 0;
         l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
         if (l->fd < 0)
                 return -errno;

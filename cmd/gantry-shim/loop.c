@@ -306,7 +306,9 @@ static void client_readable(struct shim *sh, struct client *c)
         }
         if (n <= 0) {
                 c->read_closed = true;
-                if (c->kind == C_ATTACH && c->want_in && sh->o->stdin_once) {
+                /* dockerd closes a tty's input on no client's EOF: a client that detached
+                 * (ctrl-p ctrl-q) or went away leaves the shell running. */
+                if (c->kind == C_ATTACH && c->want_in && sh->o->stdin_once && !sh->o->tty) {
                         sh->in_close_pending = true;
                         stdin_flush(sh);
                 }

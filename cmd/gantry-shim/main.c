@@ -32,7 +32,7 @@ static void usage(void)
         fprintf(stderr,
                 "usage: gantry-shim --id ID --bundle DIR --exec-root DIR --runtime-root DIR "
                 "--log-path FILE --exit-path FILE [--tty] [--open-stdin] [--stdin-once] "
-                "[--log-max-size N] [--log-max-files N] [--detach]\n");
+                "[--log-max-size N] [--log-max-files N] [--no-log] [--detach]\n");
         exit(2);
 }
 
@@ -50,6 +50,7 @@ static void parse_args(int argc, char **argv, struct shim_opts *o)
             {"stdin-once", no_argument, NULL, 'O'},
             {"log-max-size", required_argument, NULL, 'S'},
             {"log-max-files", required_argument, NULL, 'F'},
+            {"no-log", no_argument, NULL, 'N'},
             {"detach", no_argument, NULL, 'D'},
             {0},
         };
@@ -75,6 +76,9 @@ static void parse_args(int argc, char **argv, struct shim_opts *o)
                         break;
                 case 'x':
                         o->exit_path = optarg;
+                        break;
+                case 'N':
+                        o->no_log = true;
                         break;
                 case 'D':
                         o->detach = true;
@@ -214,7 +218,8 @@ static bool report(int fd, const char *fmt, ...)
 static int setup(const struct shim_opts *o, struct shim_setup *s, struct jsonlog *log,
                  struct gerr **err)
 {
-        int r = jsonlog_open(log, o->log_path, o->log_max_size, o->log_max_files);
+        int r =
+            jsonlog_open(log, o->no_log ? NULL : o->log_path, o->log_max_size, o->log_max_files);
         if (r < 0)
                 return gerr_set(err, -r, "open %s", o->log_path);
         r = create_with_stdio(o, s, err);

@@ -18,6 +18,7 @@ struct shim_opts {
         bool detach; /* fork once at start so the spawner's child exits at once */
         long log_max_size;
         int log_max_files;
+        bool no_log; /* the "none" log driver */
 };
 
 /* Docker's json-file log driver: one {"log","stream","time"} object per line of output. */

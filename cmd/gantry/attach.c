@@ -1,6 +1,7 @@
 /* gantry CLI: attached runs as docker does them: hijacked attach stream, wait registered before
  * start, stdin forwarding, raw terminal with resizes, signal proxying, the container's exit code. */
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -70,11 +71,37 @@ static void on_attach_signal(int sig, void *ud)
                 resize(o->id);
 }
 
-void cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
-                     void (*on_signal)(int sig, void *ud), void *ud)
+int cli_detach_keys(const char *spec, unsigned char *out, size_t cap)
+{
+        static const char ctrl[] = "@abcdefghijklmnopqrstuvwxyz[\\]^_";
+        if (spec == NULL || *spec == '\0')
+                spec = "ctrl-p,ctrl-q";
+        size_t n = 0;
+        for (const char *p = spec;;) {
+                const char *comma = strchr(p, ',');
+                size_t len = comma ? (size_t)(comma - p) : strlen(p);
+                const char *at =
+                    len == 6 && strncmp(p, "ctrl-", 5) == 0 ? strchr(ctrl, p[5]) : NULL;
+                int code = len == 1                                ? (unsigned char)p[0]
+                           : at != NULL && p[5] != '\0'            ? (int)(at - ctrl)
+                           : len == 3 && strncmp(p, "DEL", 3) == 0 ? 127
+                                                                   : -1;
+                if (code < 0 || n == cap)
+                        return -1;
+                out[n++] = (unsigned char)code;
+                if (comma == NULL)
+                        return (int)n;
+                p = comma + 1;
+        }
+}
+
+bool cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
+                     void (*on_signal)(int sig, void *ud), void *ud, const unsigned char *keys,
+                     size_t nkeys)
 {
         bool in_open = stdin_open;
-        char buf[65536];
+        char buf[65536], fwd[65536 + 16];
+        size_t matched = 0; /* keys typed so far, held back */
         for (;;) {
                 struct pollfd p[3] = {{.fd = fd, .events = POLLIN},
                                       {.fd = sfd, .events = POLLIN},
@@ -101,13 +128,34 @@ void cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
                         ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
                         if (n < 0 && errno == EINTR)
                                 continue;
-                        if (n <= 0 || cli_write_all(fd, buf, (size_t)n) < 0) {
+                        size_t len = n > 0 ? (size_t)n : 0, out = 0;
+                        const char *src = buf;
+                        if (nkeys > 0 && n > 0) {
+                                for (size_t i = 0; i < (size_t)n; i++) {
+                                        unsigned char b = (unsigned char)buf[i];
+                                        if (b != keys[matched]) {
+                                                memcpy(fwd + out, keys, matched);
+                                                out += matched;
+                                                matched = 0;
+                                        }
+                                        if (b == keys[matched]) {
+                                                if (++matched == nkeys)
+                                                        return true;
+                                        } else {
+                                                fwd[out++] = (char)b;
+                                        }
+                                }
+                                src = fwd;
+                                len = out;
+                        }
+                        if (n <= 0 || (len > 0 && cli_write_all(fd, src, len) < 0)) {
                                 in_open = false;
                                 /* EOF on stdin: the other side's stdin closes. */
                                 shutdown(fd, SHUT_WR);
                         }
                 }
         }
+        return false;
 }
 
 int cli_start_error_status(const char *msg)
@@ -250,8 +298,15 @@ int cli_attach_run(const struct cli_attach_opts *o)
         afd = cli_raw_connect();
         if (afd < 0)
                 return 125;
-        snprintf(path, sizeof(path), "/containers/%s/attach?stream=1&stdout=1&stderr=1%s", o->id,
-                 o->stdin_open ? "&stdin=1" : "");
+        unsigned char keys[16];
+        int nkeys = cli_detach_keys(o->detach_keys, keys, sizeof(keys));
+        if (nkeys < 0) {
+                fprintf(stderr, "gantry: Invalid detach keys (%s) provided\n", o->detach_keys);
+                return 125;
+        }
+        _cleanup_free_ char *dk = o->detach_keys ? cli_escape(o->detach_keys) : NULL;
+        snprintf(path, sizeof(path), "/containers/%s/attach?stream=1&stdout=1&stderr=1%s%s%s",
+                 o->id, o->stdin_open ? "&stdin=1" : "", dk ? "&detachKeys=" : "", dk ? dk : "");
         if (cli_raw_send(afd, "POST", path,
                          "Content-Type: text/plain\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n") < 0 ||
             cli_raw_read_head(afd, &status, head, sizeof(head), abuf, &alen) < 0) {
@@ -287,7 +342,9 @@ int cli_attach_run(const struct cli_attach_opts *o)
         }
 
         sigemptyset(&mask);
-        for (int s = 1; s < SIGRTMIN; s++)
+        if (o->no_sig_proxy)
+                sigaddset(&mask, SIGWINCH);
+        for (int s = 1; s < SIGRTMIN && !o->no_sig_proxy; s++)
                 if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD && s != SIGPIPE && s != SIGURG &&
                     s != SIGTSTP && s != SIGTTIN && s != SIGTTOU && s != SIGCONT &&
                     s != SIGSEGV && s != SIGBUS && s != SIGILL && s != SIGFPE && s != SIGABRT)
@@ -312,8 +369,14 @@ int cli_attach_run(const struct cli_attach_opts *o)
         cli_demux_init(&dm, o->tty);
         if (alen > 0)
                 cli_demux_feed(&dm, abuf, alen);
-        cli_stream_loop(afd, sfd, &dm, o->stdin_open, on_attach_signal, (void *)o);
+        bool detached = cli_stream_loop(afd, sfd, &dm, o->stdin_open, on_attach_signal, (void *)o,
+                                        keys, o->tty && o->stdin_open ? (size_t)nkeys : 0);
         cli_restore_terminal();
+        if (detached) {
+                /* docker: the container keeps running, and so does its wait for us no more. */
+                sigprocmask(SIG_SETMASK, &oldmask, NULL);
+                return 0;
+        }
 
         if (!wait_head) {
                 if (cli_raw_read_head(wfd, &status, head, sizeof(head), wbuf, &wlen) < 0) {
@@ -329,4 +392,80 @@ int cli_attach_run(const struct cli_attach_opts *o)
         rc = read_wait_result(wfd, wbuf, wlen, chunked);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
         return rc;
+}
+
+/* ---- gantry attach ---- */
+
+struct attach_flags {
+        bool no_stdin, sig_proxy;
+};
+
+static int attach_opt(int c, const char *arg, void *ud)
+{
+        struct attach_flags *f = ud;
+        if (c == 'n') {
+                f->no_stdin = true;
+        } else if (c == 'S') {
+                if (arg == NULL || strcasecmp(arg, "true") == 0 || strcmp(arg, "1") == 0) {
+                        f->sig_proxy = true;
+                } else if (strcasecmp(arg, "false") == 0 || strcmp(arg, "0") == 0) {
+                        f->sig_proxy = false;
+                } else {
+                        char msg[300];
+                        snprintf(msg, sizeof(msg),
+                                 "invalid argument \"%s\" for \"--sig-proxy\" flag: "
+                                 "strconv.ParseBool: parsing \"%s\": invalid syntax",
+                                 arg, arg);
+                        cli_usage_error("attach", msg);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+        static const struct option lo[] = {
+            {"no-stdin", no_argument, NULL, 'n'}, {"sig-proxy", optional_argument, NULL, 'S'}, {0}};
+        struct attach_flags f = {.sig_proxy = true};
+        int st = 0, first = cli_getopts("attach", argc, argv, "", lo, attach_opt, &f, &st);
+        if (first < 0)
+                return st;
+        if (argc - first != 1) {
+                fprintf(stderr, "\"gantry attach\" requires exactly 1 argument.\n"
+                                "See 'gantry attach --help'.\n\n"
+                                "Usage:  gantry attach [OPTIONS] CONTAINER\n");
+                return 1;
+        }
+        _cleanup_jsonp_ json_t *c = cli_inspect_container(argv[first], false);
+        if (c == NULL)
+                return 1;
+        json_t *state = json_object_get(c, "State");
+        if (!json_is_true(json_object_get(state, "Running"))) {
+                fprintf(stderr, "You cannot attach to a stopped container, start it first\n");
+                return 1;
+        }
+        if (json_is_true(json_object_get(state, "Paused"))) {
+                fprintf(stderr, "You cannot attach to a paused container, unpause it first\n");
+                return 1;
+        }
+        if (json_is_true(json_object_get(state, "Restarting"))) {
+                fprintf(stderr, "You cannot attach to a restarting container, wait until it is "
+                                "running\n");
+                return 1;
+        }
+        json_t *cfg = json_object_get(c, "Config");
+        bool tty = json_is_true(json_object_get(cfg, "Tty"));
+        struct cli_attach_opts o = {
+            .id = json_string_value(json_object_get(c, "Id")),
+            .verb = "attach",
+            .tty = tty,
+            .stdin_open = !f.no_stdin && json_is_true(json_object_get(cfg, "OpenStdin")),
+            .auto_remove =
+                json_is_true(json_object_get(json_object_get(c, "HostConfig"), "AutoRemove")),
+            .start = false,
+            /* docker proxies signals only without a tty: with one, ^C is a byte. */
+            .no_sig_proxy = !f.sig_proxy || tty,
+        };
+        return cli_attach_run(&o);
 }

@@ -181,6 +181,13 @@ int cmd_search(int argc, char **argv);
 /* cmd_network.c */
 int cmd_network(int argc, char **argv);
 int cmd_port(int argc, char **argv);
+/* cmd_container.c, cmd_update.c, cmd_history.c, attach.c */
+int cmd_restart(int argc, char **argv);
+int cmd_update(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+/* docker's RAMInBytes ("64m", "1g"); -1 when it does not parse. */
+int cli_parse_bytes(const char *s, int64_t *out);
 /* cmd_exec.c */
 int cmd_exec(int argc, char **argv);
 /* cmd_observe.c */
@@ -195,6 +202,8 @@ struct cli_attach_opts {
         const char *id;
         const char *verb; /* "run" or "start", for messages */
         bool tty, stdin_open, auto_remove, start;
+        const char *detach_keys; /* --detach-keys, NULL = docker's default */
+        bool no_sig_proxy; /* signals act on the CLI itself (attach --sig-proxy=false, tty) */
 };
 int cli_attach_run(const struct cli_attach_opts *o);
 /* The terminal in raw mode (docker's MakeRaw on stdin), restored at exit or on demand. */
@@ -202,8 +211,14 @@ void cli_raw_terminal(void);
 void cli_restore_terminal(void);
 /* A hijacked stream until it ends: fd's output through dm to stdout/stderr, stdin to fd while
  * stdin_open (its EOF half-closes fd), signals read from sfd handed to on_signal. */
-void cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
-                     void (*on_signal)(int sig, void *ud), void *ud);
+/* keys (nkeys > 0, a tty's detach keys): typed on stdin, they end the loop (true returned)
+ * without reaching the container, as docker's escape proxy does. */
+bool cli_stream_loop(int fd, int sfd, struct cli_demux *dm, bool stdin_open,
+                     void (*on_signal)(int sig, void *ud), void *ud, const unsigned char *keys,
+                     size_t nkeys);
+/* docker's --detach-keys ("ctrl-p,ctrl-q", NULL or "" = that) as bytes; their count, or -1 when
+ * the spec is invalid. */
+int cli_detach_keys(const char *spec, unsigned char *out, size_t cap);
 /* Maps a start error message to docker run's exit status (125/126/127). */
 int cli_start_error_status(const char *msg);
 

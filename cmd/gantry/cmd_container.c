@@ -198,6 +198,22 @@ static int for_each(const char *verb, int argc, char **argv, int first, const ch
         return rc;
 }
 
+/* ?t=...&signal=... for stop and restart. */
+static char *stop_query(const struct each_flags *f)
+{
+        char *q = NULL;
+        cli_appendf(&q, "%s", "");
+        if (f->t) {
+                _cleanup_free_ char *t = cli_escape(f->t);
+                cli_appendf(&q, "?t=%s", t);
+        }
+        if (f->signal) {
+                _cleanup_free_ char *s = cli_escape(f->signal);
+                cli_appendf(&q, "%csignal=%s", f->t ? '&' : '?', s);
+        }
+        return q;
+}
+
 int cmd_stop(int argc, char **argv)
 {
         static const struct option lo[] = {{"time", required_argument, NULL, 't'},
@@ -205,17 +221,28 @@ int cmd_stop(int argc, char **argv)
                                            {"signal", required_argument, NULL, 's'}, {0}};
         struct each_flags f = {0};
         int st = 0, first = cli_getopts("stop", argc, argv, "t:s:", lo, each_opt, &f, &st);
-        _cleanup_free_ char *q = NULL;
         if (first < 0)
                 return st;
         if (cli_need_args("stop", argc, first, "[OPTIONS] CONTAINER [CONTAINER...]") < 0)
                 return 1;
-        cli_appendf(&q, "%s", "");
-        if (f.t)
-                cli_appendf(&q, "%ct=%s", '?', f.t);
-        if (f.signal)
-                cli_appendf(&q, "%csignal=%s", f.t ? '&' : '?', f.signal);
+        _cleanup_free_ char *q = stop_query(&f);
         return for_each("stop", argc, argv, first, "POST", "/containers/%s/stop", q);
+}
+
+int cmd_restart(int argc, char **argv)
+{
+        static const struct option lo[] = {{"time", required_argument, NULL, 't'},
+                                           {"timeout", required_argument, NULL, 't'},
+                                           {"signal", required_argument, NULL, 's'},
+                                           {0}};
+        struct each_flags f = {0};
+        int st = 0, first = cli_getopts("restart", argc, argv, "t:s:", lo, each_opt, &f, &st);
+        if (first < 0)
+                return st;
+        if (cli_need_args("restart", argc, first, "[OPTIONS] CONTAINER [CONTAINER...]") < 0)
+                return 1;
+        _cleanup_free_ char *q = stop_query(&f);
+        return for_each("restart", argc, argv, first, "POST", "/containers/%s/restart", q);
 }
 
 int cmd_kill(int argc, char **argv)

@@ -87,8 +87,9 @@ static void on_exec_signal(int sig, void *ud)
                 resize_exec(ud);
 }
 
-/* Streams the exec's output (and our stdin with -i) until it ends. */
-static void stream(int fd, const char *id, const struct exec_flags *f, const char *first,
+/* Streams the exec's output (and our stdin with -i) until it ends; true when the user typed
+ * the detach keys. */
+static bool stream(int fd, const char *id, const struct exec_flags *f, const char *first,
                    size_t first_len)
 {
         sigset_t mask, old;
@@ -105,11 +106,16 @@ static void stream(int fd, const char *id, const struct exec_flags *f, const cha
         cli_demux_init(&dm, f->tty);
         if (first_len > 0)
                 cli_demux_feed(&dm, first, first_len);
-        cli_stream_loop(fd, sfd, &dm, f->interactive, on_exec_signal, (void *)id);
+        unsigned char keys[16];
+        int nkeys = cli_detach_keys(NULL, keys, sizeof(keys));
+        bool detached =
+            cli_stream_loop(fd, sfd, &dm, f->interactive, on_exec_signal, (void *)id, keys,
+                            f->tty && f->interactive && nkeys > 0 ? (size_t)nkeys : 0);
         cli_restore_terminal();
         if (sfd >= 0)
                 close(sfd);
         sigprocmask(SIG_SETMASK, &old, NULL);
+        return detached;
 }
 
 static int exit_code(const char *id)
@@ -197,7 +203,12 @@ int cmd_exec(int argc, char **argv)
         int fd = start_hijacked(id, f.tty, leftover, &leftover_len);
         if (fd < 0)
                 return 1;
-        stream(fd, id, &f, leftover, leftover_len);
+        if (stream(fd, id, &f, leftover, leftover_len)) {
+                /* docker exec reports the detach as its error; the exec keeps running. */
+                close(fd);
+                fprintf(stderr, "read escape sequence\n");
+                return 1;
+        }
         close(fd);
         return exit_code(id);
 }

@@ -313,7 +313,18 @@ static int since_value(const char *s, char *buf, size_t n)
         int64_t t = cli_parse_time(s);
         if (t == 0)
                 return -1;
-        snprintf(buf, n, "%lld", (long long)t);
+        /* Keep the fraction of a time copied from logs -t: the daemon compares nanoseconds. */
+        const char *frac = strchr(s, 'T') ? strchr(strchr(s, 'T'), '.') : NULL;
+        long long ns = 0;
+        int digits = 0;
+        for (const char *d = frac ? frac + 1 : ""; *d >= '0' && *d <= '9'; d++)
+                if (digits < 9) {
+                        ns = ns * 10 + (*d - '0');
+                        digits++;
+                }
+        for (; digits > 0 && digits < 9; digits++)
+                ns *= 10;
+        snprintf(buf, n, "%lld.%09lld", (long long)t, ns);
         return 0;
 }
 

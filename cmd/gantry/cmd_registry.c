@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -295,16 +296,37 @@ static char *auth_header_for(const char *key)
 
 /* ---- the progress stream ---- */
 
+/* One layer's line on a terminal; its speed counts from the start of its state. */
+struct bar_line {
+        char *id;
+        char status[32];
+        double t0;
+        int64_t c0;
+        bool printed;
+};
+
 struct progress {
         bool tty, quiet;
         char *buf;
         size_t len;
-        char **ids; /* lines on screen, in order */
+        struct bar_line *ids; /* lines on screen, in order */
         size_t n_ids;
         int rc;
         struct cli_resp *resp;
         json_t *aux;
 };
+
+/* docker's units: "12.3MB" (powers of 1000). */
+static void human_bytes(double v, char *out, size_t n)
+{
+        static const char *const u[] = {"B", "kB", "MB", "GB", "TB"};
+        int k = 0;
+        while (v >= 1000 && k < 4) {
+                v /= 1000;
+                k++;
+        }
+        snprintf(out, n, "%.4g%s", v, u[k]);
+}
 
 static void show(struct progress *p, json_t *m)
 {
@@ -345,26 +367,50 @@ static void show(struct progress *p, json_t *m)
                 /* a line without a bar ends the block of bars above it */
                 if (id == NULL) {
                         for (size_t i = 0; i < p->n_ids; i++)
-                                free(p->ids[i]);
+                                free(p->ids[i].id);
                         p->n_ids = 0;
                 }
                 return;
         }
         size_t i = 0;
-        while (i < p->n_ids && strcmp(p->ids[i], id) != 0)
+        while (i < p->n_ids && strcmp(p->ids[i].id, id) != 0)
                 i++;
         if (i == p->n_ids) {
-                char **nv = realloc(p->ids, (p->n_ids + 1) * sizeof(char *));
+                struct bar_line *nv = realloc(p->ids, (p->n_ids + 1) * sizeof(*nv));
                 if (nv == NULL)
                         return;
                 p->ids = nv;
-                p->ids[p->n_ids++] = strdup(id);
-                printf("%s: %s %s\n", id, status, has_prog ? prog : "");
+                memset(&p->ids[i], 0, sizeof(p->ids[i]));
+                p->ids[i].id = strdup(id);
+                if (p->ids[i].id == NULL)
+                        return;
+                p->n_ids++;
+        }
+        struct bar_line *b = &p->ids[i];
+        json_t *detail = json_object_get(m, "progressDetail");
+        int64_t cur = json_integer_value(json_object_get(detail, "current"));
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        if (strncmp(b->status, status, sizeof(b->status) - 1) != 0) {
+                snprintf(b->status, sizeof(b->status), "%s", status);
+                b->t0 = now;
+                b->c0 = cur;
+        }
+        char speed[48] = "";
+        if (has_prog && now - b->t0 >= 0.2 && cur > b->c0) {
+                char h[32];
+                human_bytes((double)(cur - b->c0) / (now - b->t0), h, sizeof(h));
+                snprintf(speed, sizeof(speed), "  %s/s", h);
+        }
+        if (!b->printed) {
+                b->printed = true;
+                printf("%s: %s %s%s\n", id, status, has_prog ? prog : "", speed);
         } else {
                 size_t up = p->n_ids - i;
                 /* docker's jsonmessage: cursor up, clear the line, write, cursor back down. */
-                printf("\033[%zuA\r\033[2K%s: %s %s\r\033[%zuB", up, id, status,
-                       has_prog ? prog : "", up);
+                printf("\033[%zuA\r\033[2K%s: %s %s%s\r\033[%zuB", up, id, status,
+                       has_prog ? prog : "", speed, up);
         }
         fflush(stdout);
 }
@@ -412,7 +458,7 @@ static int stream_call(const char *path, const char *headers, bool quiet, json_t
         cli_resp_free(&r);
         free(p.buf);
         for (size_t i = 0; i < p.n_ids; i++)
-                free(p.ids[i]);
+                free(p.ids[i].id);
         free(p.ids);
         if (aux != NULL)
                 *aux = p.aux;
@@ -534,16 +580,26 @@ int cmd_push(int argc, char **argv)
                 fprintf(stderr, "cannot push a digest reference\n");
                 return 1;
         }
-        if (tag == NULL && !f.quiet)
+        if (f.all_tags && tag != NULL) {
+                fprintf(stderr, "tag can't be used with --all-tags/-a\n");
+                return 1;
+        }
+        if (tag == NULL && !f.all_tags && !f.quiet)
                 printf("Using default tag: latest\n");
         _cleanup_free_ char *et = cli_escape(tag ? tag : "latest");
         _cleanup_free_ char *path = NULL;
-        cli_appendf(&path, "/images/%s/push?tag=%s", name, et);
+        /* Without a tag the daemon pushes every tag of the repository, as dockerd. */
+        if (f.all_tags)
+                cli_appendf(&path, "/images/%s/push", name);
+        else
+                cli_appendf(&path, "/images/%s/push?tag=%s", name, et);
         _cleanup_free_ char *key = ref_registry(name);
         _cleanup_free_ char *hdr = auth_header_for(key);
         json_t *aux = NULL;
         int rc = stream_call(path, hdr, f.quiet, &aux);
-        if (rc == 0 && f.quiet)
+        if (rc == 0 && f.quiet && f.all_tags)
+                printf("%s\n", name);
+        else if (rc == 0 && f.quiet)
                 printf("%s:%s\n", name, tag ? tag : "latest");
         json_decref(aux);
         return rc;
@@ -560,6 +616,25 @@ static char *read_password_stdin(void)
         }
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
                 line[--n] = '\0';
+        return line;
+}
+
+/* A line typed on the terminal after prompt, echoed or not (a password), as docker login. */
+static char *prompt_line(const char *prompt, bool echo)
+{
+        fputs(prompt, stdout);
+        fflush(stdout);
+        struct termios old, quiet;
+        bool restore = false;
+        if (!echo && tcgetattr(STDIN_FILENO, &old) == 0) {
+                quiet = old;
+                quiet.c_lflag &= ~(tcflag_t)ECHO;
+                quiet.c_lflag |= ECHONL;
+                restore = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
+        }
+        char *line = read_password_stdin();
+        if (restore)
+                tcsetattr(STDIN_FILENO, TCSANOW, &old);
         return line;
 }
 
@@ -597,8 +672,29 @@ int cmd_login(int argc, char **argv)
                                 "--password-stdin.\n");
         }
         _cleanup_jsonp_ json_t *stored = NULL;
-        if (f.user == NULL || pass == NULL) {
+        _cleanup_free_ char *typed_user = NULL, *typed_pass = NULL;
+        if (f.user == NULL && pass == NULL)
                 stored = creds_get(key);
+        /* On a terminal what is missing is asked for: Username, then Password (not echoed). */
+        if (stored == NULL && (f.user == NULL || pass == NULL) && isatty(STDIN_FILENO)) {
+                if (f.user == NULL) {
+                        typed_user = prompt_line("Username: ", true);
+                        if (typed_user == NULL || *typed_user == '\0') {
+                                fprintf(stderr, "Error: Non-null Username Required\n");
+                                return 1;
+                        }
+                        f.user = typed_user;
+                }
+                if (pass == NULL) {
+                        typed_pass = prompt_line("Password: ", false);
+                        if (typed_pass == NULL || *typed_pass == '\0') {
+                                fprintf(stderr, "Error: Password Required\n");
+                                return 1;
+                        }
+                        pass = typed_pass;
+                }
+        }
+        if (f.user == NULL || pass == NULL) {
                 if (stored == NULL) {
                         fprintf(stderr, "Error: Cannot perform an interactive login from a "
                                         "non TTY device\n");

@@ -1,5 +1,7 @@
 /* gantry CLI: `run` and `create`: docker's flags turned into a POST /containers/create body. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +16,9 @@ enum {
         O_SECURITY_OPT, O_SHM_SIZE, O_GROUP_ADD, O_DEVICE, O_RUNTIME, O_HELP, O_SIG_PROXY,
         O_HEALTH_CMD, O_HEALTH_INTERVAL, O_HEALTH_TIMEOUT, O_HEALTH_RETRIES, O_HEALTH_START_PERIOD,
         O_HEALTH_START_INTERVAL, O_NO_HEALTHCHECK, O_EXPOSE, O_IP, O_MAC, O_DNS, O_DNS_SEARCH,
-        O_DNS_OPTION, O_ADD_HOST, O_NET_ALIAS, O_LINK, O_DOMAIN,
+        O_DNS_OPTION, O_ADD_HOST, O_NET_ALIAS, O_LINK, O_DOMAIN, O_CPU_QUOTA, O_CPU_PERIOD,
+        O_OOM_KILL_DISABLE, O_LOG_DRIVER, O_LOG_OPT, O_MOUNT, O_ENV_FILE, O_MEMORY_RESERVATION,
+        O_CPUSET_MEMS, O_DETACH_KEYS,
 };
 
 static const struct option run_opts[] = {
@@ -34,6 +38,16 @@ static const struct option run_opts[] = {
         {"cpus", required_argument, NULL, O_CPUS},
         {"cpu-shares", required_argument, NULL, O_CPU_SHARES},
         {"cpuset-cpus", required_argument, NULL, O_CPUSET_CPUS},
+        {"cpuset-mems", required_argument, NULL, O_CPUSET_MEMS},
+        {"cpu-quota", required_argument, NULL, O_CPU_QUOTA},
+        {"cpu-period", required_argument, NULL, O_CPU_PERIOD},
+        {"memory-reservation", required_argument, NULL, O_MEMORY_RESERVATION},
+        {"oom-kill-disable", no_argument, NULL, O_OOM_KILL_DISABLE},
+        {"log-driver", required_argument, NULL, O_LOG_DRIVER},
+        {"log-opt", required_argument, NULL, O_LOG_OPT},
+        {"mount", required_argument, NULL, O_MOUNT},
+        {"env-file", required_argument, NULL, O_ENV_FILE},
+        {"detach-keys", required_argument, NULL, O_DETACH_KEYS},
         {"pids-limit", required_argument, NULL, O_PIDS_LIMIT},
         {"cap-add", required_argument, NULL, O_CAP_ADD},
         {"cap-drop", required_argument, NULL, O_CAP_DROP},
@@ -183,7 +197,7 @@ int cli_usage_error(const char *verb, const char *msg)
 }
 
 /* docker's RAMInBytes: "64m", "1g", "512k", "100" (bytes); binary multiples. */
-static int parse_bytes(const char *s, int64_t *out)
+int cli_parse_bytes(const char *s, int64_t *out)
 {
         char *end;
         double v = strtod(s, &end);
@@ -327,9 +341,167 @@ static json_t *healthcheck(json_t *body)
         return h;
 }
 
+/* "KEY=VAL" as is, a bare "KEY" from our environment (dropped when unset), as docker does. */
+static void env_add(json_t *env, const char *s)
+{
+        if (strchr(s, '=') != NULL) {
+                json_array_append_new(env, json_string(s));
+        } else if (getenv(s) != NULL) {
+                _cleanup_free_ char *kv = NULL;
+                if (asprintf(&kv, "%s=%s", s, getenv(s)) < 0)
+                        abort();
+                json_array_append_new(env, json_string(kv));
+        }
+}
+
+/* docker's --env-file: one variable a line; blank lines and '#' comments skipped. */
+static int read_env_file(const char *path, json_t *env, char *msg, size_t msglen)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (f == NULL) {
+                snprintf(msg, msglen, "open %s: %s", path, strerror(errno));
+                return -1;
+        }
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        while ((n = getline(&line, &cap, f)) >= 0) {
+                while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                        line[--n] = '\0';
+                const char *l = line;
+                while (*l == ' ' || *l == '\t')
+                        l++;
+                if (*l == '\0' || *l == '#')
+                        continue;
+                if (*l == '=') {
+                        snprintf(msg, msglen, "invalid environment variable: %s", l);
+                        return -1;
+                }
+                env_add(env, l);
+        }
+        return 0;
+}
+
+static bool bool_word(const char *v, bool *out)
+{
+        if (v == NULL || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0) {
+                *out = true;
+                return true;
+        }
+        if (strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0) {
+                *out = false;
+                return true;
+        }
+        return false;
+}
+
+/* docker's --mount: "type=bind|tmpfs|volume,source=..,target=..,readonly,..." into a Mounts
+ * entry; false with msg naming the bad field. */
+static bool parse_mount(const char *spec, json_t *mounts, char *msg, size_t msglen)
+{
+        _cleanup_free_ char *copy = strdup(spec);
+        _cleanup_jsonp_ json_t *m = json_object();
+        json_t *bind = NULL, *tmpfs = NULL, *vol = NULL;
+        const char *type = "volume";
+        for (char *save = NULL, *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+                char *v = strchr(f, '=');
+                if (v != NULL)
+                        *v++ = '\0';
+                bool b;
+                if (strcasecmp(f, "readonly") == 0 || strcasecmp(f, "ro") == 0) {
+                        if (!bool_word(v, &b)) {
+                                snprintf(msg, msglen, "invalid value for %s: %s", f, v);
+                                return false;
+                        }
+                        json_object_set_new(m, "ReadOnly", json_boolean(b));
+                        continue;
+                }
+                if (v == NULL) {
+                        snprintf(msg, msglen, "invalid field '%s' must be a key=value pair", f);
+                        return false;
+                }
+                if (strcasecmp(f, "type") == 0) {
+                        if (strcmp(v, "bind") && strcmp(v, "tmpfs") && strcmp(v, "volume")) {
+                                snprintf(msg, msglen, "invalid mount type '%s' (bind, tmpfs or volume)", v);
+                                return false;
+                        }
+                        type = strcmp(v, "bind") == 0 ? "bind" : strcmp(v, "tmpfs") == 0 ? "tmpfs" : "volume";
+                } else if (strcasecmp(f, "source") == 0 || strcasecmp(f, "src") == 0) {
+                        json_object_set_new(m, "Source", json_string(v));
+                } else if (strcasecmp(f, "target") == 0 || strcasecmp(f, "destination") == 0 ||
+                           strcasecmp(f, "dst") == 0) {
+                        json_object_set_new(m, "Target", json_string(v));
+                } else if (strcasecmp(f, "consistency") == 0) {
+                        json_object_set_new(m, "Consistency", json_string(v));
+                } else if (strcasecmp(f, "bind-propagation") == 0) {
+                        if (bind == NULL)
+                                bind = objkey(m, "BindOptions");
+                        json_object_set_new(bind, "Propagation", json_string(v));
+                } else if (strcasecmp(f, "tmpfs-size") == 0) {
+                        int64_t n;
+                        if (cli_parse_bytes(v, &n) < 0) {
+                                snprintf(msg, msglen, "invalid value for tmpfs-size: %s", v);
+                                return false;
+                        }
+                        if (tmpfs == NULL)
+                                tmpfs = objkey(m, "TmpfsOptions");
+                        json_object_set_new(tmpfs, "SizeBytes", json_integer(n));
+                } else if (strcasecmp(f, "tmpfs-mode") == 0) {
+                        char *end;
+                        long mode = strtol(v, &end, 8);
+                        if (*v == '\0' || *end != '\0' || mode < 0) {
+                                snprintf(msg, msglen, "invalid value for tmpfs-mode: %s", v);
+                                return false;
+                        }
+                        if (tmpfs == NULL)
+                                tmpfs = objkey(m, "TmpfsOptions");
+                        json_object_set_new(tmpfs, "Mode", json_integer(mode));
+                } else if (strcasecmp(f, "volume-nocopy") == 0) {
+                        if (!bool_word(v, &b)) {
+                                snprintf(msg, msglen, "invalid value for volume-nocopy: %s", v);
+                                return false;
+                        }
+                        if (vol == NULL)
+                                vol = objkey(m, "VolumeOptions");
+                        json_object_set_new(vol, "NoCopy", json_boolean(b));
+                } else if (strcasecmp(f, "volume-driver") == 0 || strcasecmp(f, "volume-label") == 0 ||
+                           strcasecmp(f, "volume-opt") == 0) {
+                        snprintf(msg, msglen, "%s: named volumes are not supported yet", f);
+                        return false;
+                } else {
+                        snprintf(msg, msglen, "unexpected key '%s' in '%s'", f, spec);
+                        return false;
+                }
+        }
+        if (json_object_get(m, "Target") == NULL) {
+                snprintf(msg, msglen, "target is required");
+                return false;
+        }
+        if (bind != NULL && strcmp(type, "bind") != 0) {
+                snprintf(msg, msglen, "cannot mix 'bind-*' options with mount type '%s'", type);
+                return false;
+        }
+        if (tmpfs != NULL && strcmp(type, "tmpfs") != 0) {
+                snprintf(msg, msglen, "cannot mix 'tmpfs-*' options with mount type '%s'", type);
+                return false;
+        }
+        if (strcmp(type, "tmpfs") == 0 && json_object_get(m, "Source") != NULL) {
+                snprintf(msg, msglen, "source is not allowed for tmpfs mounts");
+                return false;
+        }
+        if (strcmp(type, "bind") == 0 && json_object_get(m, "Source") == NULL) {
+                snprintf(msg, msglen, "source is required when specifying bind mounts");
+                return false;
+        }
+        json_object_set_new(m, "Type", json_string(type));
+        json_array_append_new(mounts, TAKE_PTR(m));
+        return true;
+}
+
 struct run_opts {
         bool detach, interactive, tty, rm;
         const char *name;
+        const char *detach_keys;
 };
 
 /* Parses flags and the image/command; fills body (Config + HostConfig). Returns -1 with
@@ -340,8 +512,9 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
         /* As the docker CLI: "no" restart policy unless --restart says otherwise. */
         json_t *hc = json_pack("{s:{s:s, s:i}}", "RestartPolicy", "Name", "no",
                                "MaximumRetryCount", 0);
+        _cleanup_jsonp_ json_t *file_env = json_array();
         int c;
-        char msg[512];
+        char msg[1024];
         json_object_set_new(body, "HostConfig", hc);
         optind = 0;
         opterr = 0;
@@ -354,15 +527,43 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                 case 't': ro->tty = true; break;
                 case O_RM: ro->rm = true; break;
                 case O_NAME: ro->name = optarg; break;
-                case 'e':
-                        if (strchr(optarg, '=') != NULL) {
-                                json_array_append_new(arr(body, "Env"), json_string(optarg));
-                        } else if (getenv(optarg) != NULL) {
-                                _cleanup_free_ char *kv = NULL;
-                                if (asprintf(&kv, "%s=%s", optarg, getenv(optarg)) < 0)
-                                        abort();
-                                json_array_append_new(arr(body, "Env"), json_string(kv));
+                case 'e': env_add(arr(body, "Env"), optarg); break;
+                case O_ENV_FILE:
+                        /* docker: the files' variables come before those of -e */
+                        if (read_env_file(optarg, file_env, msg, sizeof(msg)) < 0) {
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
                         }
+                        break;
+                case O_MOUNT: {
+                        char why[256];
+                        if (!parse_mount(optarg, arr(hc, "Mounts"), why, sizeof(why))) {
+                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"--mount\" flag: %s", optarg, why);
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
+                        }
+                        break;
+                }
+                case O_LOG_DRIVER:
+                        json_object_set_new(objkey(hc, "LogConfig"), "Type", json_string(optarg));
+                        break;
+                case O_LOG_OPT:
+                        if (strchr(optarg, '=') == NULL) {
+                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"--log-opt\" flag: invalid key value pair format in logging opts", optarg);
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
+                        }
+                        set_kv(objkey(objkey(hc, "LogConfig"), "Config"), optarg);
+                        break;
+                case O_OOM_KILL_DISABLE: json_object_set_new(hc, "OomKillDisable", json_true()); break;
+                case O_CPUSET_MEMS: json_object_set_new(hc, "CpusetMems", json_string(optarg)); break;
+                case O_DETACH_KEYS:
+                        if (cli_detach_keys(optarg, (unsigned char[16]){0}, 16) < 0) {
+                                snprintf(msg, sizeof(msg), "Invalid detach keys (%s) provided", optarg);
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
+                        }
+                        ro->detach_keys = optarg;
                         break;
                 case 'w': json_object_set_new(body, "WorkingDir", json_string(optarg)); break;
                 case 'u': json_object_set_new(body, "User", json_string(optarg)); break;
@@ -378,17 +579,22 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                 case 'm':
                 case O_MEMORY_SWAP:
                 case O_SHM_SIZE:
+                case O_MEMORY_RESERVATION: {
+                        const char *flag = c == 'm' ? "-m, --memory" : c == O_SHM_SIZE ? "--shm-size"
+                                           : c == O_MEMORY_SWAP ? "--memory-swap" : "--memory-reservation";
+                        const char *key = c == 'm' ? "Memory" : c == O_SHM_SIZE ? "ShmSize"
+                                          : c == O_MEMORY_SWAP ? "MemorySwap" : "MemoryReservation";
                         if (c == O_MEMORY_SWAP && strcmp(optarg, "-1") == 0) {
                                 n = -1;
-                        } else if (parse_bytes(optarg, &n) < 0) {
+                        } else if (cli_parse_bytes(optarg, &n) < 0) {
                                 snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"%s\" flag: invalid size: '%s'",
-                                         optarg, c == 'm' ? "-m, --memory" : c == O_SHM_SIZE ? "--shm-size" : "--memory-swap", optarg);
+                                         optarg, flag, optarg);
                                 *st = cli_usage_error(verb, msg);
                                 return -1;
                         }
-                        json_object_set_new(hc, c == 'm' ? "Memory" : c == O_SHM_SIZE ? "ShmSize" : "MemorySwap",
-                                            json_integer(n));
+                        json_object_set_new(hc, key, json_integer(n));
                         break;
+                }
                 case O_CPUS: {
                         double d = strtod(optarg, &end);
                         if (*end != '\0' || d < 0) {
@@ -402,18 +608,26 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                 case O_CPU_SHARES:
                 case O_PIDS_LIMIT:
                 case O_STOP_TIMEOUT:
+                case O_CPU_QUOTA:
+                case O_CPU_PERIOD: {
+                        const char *flag = c == O_CPU_SHARES ? "cpu-shares" : c == O_PIDS_LIMIT ? "pids-limit"
+                                           : c == O_STOP_TIMEOUT ? "stop-timeout" : c == O_CPU_QUOTA ? "cpu-quota"
+                                           : "cpu-period";
+                        const char *key = c == O_CPU_SHARES ? "CpuShares" : c == O_PIDS_LIMIT ? "PidsLimit"
+                                          : c == O_CPU_QUOTA ? "CpuQuota" : "CpuPeriod";
                         n = strtoll(optarg, &end, 10);
                         if (*end != '\0' || end == optarg) {
                                 snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"--%s\" flag: strconv.ParseInt: parsing \"%s\": invalid syntax",
-                                         optarg, c == O_CPU_SHARES ? "cpu-shares" : c == O_PIDS_LIMIT ? "pids-limit" : "stop-timeout", optarg);
+                                         optarg, flag, optarg);
                                 *st = cli_usage_error(verb, msg);
                                 return -1;
                         }
                         if (c == O_STOP_TIMEOUT)
                                 json_object_set_new(body, "StopTimeout", json_integer(n));
                         else
-                                json_object_set_new(hc, c == O_CPU_SHARES ? "CpuShares" : "PidsLimit", json_integer(n));
+                                json_object_set_new(hc, key, json_integer(n));
                         break;
+                }
                 case O_CPUSET_CPUS: json_object_set_new(hc, "CpusetCpus", json_string(optarg)); break;
                 case O_CAP_ADD: json_array_append_new(arr(hc, "CapAdd"), json_string(optarg)); break;
                 case O_CAP_DROP: json_array_append_new(arr(hc, "CapDrop"), json_string(optarg)); break;
@@ -516,7 +730,9 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                                "--read-only -m --memory-swap --cpus --cpu-shares --cpuset-cpus --pids-limit\n"
                                "--cap-add --cap-drop --privileged --network -h --entrypoint -l --restart --init\n"
                                "--stop-signal --stop-timeout --ulimit --sysctl --security-opt --shm-size\n"
-                               "--group-add --device --runtime\n", verb, verb);
+                               "--group-add --device --runtime --cpu-quota --cpu-period --cpuset-mems\n"
+                               "--memory-reservation --oom-kill-disable --log-driver --log-opt --mount\n"
+                               "--env-file --detach-keys\n", verb, verb);
                         *st = 0;
                         return -1;
                 case ':':
@@ -537,6 +753,10 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                                 "Usage:  gantry %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n", verb, verb, verb);
                 *st = 125;
                 return -1;
+        }
+        if (json_array_size(file_env) > 0) {
+                json_array_extend(file_env, json_object_get(body, "Env"));
+                json_object_set(body, "Env", file_env);
         }
         json_object_set_new(body, "Image", json_string(argv[optind]));
         if (optind + 1 < argc) {
@@ -634,7 +854,7 @@ int cmd_run(int argc, char **argv)
         int st = 0;
         if (parse_run("run", argc, argv, &ro, body, &st) < 0)
                 return st;
-        if (ro.tty && ro.interactive && !isatty(STDIN_FILENO)) {
+        if (ro.tty && ro.interactive && !ro.detach && !isatty(STDIN_FILENO)) {
                 fprintf(stderr, "the input device is not a TTY\n");
                 return 1;
         }
@@ -661,6 +881,6 @@ int cmd_run(int argc, char **argv)
         }
         struct cli_attach_opts ao = {.id = id, .verb = "run", .tty = ro.tty,
                                      .stdin_open = ro.interactive, .auto_remove = ro.rm,
-                                     .start = true};
+                                     .start = true, .detach_keys = ro.detach_keys};
         return cli_attach_run(&ao);
 }

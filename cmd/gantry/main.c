@@ -17,6 +17,7 @@ static const struct verb {
         {"ps", cmd_ps, "List containers"},
         {"logs", cmd_logs, "Fetch the logs of a container"},
         {"stop", cmd_stop, "Stop one or more running containers"},
+        {"restart", cmd_restart, "Restart one or more containers"},
         {"kill", cmd_kill, "Kill one or more running containers"},
         {"rm", cmd_rm, "Remove one or more containers"},
         {"wait", cmd_wait, "Block until containers stop, then print their exit codes"},
@@ -27,12 +28,15 @@ static const struct verb {
         {"save", cmd_save, "Save one or more images to a tar archive (or an OCI layout)"},
         {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
         {"rmi", cmd_rmi, "Remove one or more images"},
+        {"history", cmd_history, "Show the history of an image"},
         {"version", cmd_version, "Show the gantry version information"},
         {"info", cmd_info, "Display system-wide information"},
         {"events", cmd_events, "Get real time events from the server"},
         {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
         {"top", cmd_top, "Display the running processes of a container"},
         {"exec", cmd_exec, "Execute a command in a running container"},
+        {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
+        {"update", cmd_update, "Update configuration of one or more containers"},
         {"pause", cmd_pause, "Pause all processes within one or more containers"},
         {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
         {"rename", cmd_rename, "Rename a container"},
@@ -59,7 +63,7 @@ const char *cli_verb_summary(const char *verb)
 
 /* Docker's verbs that come later: a clear message instead of "unknown command". */
 static const char *later[] = {
-        "attach", "build", "history", "restart", "update", "volume", "compose",
+        "build", "volume", "compose",
         "service", "swarm", "node", "secret", "config", "stack", "builder", "buildx", "context",
         "plugin", "trust", "manifest",
 };
@@ -86,6 +90,11 @@ static const struct {
         {"container", "diff", "diff"},     {"container", "commit", "commit"},
         {"container", "prune", "container-prune"}, {"image", "prune", "image-prune"},
         {"image", "pull", "pull"},         {"image", "push", "push"},
+        {"container", "exec", "exec"},     {"container", "attach", "attach"},
+        {"container", "pause", "pause"},   {"container", "unpause", "unpause"},
+        {"container", "rename", "rename"}, {"container", "port", "port"},
+        {"container", "restart", "restart"}, {"container", "update", "update"},
+        {"image", "history", "history"},
 };
 
 static void usage(FILE *f)
@@ -96,8 +105,9 @@ static void usage(FILE *f)
                    "Commands:\n", CLI_DEFAULT_HOST);
         for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
                 fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].help);
-        fprintf(f, "\nManagement commands: container (run create start ls logs stop kill rm wait inspect\n"
-                   "diff commit prune), image (ls rm load save import tag inspect prune)\n");
+        fprintf(f, "\nManagement commands: container (run create start ls logs stop restart kill rm wait\n"
+                   "inspect exec attach pause unpause rename port update stats top cp export diff\n"
+                   "commit prune), image (ls rm load save import tag inspect history prune pull push)\n");
 }
 
 static int dispatch(const char *name, int argc, char **argv)

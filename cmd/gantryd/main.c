@@ -58,6 +58,9 @@ static void usage(FILE *f)
                    "      --default-address-pool base=A.B.C.D/N,size=M\n"
                    "                            subnets of new networks (repeatable; default\n"
                    "                            dockerd's 172.17-31.0.0/16 and 192.168.0.0/16)\n"
+                   "      --dns IP              nameserver of containers without --dns, and the\n"
+                   "                            embedded resolver's upstream (repeatable;\n"
+                   "                            default: the host's resolv.conf)\n"
                    "  -v, --version             print the version and exit\n");
 }
 
@@ -92,7 +95,8 @@ int main(int argc, char **argv)
          * (api/server.c), keeps the idle daemon small. */
         mallopt(M_ARENA_MAX, 1);
         const char *insecure[65] = {NULL}, *mirrors[17] = {NULL};
-        size_t n_insecure = 0, n_mirrors = 0;
+        const char *dns[9] = {NULL};
+        size_t n_insecure = 0, n_mirrors = 0, n_dns = 0;
         struct img_registry_config reg = {.insecure = insecure, .mirrors = mirrors};
         static const struct option opts[] = {
                 {"insecure-registry", required_argument, NULL, 'I'},
@@ -110,6 +114,7 @@ int main(int argc, char **argv)
                 {"bip", required_argument, NULL, 'B'},
                 {"mtu", required_argument, NULL, 'U'},
                 {"default-address-pool", required_argument, NULL, 'P'},
+                {"dns", required_argument, NULL, 'S'},
                 {"version", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
@@ -179,6 +184,13 @@ int main(int argc, char **argv)
                         }
                         pools[n_pools++] = optarg;
                         break;
+                case 'S':
+                        if (n_dns + 1 >= ARRAY_SIZE(dns)) {
+                                fprintf(stderr, "gantryd: too many --dns\n");
+                                return 2;
+                        }
+                        dns[n_dns++] = optarg;
+                        break;
                 case 'v':
                         printf("Gantry version %s, API %s\n", API_SERVER_VERSION, API_VERSION);
                         return 0;
@@ -222,7 +234,7 @@ int main(int argc, char **argv)
         }
         struct eng_config cfg = {.root = root, .exec_root = exec_root, .registry = &reg,
                                  .network_prefix = net_prefix, .bridge = bridge, .bip = bip,
-                                 .mtu = mtu, .address_pools = pools};
+                                 .dns = dns, .mtu = mtu, .address_pools = pools};
         struct eng *e = NULL;
         if (eng_open(&cfg, &e, &err) < 0) {
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "cannot open the engine");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pause, unpause, rename, update and --init through the real docker CLI against gantryd (TARGET=dockerd: the same against a private dockerd).
+# pause, unpause, rename, update, restart, stop -s, attach, import -c/-m, ps filters and --init through the real docker CLI against gantryd (TARGET=dockerd: the same against a private dockerd).
 # Test functions are called through t_run (SC2317); $(...) in single quotes is for the container shell (SC2016).
 # shellcheck disable=SC2317,SC2016
 set -uo pipefail
@@ -97,9 +97,131 @@ test_update() {
 	dk rm -f upd >/dev/null
 }
 
+# restart: a new StartedAt, running again, and dockerd's event sequence ending in "restart".
+test_restart() {
+	dk run -d --name rst busybox sleep 1000 >/dev/null
+	local a b t0 t1 ev i
+	a=$(dk inspect -f '{{.State.StartedAt}}' rst)
+	t0=$(date +%s)
+	sleep 1.1
+	assert_eq "$(dk restart -t 1 rst)" rst "docker restart prints the name"
+	t1=$(($(date +%s) + 1))
+	b=$(dk inspect -f '{{.State.StartedAt}} {{.State.Running}}' rst)
+	assert_ne "${b% *}" "$a" "StartedAt changed"
+	assert_eq "${b#* }" true "running again"
+	ev=$(dk events --since "$t0" --until "$t1" --filter container=rst --format '{{.Action}}' | tr '\n' ' ')
+	assert_match "$ev" 'kill .*die .*stop .*start restart $' "events: kill, die, stop, start, restart"
+	dk rm -f rst >/dev/null
+	# --rm: a restart's stop does not remove it, as dockerd's restart turns AutoRemove off.
+	dk run -d --rm --name rstrm busybox sleep 1000 >/dev/null
+	assert_eq "$(dk restart -t 0 rstrm)" rstrm "restart of a --rm container"
+	assert_eq "$(dk inspect -f '{{.State.Running}} {{.HostConfig.AutoRemove}}' rstrm)" "true true" "it runs again, still --rm"
+	dk stop -t 0 rstrm >/dev/null
+	for ((i = 0; i < 50; i++)); do dk inspect rstrm >/dev/null 2>&1 || break; sleep 0.1; done
+	assert_contains "$(rc_out dk inspect rstrm)" "No such object: rstrm" "a plain stop removes it"
+}
+
+# The daemon speaks API 1.42 or later (stop/restart ?signal=, dockerd 23's ps expose filter).
+api_142() {
+	local v
+	v=$(dk version -f '{{.Server.APIVersion}}')
+	[[ ${v%%.*} -gt 1 || ${v#*.} -ge 42 ]]
+}
+
+# stop -s / restart -s: the signal given, not SIGTERM, reaches the command's trap.
+test_stop_signal() {
+	local i
+	if ! api_142; then
+		t_log "daemon API $(dk version -f '{{.Server.APIVersion}}') < 1.42: docker sends no stop signal"
+		return 0
+	fi
+	dk run -d --name sig busybox sh -c 'trap "echo got; exit 3" USR1; echo ready; while true; do sleep 0.1; done' >/dev/null
+	for ((i = 0; i < 50; i++)); do [[ $(dk logs sig) == *ready* ]] && break; sleep 0.1; done
+	assert_eq "$(dk stop -s SIGUSR1 -t 30 sig)" sig "docker stop -s"
+	assert_eq "$(dk inspect -f '{{.State.ExitCode}}' sig)" 3 "the trap's exit code"
+	assert_contains "$(dk logs sig)" got "the trap ran"
+	dk start sig >/dev/null
+	for ((i = 0; i < 50; i++)); do [[ $(dk logs sig | grep -c ready) == 2 ]] && break; sleep 0.1; done
+	assert_eq "$(dk restart -s USR1 -t 30 sig)" sig "docker restart -s"
+	assert_eq "$(dk logs sig | grep -c got)" 2 "restart -s: the trap ran again"
+	assert_contains "$(rc_out dk stop -s SIGNOPE sig)" "Invalid signal: SIGNOPE" "an unknown signal: 400 with its name"
+	assert_eq "$(dk inspect -f '{{.State.Running}}' sig)" true "an unknown signal stops nothing"
+	dk rm -f sig >/dev/null
+}
+
+# attach: output reaches us, stdin reaches the container, its exit code is docker's.
+test_attach() {
+	local out rc=0
+	dk run -d -i --name att busybox sh -c 'while read l; do echo "got $l"; [ "$l" = quit ] && exit 4; done' >/dev/null
+	# The input comes once the attach is up (dockerd 20.10 ends the stream at our stdin's EOF).
+	out=$( (sleep 1; printf 'hello\n'; sleep 0.5; printf 'quit\n'; sleep 1) | dk attach att) || rc=$?
+	assert_eq "$out" "got hello"$'\n'"got quit" "docker attach: stdin in, stdout out"
+	assert_eq "$rc" 4 "docker attach: exit code"
+	dk rm -f att >/dev/null
+}
+
+# import -c/-m: the CMD and ENV set, the message in history.
+test_import_changes() {
+	local id out
+	dk create --name impsrc busybox true >/dev/null
+	dk export impsrc > "$E2E_TMP/impsrc.tar"
+	id=$(dk import -c 'CMD ["echo","hi"]' -c 'ENV GREETING=hello' -m 'made by import' - imp:changes < "$E2E_TMP/impsrc.tar")
+	assert_match "$id" '^sha256:[0-9a-f]{64}$' "docker import prints the id"
+	assert_eq "$(dk run --rm imp:changes)" hi "the imported CMD runs"
+	assert_eq "$(dk run --rm imp:changes sh -c 'echo $GREETING')" hello "the imported ENV"
+	out=$(dk history imp:changes)
+	assert_match "$(head -1 <<<"$out")" '^IMAGE +CREATED +CREATED BY +SIZE +COMMENT$' "docker history header"
+	assert_match "$(sed -n 2p <<<"$out")" "^${id:7:12} .* made by import\$" "docker history row"
+	assert_eq "$(dk history --format '{{.Comment}}' imp:changes)" "made by import" "history comment"
+	assert_eq "$(dk image inspect -f '{{json .Config.Cmd}}' imp:changes)" '["echo","hi"]' "inspect Config.Cmd"
+	assert_contains "$(rc_out dk import -c 'NOPE x' - imp:bad < "$E2E_TMP/impsrc.tar")" "not a valid change command" "a bad change"
+	dk rm impsrc >/dev/null
+	dk rmi imp:changes >/dev/null
+}
+
+# docker ps --filter before/since/health/network/volume/publish/expose: each its own set.
+test_ps_filters() {
+	local i vol=$E2E_TMP/psvol
+	mkdir -p "$vol"
+	dk create --name pa busybox true >/dev/null
+	dk create --name pb busybox true >/dev/null
+	dk create --name pc busybox true >/dev/null
+	# Only this test's containers: what an earlier failed test left does not count.
+	names() { dk ps --format '{{.Names}}' -f 'name=^/?p[abchn]$' "$@" | sort | tr '\n' ' '; }
+	assert_eq "$(names -a -f before=pb)" "pa " "before"
+	assert_eq "$(names -a -f since=pb)" "pc " "since"
+	assert_eq "$(names -f since=pa)" "" "since without -a: stopped ones not listed"
+	dk run -d --name ph --health-cmd true --health-interval 200ms busybox sleep 1000 >/dev/null
+	dk run -d --name pn --network none -v "$vol:/data" --expose 7000-7001 busybox sleep 1000 >/dev/null
+	for ((i = 0; i < 50; i++)); do
+		[[ $(dk inspect -f '{{.State.Health.Status}}' ph) == healthy ]] && break
+		sleep 0.1
+	done
+	assert_eq "$(names -f health=healthy)" "ph " "health=healthy"
+	assert_eq "$(names -f health=none)" "pn " "health=none"
+	assert_eq "$(names -f network=none)" "pn " "network=none"
+	assert_eq "$(names -f volume=/data)" "pn " "volume"
+	if api_142; then # dockerd 20.10 matched expose against the network's ports
+		assert_eq "$(names -f expose=7001/tcp)" "pn " "expose"
+		assert_eq "$(names -f expose=6990-7000)" "pn " "expose range"
+	fi
+	assert_eq "$(names -f expose=7002)" "" "expose: another port"
+	assert_eq "$(names -f publish=7001)" "" "publish: nothing published"
+	assert_contains "$(rc_out dk ps -f health=bogus)" "Unrecognised filter value for health: bogus" "bad health value"
+	assert_match "$(rc_out dk ps -f bogus=1)" "[Ii]nvalid filter 'bogus'" "unknown filter key (dockerd 20.10: Invalid)"
+	assert_contains "$(rc_out dk ps -f publish=80:80)" "filter for 'publish' should not contain ':': 80:80" "publish with a ':'"
+	assert_contains "$(rc_out dk ps -f expose=abc)" 'error while looking up for expose abc: strconv.ParseUint: parsing "abc": invalid syntax' "a bad port"
+	dk rm -f pa pb pc ph pn >/dev/null
+}
+
 t_run "$TARGET:ops_pause_unpause" test_pause_unpause
 t_run "$TARGET:ops_rename" test_rename
 t_run "$TARGET:ops_init" test_init
 t_run "$TARGET:ops_update" test_update
+t_run "$TARGET:ops_restart" test_restart
+t_run "$TARGET:ops_stop_signal" test_stop_signal
+t_run "$TARGET:ops_attach" test_attach
+t_run "$TARGET:ops_import_changes" test_import_changes
+t_run "$TARGET:ops_ps_filters" test_ps_filters
 stop_daemon
 t_summary

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The gantry CLI against a private daemon: gantryd (default) or, with GANTRY_CLI_TARGET=dockerd, a real
 # dockerd, since both speak the Engine API. Asserts what a user sees: output, messages, exit codes.
-# Test functions are called through t_run (SC2317).
-# shellcheck disable=SC2317
+# Test functions are called through t_run (SC2317); $(...) in single quotes is for the container shell (SC2016).
+# shellcheck disable=SC2317,SC2016
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -316,6 +316,235 @@ test_exec_pause_rename() {
 	g rm -f gh >/dev/null
 }
 
+# restart: a new StartedAt, still running; stop/restart -s: the signal reaches the command's trap.
+test_restart_stop_signal() {
+	local a b out rc=0 t0 t1
+	rm_at_exit rs sg sg2
+	g run -d "${NET[@]}" --name rs busybox sleep 1000 >/dev/null
+	a=$(g inspect -f '{{.State.StartedAt}}' rs)
+	sleep 1.1
+	assert_eq "$(g restart -t 1 rs)" rs "restart prints the name"
+	b=$(g inspect -f '{{.State.StartedAt}} {{.State.Running}}' rs)
+	assert_ne "${b% *}" "$a" "restart: StartedAt changed"
+	assert_eq "${b#* }" true "restart: the container runs again"
+	assert_eq "$(g container restart -t 0 rs)" rs "container restart alias"
+	g run -d "${NET[@]}" --name sg busybox sh -c 'trap "echo got; exit 3" USR1; echo ready; while true; do sleep 0.1; done' >/dev/null
+	for ((i = 0; i < 50; i++)); do [[ $(g logs sg) == *ready* ]] && break; sleep 0.1; done
+	t0=$(date +%s%N)
+	assert_eq "$(g stop -s SIGUSR1 -t 20 sg)" sg "stop -s prints the name"
+	t1=$(date +%s%N)
+	assert_eq "$(g inspect -f '{{.State.ExitCode}}' sg)" 3 "stop -s SIGUSR1: the trap's exit code"
+	assert_contains "$(g logs sg)" got "the trap ran"
+	(( (t1 - t0) / 1000000 < 10000 )) || t_fail "stop -s USR1 took $(( (t1 - t0) / 1000000 )) ms: the signal was not USR1"
+	g run -d "${NET[@]}" --name sg2 busybox sh -c 'trap "echo got-usr1; exit 3" USR1; echo ready; while true; do sleep 0.1; done' >/dev/null
+	for ((i = 0; i < 50; i++)); do [[ $(g logs sg2) == *ready* ]] && break; sleep 0.1; done
+	assert_eq "$(g restart -s 10 -t 20 sg2)" sg2 "restart -s by number"
+	assert_contains "$(g logs sg2)" got- "restart -s 10: the trap ran"
+	assert_eq "$(g inspect -f '{{.State.Running}}' sg2)" true "restart -s: running again"
+	out=$(g stop -s NOSUCHSIG sg2 2>&1) || rc=$?
+	assert_eq "$rc" 1 "stop with an unknown signal fails"
+	assert_contains "$out" "Invalid signal: NOSUCHSIG" "unknown signal: the daemon's message"
+	assert_eq "$(g inspect -f '{{.State.Running}}' sg2)" true "an unknown signal stops nothing"
+	g rm -f rs sg sg2 >/dev/null
+}
+
+# attach: the running container's output reaches us, our stdin reaches it, its exit code is ours.
+test_attach() {
+	local out rc=0
+	rm_at_exit at at2 at3 at4
+	g run -d -i "${NET[@]}" --name at busybox sh -c 'while read l; do echo "got $l"; [ "$l" = quit ] && exit 4; done' >/dev/null
+	out=$(printf 'hello\nquit\n' | g attach at) || rc=$?
+	assert_eq "$out" "got hello"$'\n'"got quit" "attach: stdin in, stdout out"
+	assert_eq "$rc" 4 "attach returns the container's exit code"
+	rc=0
+	# -i: its stdin stays open; --no-stdin keeps ours from it, so the read times out empty.
+	g run -d -i "${NET[@]}" --name at2 busybox sh -c 'sleep 1; echo late; echo err-late >&2; read -t 2 x; echo "read:$x"; exit 2' >/dev/null
+	out=$(echo never | g container attach --no-stdin at2 2>"$tmp/attach-err") || rc=$?
+	assert_eq "$out" "late"$'\n'"read:" "attach --no-stdin: output, stdin not sent"
+	assert_eq "$(cat "$tmp/attach-err")" err-late "attach: stderr stream"
+	assert_eq "$rc" 2 "attach --no-stdin: exit code"
+	rc=0
+	out=$(g attach at2 2>&1) || rc=$?
+	assert_eq "$rc" 1 "attach to a stopped container fails"
+	assert_contains "$out" "You cannot attach to a stopped container, start it first"
+	g run -d "${NET[@]}" --name at3 busybox sh -c 'trap "echo term-seen; exit 9" TERM; while true; do sleep 0.1; done' >/dev/null
+	sleep 0.5
+	# timeout (not the g function's subshell) passes our SIGTERM on to gantry.
+	timeout 30 "$GANTRY" attach at3 >"$tmp/at3.out" 2>&1 &
+	local apid=$!
+	sleep 1
+	kill -TERM "$apid"
+	rc=0
+	wait "$apid" || rc=$?
+	assert_eq "$rc" 9 "attach proxies SIGTERM to the container (--sig-proxy default)"
+	assert_contains "$(cat "$tmp/at3.out")" term-seen "the container's trap ran"
+	g start at3 >/dev/null
+	sleep 0.5
+	timeout 30 "$GANTRY" attach --sig-proxy=false at3 >"$tmp/at3.out" 2>&1 &
+	apid=$!
+	sleep 1
+	kill -TERM "$apid"
+	rc=0
+	wait "$apid" || rc=$?
+	assert_eq "$rc" 143 "attach --sig-proxy=false: the signal ends the CLI"
+	assert_eq "$(g inspect -f '{{.State.Running}}' at3)" true "--sig-proxy=false: the container runs on"
+	# A tty: raw stream, our keystrokes to its shell, its exit code back (-dit needs no tty here).
+	g run -dit "${NET[@]}" --name at4 busybox sh >/dev/null
+	local cmd
+	printf -v cmd '%q ' "$GANTRY" attach at4
+	rc=0
+	out=$( (sleep 1; printf 'echo hi-$((1+2)); tty\n'; sleep 1; printf 'exit 5\n'; sleep 1) |
+		SHELL=/bin/bash timeout 30 script -qec "$cmd" /dev/null) || rc=$?
+	assert_contains "$out" hi-3 "attach to a tty: the shell ran our line"
+	assert_contains "$out" /dev/pts/ "attach to a tty: the container has a tty"
+	assert_eq "$rc" 5 "attach to a tty: the shell's exit code"
+	g rm -f at at2 at3 at4 >/dev/null
+}
+
+# update: new limits in inspect and in the running container's cgroup files.
+test_update() {
+	local out rc=0 pid
+	rm_at_exit up up2
+	g run -d "${NET[@]}" --name up -m 64m busybox sleep 1000 >/dev/null
+	assert_eq "$(g update -m 128m --memory-swap 256m --cpus 0.5 --pids-limit 40 --cpu-shares 512 --restart on-failure:3 up)" up "update prints the name"
+	assert_eq "$(g inspect -f '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.CpuShares}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' up)" \
+		"134217728 268435456 500000000 40 512 on-failure:3" "inspect shows the update"
+	pid=$(g inspect -f '{{.State.Pid}}' up)
+	assert_eq "$(t_cgroup_read "$pid" memory memory.limit_in_bytes memory.max)" 134217728 "memory cgroup limit"
+	assert_eq "$(t_cgroup_read "$pid" pids pids.max pids.max)" 40 "pids cgroup limit"
+	assert_eq "$(g container update --cpu-shares 256 --cpuset-cpus 0 up)" up "container update alias"
+	assert_eq "$(t_cgroup_read "$pid" cpuset cpuset.cpus cpuset.cpus)" 0 "cpuset cgroup"
+	# CFS quota/period (NanoCpus excludes them, as dockerd says): a container of its own.
+	g run -d "${NET[@]}" --name up2 busybox sleep 1000 >/dev/null
+	assert_eq "$(g update --cpu-quota 20000 --cpu-period 100000 up2)" up2 "update --cpu-quota --cpu-period"
+	assert_match "$(t_cgroup_read "$(g inspect -f '{{.State.Pid}}' up2)" cpu cpu.cfs_quota_us cpu.max)" '^20000( 100000)?$' "cpu quota in the cgroup"
+	assert_eq "$(g inspect -f '{{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}}' up2)" "20000 100000" "inspect: quota and period"
+	out=$(g update --cpus 1 up2 2>&1) || rc=$?
+	assert_eq "$rc" 1 "--cpus on top of a quota fails"
+	assert_contains "$out" "Conflicting options: Nano CPUs and CPU Period cannot both be set"
+	rc=0
+	out=$(g update up 2>&1) || rc=$?
+	assert_eq "$rc" 1 "update without flags fails"
+	assert_contains "$out" "you must provide one or more flags"
+	rc=0
+	out=$(g update -m lots up 2>&1) || rc=$?
+	assert_eq "$rc" 125 "a bad size is a usage error"
+	assert_contains "$out" "invalid argument \"lots\" for \"-m, --memory\" flag"
+	g rm -f up up2 >/dev/null
+}
+
+# import -c/-m, then history: the CMD runs, the message is the layer's comment.
+test_import_history() {
+	local out id rc=0
+	out=$(tar -C "$tmp/rootfs" -c . | g import -c 'CMD ["echo","hi"]' -c 'ENV GREETING=hello' -m 'imported by test' - cli-hist:v1)
+	assert_match "$out" '^sha256:[0-9a-f]{64}$' "import -c -m prints the id"
+	id=${out#sha256:}
+	assert_eq "$(g run --rm "${NET[@]}" cli-hist:v1)" hi "the imported CMD runs"
+	assert_eq "$(g run --rm "${NET[@]}" cli-hist:v1 sh -c 'echo $GREETING')" hello "the imported ENV is set"
+	out=$(g history cli-hist:v1)
+	assert_match "$(head -1 <<<"$out")" '^IMAGE +CREATED +CREATED BY +SIZE +COMMENT$' "history header"
+	assert_match "$(sed -n 2p <<<"$out")" "^${id:0:12} +.* ago +[0-9.]+[kM]B +imported by test\$" "history row: id, size, message"
+	assert_eq "$(wc -l <<<"$out")" 2 "one layer, one row"
+	assert_eq "$(g history -q cli-hist:v1)" "${id:0:12}" "history -q"
+	assert_eq "$(g image history --no-trunc --format '{{.ID}}|{{.Comment}}' cli-hist:v1)" "sha256:$id|imported by test" "history --no-trunc --format"
+	out=$(g history nosuchimage 2>&1) || rc=$?
+	assert_eq "$rc" 1 "history of a missing image fails"
+	assert_contains "$out" "No such image"
+	rc=0
+	out=$(tar -C "$tmp/rootfs" -c . | g import -c 'BOGUS x' - cli-hist:bad 2>&1) || rc=$?
+	assert_eq "$rc" 1 "import with a bad change fails"
+	assert_contains "$out" "bogus is not a valid change command" "the bad instruction is named"
+	g rmi cli-hist:v1 >/dev/null
+}
+
+# ps --filter before/since/health/network/volume/publish/expose, each returning its own set.
+test_ps_filters() {
+	local i
+	rm_at_exit pf-a pf-b pf-c pf-h pf-host pf-v pf-x
+	mkdir -p "$tmp/pfvol"
+	g create "${NET[@]}" --name pf-a busybox true >/dev/null
+	g create "${NET[@]}" --name pf-b busybox true >/dev/null
+	g create "${NET[@]}" --name pf-c busybox true >/dev/null
+	names() { g ps -a --format '{{.Names}}' "$@" | sort | tr '\n' ' '; }
+	assert_eq "$(g ps -a --format '{{.Names}}' -f name=pf- -f before=pf-b)" pf-a "before"
+	assert_eq "$(g ps -a --format '{{.Names}}' -f name=pf- -f since=pf-b)" pf-c "since"
+	assert_eq "$(g ps --format '{{.Names}}' -f name=pf- -f since=pf-a)" "" "since without -a: no stopped ones"
+	assert_eq "$(names -f name=pf- -f since=pf-a -f before=pf-c)" "pf-b " "since and before"
+	local out rc=0
+	out=$(g ps -f before=nosuch 2>&1) || rc=$?
+	assert_eq "$rc" 1 "before a missing container fails"
+	assert_contains "$out" "No such container: nosuch"
+	g run -d "${NET[@]}" --name pf-h --health-cmd true --health-interval 200ms busybox sleep 1000 >/dev/null
+	for ((i = 0; i < 50; i++)); do
+		[[ $(g inspect -f '{{.State.Health.Status}}' pf-h) == healthy ]] && break
+		sleep 0.1
+	done
+	g run -d --network host --name pf-host busybox sleep 1000 >/dev/null
+	g run -d "${NET[@]}" --name pf-v -v "$tmp/pfvol:/data" busybox sleep 1000 >/dev/null
+	g run -d "${NET[@]}" --name pf-x --expose 8080 --expose 53/udp busybox sleep 1000 >/dev/null
+	assert_eq "$(names -f health=healthy)" "pf-h " "health=healthy"
+	assert_eq "$(names -f name=pf- -f health=none)" "pf-a pf-b pf-c pf-host pf-v pf-x " "health=none"
+	assert_eq "$(names -f health=unhealthy)" "" "health=unhealthy: none"
+	rc=0
+	out=$(g ps -f health=great 2>&1) || rc=$?
+	assert_eq "$rc" 1 "a bad health value fails"
+	assert_contains "$out" "Unrecognised filter value for health: great"
+	assert_eq "$(names -f network=host)" "pf-host " "network=host"
+	assert_eq "$(names -f name=pf- -f network=none)" "pf-a pf-b pf-c pf-h pf-v pf-x " "network=none"
+	assert_eq "$(names -f volume=/data)" "pf-v " "volume by destination"
+	assert_eq "$(names -f volume="$tmp/pfvol")" "pf-v " "volume by source"
+	assert_eq "$(names -f expose=8080)" "pf-x " "expose=8080"
+	assert_eq "$(names -f expose=8000-8100/tcp)" "pf-x " "expose range"
+	assert_eq "$(names -f expose=53/udp)" "pf-x " "expose udp"
+	assert_eq "$(names -f expose=53)" "" "expose 53/tcp: none"
+	assert_eq "$(names -f publish=8080)" "" "publish: nothing published"
+	rc=0
+	out=$(g ps -f publish=80:80 2>&1) || rc=$?
+	assert_eq "$rc" 1 "publish with a ':' fails"
+	assert_contains "$out" "should not contain ':'"
+	rc=0
+	out=$(g ps -f expose=9-5 2>&1) || rc=$?
+	assert_eq "$rc" 1 "a reversed port range fails"
+	assert_contains "$out" "Invalid range specified for the Port: 9-5"
+	rc=0
+	out=$(g ps -f bogus=1 2>&1) || rc=$?
+	assert_eq "$rc" 1 "an unknown filter fails"
+	assert_contains "$out" "invalid filter 'bogus'"
+	g rm -f pf-a pf-b pf-c pf-h pf-host pf-v pf-x >/dev/null
+}
+
+# The container/image management forms reach the same verbs.
+test_aliases() {
+	rm_at_exit al al2
+	g run -d "${NET[@]}" --name al busybox sleep 1000 >/dev/null
+	assert_eq "$(g container exec al echo via-alias)" via-alias "container exec"
+	assert_eq "$(g container pause al)" al "container pause"
+	assert_eq "$(g inspect -f '{{.State.Paused}}' al)" true "paused through the alias"
+	assert_eq "$(g container unpause al)" al "container unpause"
+	g container rename al al2
+	assert_eq "$(g inspect -f '{{.Name}}' al2)" /al2 "container rename"
+	assert_eq "$(g container port al2)" "" "container port: none published"
+	assert_contains "$(g container attach --help)" "Usage:  gantry attach" "container attach --help"
+	assert_contains "$(g image history --help)" "--no-trunc" "image history --help lists its flags"
+	g rm -f al2 >/dev/null
+}
+
+# The README's first command: an interactive shell on a terminal, removed when it exits.
+test_run_it_rm_shell() {
+	local cmd out rc=0
+	printf -v cmd '%q ' "$GANTRY" run -it --rm "${NET[@]}" --name itsh busybox sh
+	out=$( (printf 'echo in-$((6*7)) $(tty)\nexit 3\n'; sleep 3) |
+		SHELL=/bin/bash timeout 30 script -qec "$cmd" /dev/null) || rc=$?
+	assert_contains "$out" "in-42 /dev/pts/0" "the shell ran the command on its terminal"
+	assert_eq "$rc" 3 "gantry exits with the shell's status"
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ -z $(g ps -aq -f name=itsh) ]] && break
+		sleep 0.1
+	done
+	assert_eq "$(g ps -aq -f name=itsh)" "" "--rm removed it"
+}
+
 test_no_leftovers() {
 	assert_eq "$(g ps -a --format '{{.Names}} {{.Status}}')" "" "no containers left"
 }
@@ -330,5 +559,12 @@ t_run "${TARGET}_cli_ps_format" test_ps_format
 t_run "${TARGET}_cli_inspect_format" test_inspect_format
 t_run "${TARGET}_cli_images_tag_load_rmi" test_images_tag_load_rmi
 t_run "${TARGET}_cli_exec_pause_rename" test_exec_pause_rename
+t_run "${TARGET}_cli_restart_stop_signal" test_restart_stop_signal
+t_run "${TARGET}_cli_attach" test_attach
+t_run "${TARGET}_cli_update" test_update
+t_run "${TARGET}_cli_import_history" test_import_history
+t_run "${TARGET}_cli_ps_filters" test_ps_filters
+t_run "${TARGET}_cli_aliases" test_aliases
+t_run "${TARGET}_cli_run_it_rm_shell" test_run_it_rm_shell
 t_run "${TARGET}_cli_no_leftovers" test_no_leftovers
 t_summary

@@ -353,6 +353,10 @@ test_hostile_content() {
 	hostile_pull bigmanifest/img "too large"
 	hostile_pull badtype/img "unsupported manifest media type application/x-strange"
 	hostile_pull schema1/img "schema 1 support has been removed"
+	local gd
+	gd=sha256:$(curl -sf "http://$H/v2/good/img/manifests/latest" | sha256sum | cut -d' ' -f1)
+	hostile_pull "baddigest/img@$gd" "manifest verification failed for digest $gd"
+	hostile_pull badconfig/img "image config verification failed for digest sha256:"
 }
 
 test_hostile_status() {
@@ -458,6 +462,78 @@ t_run registry_zstd_pull test_zstd_pull
 t_run registry_basic_auth_tls test_basic_tls
 t_run registry_token_auth test_token
 t_run registry_multiarch test_multiarch
+
+# push --all-tags: every tag of the repository (not of a repository whose name starts the same).
+test_push_all_tags() {
+	g tag busybox "$O/at/bb:1"
+	g tag busybox "$O/at/bb:2"
+	g tag busybox "$O/at/bbx:9"
+	local out
+	out=$(rc_out g push --all-tags "$O/at/bb")
+	assert_contains "$out" "rc=0" "push --all-tags succeeds"
+	assert_contains "$out" "1: digest: sha256:" "tag 1 pushed"
+	assert_contains "$out" "2: digest: sha256:" "tag 2 pushed"
+	assert_eq "$(curl -sf "http://$O/v2/at/bb/tags/list" | jq -c '.tags | sort')" '["1","2"]' \
+		"the registry lists both tags"
+	assert_contains "$(curl -s "http://$O/v2/at/bbx/tags/list")" "NAME_UNKNOWN" "bbx was not pushed"
+	assert_contains "$(rc_out g push --all-tags "$O/at/bb:1")" "tag can't be used with --all-tags/-a" \
+		"--all-tags with a tag: docker's error"
+	dk tag busybox "$O/at/dk:3"
+	dk tag busybox "$O/at/dk:4"
+	out=$(rc_out dk push --all-tags "$O/at/dk")
+	assert_contains "$out" "4: digest: sha256:" "docker push --all-tags through gantryd"
+	assert_eq "$(curl -sf "http://$O/v2/at/dk/tags/list" | jq -c '.tags | sort')" '["3","4"]' \
+		"the registry lists docker's two tags"
+	g rmi "$O/at/bb:1" "$O/at/bb:2" "$O/at/bbx:9" "$O/at/dk:3" "$O/at/dk:4" >/dev/null
+}
+
+# gantry login on a terminal without -u/-p asks for both; the password is not echoed.
+test_login_prompt() {
+	g logout "$S" >/dev/null
+	assert_contains "$(rc_out g login "$S" </dev/null)" \
+		"Cannot perform an interactive login from a non TTY device" "no terminal: refused"
+	local out
+	out=$( (sleep 1; printf 'alice\n'; sleep 1; printf 's3cret\n'; sleep 2) |
+		script -qfec "timeout -k 5 30 '$GANTRY' login '$S'" /dev/null)
+	assert_contains "$out" "Username: alice" "asks for the username (echoed)"
+	assert_contains "$out" "Password: " "asks for the password"
+	assert_not_contains "$out" "s3cret" "the password is not echoed"
+	assert_contains "$out" "Login Succeeded" "Login Succeeded"
+	assert_eq "$(jq -r --arg k "$S" '.auths[$k].auth' "$DOCKER_CONFIG/config.json" | base64 -d)" \
+		"alice:s3cret" "the typed credentials are stored"
+}
+t_run registry_push_all_tags test_push_all_tags
+t_run registry_login_prompt test_login_prompt
+
+# certs.d as docker reads it: every *.crt a CA, every NAME.cert + NAME.key a client pair. The TLS
+# registry reached as localhost (its certificate names it too) with files named unlike ca.crt
+# and client.cert; a lone key or certificate is refused with docker's words.
+test_certs_d() {
+	local d=$CERTS/localhost:$P_TLS L=localhost:$P_TLS out
+	mkdir -p "$d"
+	t_defer "rm -rf '$d'"
+	cp "$RT/pki/token.crt" "$d/0-unrelated.crt"
+	cp "$RT/pki/ca.crt" "$d/test-ca.crt"
+	cp "$RT/pki/client.cert" "$d/me.cert"
+	cp "$RT/pki/client.key" "$d/me.key"
+	assert_contains "$(echo s3cret | g login -u alice --password-stdin "$L")" "Login Succeeded" \
+		"login: the second *.crt is the CA, me.cert/me.key the client pair"
+	out=$(rc_out g pull "$L/b/bb:1")
+	assert_contains "$out" "rc=0" "pull through those certs.d files"
+	cp "$RT/pki/client.key" "$d/lonely.key"
+	assert_contains "$(rc_out g pull "$L/b/bb:1")" "missing client certificate $d/lonely.cert for key $d/lonely.key" \
+		"a key without its certificate"
+	rm "$d/lonely.key"
+	cp "$RT/pki/ca.crt" "$d/ca.cert"
+	assert_contains "$(rc_out g pull "$L/b/bb:1")" \
+		"missing key $d/ca.key for client certificate $d/ca.cert. CA certificates must use the extension .crt" \
+		"a certificate without its key"
+	rm "$d/ca.cert" "$d/me.cert" "$d/me.key"
+	assert_contains "$(rc_out g pull "$L/b/bb:1")" "rc=1" "without the client pair the registry refuses"
+	g logout "$L" >/dev/null
+	g rmi "$L/b/bb:1" >/dev/null
+}
+t_run registry_certs_d test_certs_d
 t_run registry_creds_store test_creds_store
 t_run registry_mirror test_mirror
 t_run registry_hostile_content test_hostile_content
@@ -552,6 +628,150 @@ test_chunked_push() {
 	g rmi chunked/bb:1 >/dev/null
 }
 t_run registry_chunked_push test_chunked_push
+
+# A random 600 KiB layer (3 PATCH chunks of 256 KiB, then the PUT); its file's sum in $RT/NAME.sum.
+make_rand_image() { # NAME
+	dk run --name "mk$1" busybox sh -c 'head -c 600000 /dev/urandom > /r' >/dev/null
+	dk commit "mk$1" "$1:1" >/dev/null
+	dk rm "mk$1" >/dev/null
+	g run --rm "$1:1" sha256sum /r | cut -d' ' -f1 > "$RT/$1.sum"
+}
+
+# The hostile proxy answers 503 to the first PATCH and the first PUT of a blob upload: the push
+# starts a new upload session after a backoff each time and succeeds.
+test_push_retry() {
+	make_rand_image flaky
+	g tag flaky:1 "$H/proxy/flaky/bb:1"
+	: > "$RT/hostile.log"
+	local out
+	out=$(rc_out g push "$H/proxy/flaky/bb:1")
+	assert_contains "$out" "rc=0" "the push succeeds"
+	assert_contains "$out" "1: digest: sha256:" "and prints its digest"
+	assert_eq "$(grep -c '^FLAKY ' "$RT/hostile.log")" 2 "a PATCH and a PUT were answered 503"
+	g rmi flaky:1 "$H/proxy/flaky/bb:1" >/dev/null
+	g pull "$O/proxy/flaky/bb:1" >/dev/null
+	assert_eq "$(g run --rm "$O/proxy/flaky/bb:1" sha256sum /r | cut -d' ' -f1)" "$(cat "$RT/flaky.sum")" \
+		"the registry's copy runs with its file whole"
+	g rmi "$O/proxy/flaky/bb:1" >/dev/null
+}
+t_run registry_push_retry test_push_retry
+
+# A layer last pushed to another repository of the same registry, its compressed copy gone from
+# the store: the push asks for a mount, the registry opens a plain upload session instead (the
+# hostile proxy drops ?mount=), and the layer is compressed again from its unpacked directory.
+test_push_mount_refused() {
+	make_rand_image nomount
+	g tag nomount:1 "$H/proxy/src/m:1"
+	g push "$H/proxy/src/m:1" >/dev/null || { t__fail_msg "first push failed"; return 1; }
+	local layer
+	layer=$(skopeo inspect --raw --tls-verify=false "docker://$O/proxy/src/m:1" | jq -r '.layers[-1].digest')
+	[[ -e $BLOBS/${layer#sha256:} ]] || { t__fail_msg "no local blob $layer after the push"; return 1; }
+	rm -f "$BLOBS/${layer#sha256:}"
+	g tag nomount:1 "$H/proxy/nomount/m:1"
+	: > "$RT/hostile.log"
+	local out
+	out=$(rc_out g push "$H/proxy/nomount/m:1")
+	assert_contains "$out" "rc=0" "the push succeeds"
+	assert_contains "$(cat "$RT/hostile.log")" "NOMOUNT" "a mount was asked for and not done"
+	g rmi nomount:1 "$H/proxy/src/m:1" "$H/proxy/nomount/m:1" >/dev/null
+	g pull "$O/proxy/nomount/m:1" >/dev/null
+	assert_eq "$(g run --rm "$O/proxy/nomount/m:1" sha256sum /r | cut -d' ' -f1)" "$(cat "$RT/nomount.sum")" \
+		"the registry's copy runs with its file whole"
+	g rmi "$O/proxy/nomount/m:1" >/dev/null
+}
+t_run registry_push_mount_refused test_push_mount_refused
+
+# On a terminal (script(1) gives the pull a pty) each layer has a bar: its state, bytes done of
+# its size, and while downloading its speed; the 8 MiB layer comes at about 2 MB/s (STALL.slow).
+# docker pull through gantryd draws docker's own bars (shown from 110 columns). Without a
+# terminal: plain lines only.
+test_progress_tty() {
+	local out
+	touch "$RT/stall.slow"
+	out=$(script -qfec "stty cols 200 rows 50; timeout -k 5 60 '$GANTRY' pull '$H/proxy/big:1'" /dev/null)
+	rm -f "$RT/stall.slow"
+	assert_contains "$out" $'\033[' "the bars are redrawn in place"
+	grep -qE 'Downloading \[=+> *\] +[0-9.]+[kM]B/[0-9.]+MB  [0-9.]+[kM]B/s' <<<"$out" ||
+		{ t__fail_msg "no 'Downloading [==>  ] x/yMB  zMB/s' bar in: $(tail -c 600 <<<"$out" | cat -v)"; return 1; }
+	grep -qE 'Extracting \[=+>? *\] +[0-9.]+[kM]?B/[0-9.]+MB' <<<"$out" ||
+		{ t__fail_msg "no Extracting bar in: $(tail -c 600 <<<"$out" | cat -v)"; return 1; }
+	assert_contains "$out" "Pull complete" "Pull complete"
+	g rmi "$H/proxy/big:1" >/dev/null
+	touch "$RT/stall.slow"
+	out=$(script -qfec "stty cols 200 rows 50; timeout -k 5 60 '$DOCKER' pull '$H/proxy/big:1'" /dev/null)
+	rm -f "$RT/stall.slow"
+	grep -qE 'Downloading +\[=+> *\] +[0-9.]+[kM]?B/[0-9.]+MB' <<<"$out" ||
+		{ t__fail_msg "docker pull: no Downloading bar in: $(tail -c 600 <<<"$out" | cat -v)"; return 1; }
+	grep -qE 'Extracting +\[=+>? *\] +[0-9.]+[kM]?B/[0-9.]+MB' <<<"$out" ||
+		{ t__fail_msg "docker pull: no Extracting bar in: $(tail -c 600 <<<"$out" | cat -v)"; return 1; }
+	assert_contains "$out" "Pull complete" "docker pull: Pull complete"
+	g rmi "$H/proxy/big:1" >/dev/null
+	out=$(g pull "$H/proxy/big:1")
+	assert_contains "$out" ": Pull complete" "no terminal: plain lines"
+	assert_not_contains "$out" "[=" "no terminal: no bars"
+	assert_not_contains "$out" $'\033' "no terminal: no escapes"
+	g rmi "$H/proxy/big:1" >/dev/null
+}
+t_run registry_progress_tty test_progress_tty
+
+# The hostile registry as docker.io's mirror, the open one standing in for docker.io itself
+# (GANTRY_DOCKER_IO_ENDPOINT): what the mirror lacks (404), fails to give (503) or gives bad
+# (a layer not matching its digest) comes from the registry, as dockerd does.
+g tag busybox "$O/s503/img:latest"
+g tag busybox "$O/wrongdigest/img:latest"
+g push "$O/s503/img:latest" >/dev/null
+g push "$O/wrongdigest/img:latest" >/dev/null
+g rmi "$O/s503/img:latest" "$O/wrongdigest/img:latest" >/dev/null
+# A TLS registry (no client certificates, no auth) whose CA has no certs.d entry: refused until
+# the daemon lists 127.0.0.0/8 with --insecure-registry (the CIDR form), which skips the check.
+P_TLS2=$(free_port)
+T2=127.0.0.1:$P_TLS2
+reg_start tls2 "$P_TLS2" "http:
+  addr: $T2
+  tls:
+    certificate: $RT/pki/server.crt
+    key: $RT/pki/server.key" || t_fail registry_tls2_start "the registry did not start"
+test_unknown_ca() {
+	g tag busybox "$T2/ins/bb:1"
+	local out
+	out=$(rc_out g push "$T2/ins/bb:1")
+	assert_contains "$out" "rc=1" "a TLS registry of an unknown CA: refused"
+	assert_contains "$out" "certificate" "the message names the certificate"
+}
+t_run registry_tls_unknown_ca test_unknown_ca
+kill -TERM "$E2E_PID" 2>/dev/null
+wait "$E2E_PID" 2>/dev/null
+GANTRY_DOCKER_IO_ENDPOINT=$O GANTRY_PUSH_CHUNK=262144 GANTRYD_ARGS="--certs-dir $CERTS \
+	--registry-mirror http://$H --insecure-registry 127.0.0.0/8" e2e_restart
+gantryd_state=$(e2e_state)
+test_insecure_cidr() {
+	local out
+	out=$(rc_out g push "$T2/ins/bb:1")
+	assert_contains "$out" "rc=0" "listed by --insecure-registry 127.0.0.0/8: the push goes"
+	assert_contains "$out" "1: digest: sha256:" "and prints its digest"
+	g rmi "$T2/ins/bb:1" >/dev/null
+	assert_contains "$(g pull "$T2/ins/bb:1")" "Downloaded newer image for $T2/ins/bb:1" "and the pull"
+	g rmi "$T2/ins/bb:1" >/dev/null
+}
+t_run registry_insecure_cidr test_insecure_cidr
+test_mirror_fallback() {
+	g rmi busybox-mirrored:1 >/dev/null 2>&1
+	: > "$RT/hostile.log"
+	local out
+	out=$(rc_out g pull busybox-mirrored:1)
+	assert_contains "$out" "rc=0" "a 404 from the mirror: pulled from the registry"
+	assert_contains "$(cat "$RT/hostile.log")" "GET /v2/library/busybox-mirrored/manifests/1" \
+		"the mirror was asked first"
+	out=$(rc_out g pull s503/img)
+	assert_contains "$out" "rc=0" "a 503 from the mirror: pulled from the registry"
+	assert_contains "$(cat "$RT/hostile.log")" "GET /v2/s503/img/manifests/latest" "the mirror was asked"
+	out=$(rc_out g pull wrongdigest/img)
+	assert_contains "$out" "rc=0" "a bad layer from the mirror: pulled from the registry"
+	assert_contains "$(cat "$RT/hostile.log")" "GET /v2/wrongdigest/img/blobs/" "the mirror's layer was fetched"
+	assert_eq "$(g run --rm wrongdigest/img echo from-upstream)" "from-upstream" "the registry's image runs"
+	g rmi s503/img wrongdigest/img busybox-mirrored:1 >/dev/null
+}
+t_run registry_mirror_fallback test_mirror_fallback
 
 # dockerd (a private one) pulls what gantry pushed and pushes what gantry then pulls.
 test_dockerd_side() {

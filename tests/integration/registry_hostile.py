@@ -3,6 +3,8 @@
 
   good/img         a valid one-layer image (the pull after the bad ones must work)
   wrongdigest/img  the layer's bytes do not match its digest
+  baddigest/img    the good image's manifest with a byte more (asked for by digest: a mismatch)
+  badconfig/img    the config blob's bytes do not match its digest
   truncated/img    the layer is cut in the middle (Content-Length promises more)
   bigmanifest/img  a 5 MiB manifest
   badtype/img      a manifest of an unknown media type
@@ -15,7 +17,11 @@
   proxy/<name>     passed on to the real registry UPSTREAM (host:port), Range included; while
                    the file STALL exists, a blob over 4 MiB asked for from its first byte stops
                    after 3 MiB and the connection hangs until STALL goes (then it is closed):
-                   a pull cut in the middle of a layer
+                   a pull cut in the middle of a layer; while STALL.slow exists, blobs go at
+                   about 2 MB/s. Pushes (POST, PATCH, PUT) pass too:
+  proxy/flaky/...  the first PATCH and the first PUT of a blob upload are answered 503
+  proxy/nomount/...  a cross-repository mount (POST ?mount=) is passed on as a plain POST:
+                   the registry opens an upload session instead of mounting
 Every request is logged as "METHOD PATH" lines to LOG; each proxied blob also as
 "BLOB <digest> range=<Range header or -> sent=<body bytes sent>" once it is over.
 Writes its port to PORT_FILE.
@@ -91,6 +97,8 @@ good = image([("file", "hello", b"hello from the good image\n")])
 repos = {
     "good/img": good,
     "s429/img": good,
+    "baddigest/img": good,
+    "badconfig/img": good,
     "s500/img": good,
     "wrongdigest/img": image([("file", "f", b"x" * 5000)]),
     "truncated/img": image([("file", "f", os.urandom(200000))]),
@@ -125,21 +133,58 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET()
 
+    def do_POST(self):
+        self.do_GET()
+
+    def do_PATCH(self):
+        self.do_GET()
+
+    def do_PUT(self):
+        self.do_GET()
+
     def log_line(self, line):
         with lock:
             with open(log_path, "a") as f:
                 f.write(line + "\n")
 
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                n = int(self.rfile.readline().split(b";")[0], 16)
+                if n == 0:
+                    self.rfile.readline()
+                    return body
+                body += self.rfile.read(n)
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
     def proxy(self):
+        body = self.read_body() if self.command in ("POST", "PATCH", "PUT") else None
+        path = self.path
+        if self.command in ("PATCH", "PUT") and path.startswith("/v2/proxy/flaky/") and \
+                "/blobs/uploads/" in path:
+            with lock:
+                counts[("flaky", self.command)] = counts.get(("flaky", self.command), 0) + 1
+                n = counts[("flaky", self.command)]
+            if n == 1:
+                self.log_line("FLAKY %s 503" % self.command)
+                self.error(503, "UNAVAILABLE", "service unavailable")
+                return
+        if self.command == "POST" and path.startswith("/v2/proxy/nomount/") and "mount=" in path:
+            path = path.split("?")[0]
+            self.log_line("NOMOUNT")
         conn = http.client.HTTPConnection(upstream, timeout=60)
         hdrs = {k: v for k, v in self.headers.items()
-                if k.lower() in ("accept", "range", "authorization")}
-        conn.request(self.command, self.path, headers=hdrs)
+                if k.lower() in ("accept", "range", "authorization", "content-type",
+                                 "content-range", "host")}
+        conn.request(self.command, path, body=body, headers=hdrs)
         resp = conn.getresponse()
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() in ("content-type", "content-length", "content-range",
-                             "docker-content-digest", "accept-ranges", "www-authenticate"):
+                             "docker-content-digest", "accept-ranges", "www-authenticate",
+                             "location", "range", "docker-upload-uuid"):
                 self.send_header(k, v)
         self.end_headers()
         length = int(resp.getheader("Content-Length") or 0)
@@ -156,6 +201,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     chunk = chunk[: (3 << 20) - sent]
                 self.wfile.write(chunk)
                 sent += len(chunk)
+                if is_blob and stall_path is not None and os.path.exists(stall_path + ".slow"):
+                    time.sleep(0.03)
                 if stall and sent >= (3 << 20):
                     self.wfile.flush()
                     for _ in range(1200):
@@ -224,6 +271,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
                 return
             manifest = repos[repo][0]
+            if first == "baddigest":
+                manifest += b" "
             self.reply(200, manifest, "application/vnd.docker.distribution.manifest.v2+json",
                        {"Docker-Content-Digest": sha(manifest)})
             return
@@ -233,6 +282,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
                 return
             data = blobs[ref]
+            if first == "badconfig" and ref != layer:
+                data = data + b" "
             if first == "wrongdigest" and ref == layer:
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
             if first == "truncated" and ref == layer:

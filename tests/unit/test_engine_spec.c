@@ -443,7 +443,8 @@ static void test_write_etc(void **state)
                 "{\"Hostname\":\"web\",\"HostConfig\":{\"Dns\":[\"9.9.9.9\"],"
                 "\"ExtraHosts\":[\"db:10.0.0.2\"]}}",
                 NULL);
-        assert_int_equal(eng_spec_write_etc(m, rootdir, NULL), 0);
+        json_t *dns = json_object_get(json_object_get(m, "HostConfig"), "Dns");
+        assert_int_equal(eng_spec_write_etc(m, dns, rootdir, NULL), 0);
         char p[128];
         _cleanup_free_ char *hn = NULL, *hosts = NULL, *resolv = NULL;
         snprintf(p, sizeof(p), "%s/hostname", rootdir);
@@ -457,6 +458,17 @@ static void test_write_etc(void **state)
         assert_int_equal(fs_read_file(p, &resolv, NULL, NULL), 0);
         assert_non_null(strstr(resolv, "nameserver 9.9.9.9\n"));
         assert_null(strstr(resolv, "nameserver 127."));
+        /* No Dns of its own: the daemon's --dns, and nothing of the host's nameservers. */
+        _cleanup_json_ json_t *m2 = merge("{\"Hostname\":\"web\"}", NULL);
+        _cleanup_json_ json_t *daemon_dns = json_pack("[s]", "192.0.2.53");
+        assert_int_equal(eng_spec_write_etc(m2, daemon_dns, rootdir, NULL), 0);
+        _cleanup_free_ char *resolv2 = NULL;
+        assert_int_equal(fs_read_file(p, &resolv2, NULL, NULL), 0);
+        assert_non_null(strstr(resolv2, "nameserver 192.0.2.53\n"));
+        int n_ns = 0;
+        for (const char *q = resolv2; (q = strstr(q, "nameserver")) != NULL; q++)
+                n_ns++;
+        assert_int_equal(n_ns, 1);
 }
 
 int main(void)

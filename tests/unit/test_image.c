@@ -449,7 +449,7 @@ static void test_import(void **state)
         _cleanup_close_ int fd = open(tpath("rootfs.tar.gz"), O_RDONLY);
         _cleanup_free_ char *id = NULL, *id2 = NULL;
         _cleanup_gerr_ struct gerr *err = NULL;
-        assert_int_equal(img_import(store, fd, "imp:1", &id, &err), 0);
+        assert_int_equal(img_import(store, fd, "imp:1", NULL, NULL, &id, &err), 0);
         assert_int_equal(strncmp(id, "sha256:", 7), 0);
         assert_int_equal(img_resolve(store, "imp:1", &id2, NULL), 0);
         assert_string_equal(id, id2);

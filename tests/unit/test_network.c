@@ -160,6 +160,53 @@ static void test_sublink_names(void **state)
         assert_int_equal(net_ipvlan_mode_parse("bridge"), -1);
 }
 
+static void test_ipv6(void **state)
+{
+        struct net_prefix6 p;
+        assert_int_equal(net_prefix6_parse("fd12:3456:789a::/64", false, &p), 0);
+        assert_int_equal(p.len, 64);
+        assert_int_equal(net_prefix6_parse("fd12:3456:789a::5/64", false, &p), -EINVAL);
+        assert_int_equal(net_prefix6_parse("fd12:3456:789a::5/64", true, &p), 0);
+        assert_int_equal(net_prefix6_parse("fd12::/129", true, &p), -EINVAL);
+        assert_int_equal(net_prefix6_parse("10.0.0.0/8", true, &p), -EINVAL);
+        char buf[46];
+        net_addr6_format(&p.addr, buf);
+        assert_string_equal(buf, "fd12:3456:789a::");
+        struct net_addr6 used[2], a;
+        assert_int_equal(net_addr6_parse("fd12:3456:789a::1", &used[0]), 0);
+        assert_int_equal(net_addr6_parse("fd12:3456:789a::2", &used[1]), 0);
+        assert_int_equal(net_addr6_pick(&p, used, 2, &a), 0);
+        net_addr6_format(&a, buf);
+        assert_string_equal(buf, "fd12:3456:789a::3");
+        assert_true(net_prefix6_contains(&p, &a));
+        struct net_prefix6 q;
+        assert_int_equal(net_prefix6_parse("fd12:3456:789a::/48", false, &q), 0);
+        assert_true(net_prefix6_overlap(&p, &q));
+        assert_int_equal(net_prefix6_parse("fd12:3456:789b::/64", false, &q), 0);
+        assert_false(net_prefix6_overlap(&p, &q));
+        assert_false(net_prefix6_contains(&q, &a));
+        /* a /127 has two addresses: index 1 is the last */
+        assert_int_equal(net_prefix6_parse("fd00::/127", false, &q), 0);
+        assert_int_equal(net_addr6_pick(&q, NULL, 0, &a), 0);
+        assert_int_equal(net_addr6_pick(&q, &a, 1, &a), -ENOSPC);
+}
+
+static void test_dns_answer6(void **state)
+{
+        struct net_dns_query q;
+        assert_int_equal(net_dns_parse_query(q_alpha, sizeof(q_alpha), &q), 0);
+        uint8_t out[512];
+        struct net_addr6 a;
+        assert_int_equal(net_addr6_parse("fd00::a", &a), 0);
+        size_t n = net_dns_answer6(q_alpha, &q, &a, 1, 600, out, sizeof(out));
+        assert_int_equal(n, q.qend + 28);
+        assert_int_equal(out[7], 1);
+        assert_memory_equal(out + q.qend, "\xc0\x0c\x00\x1c\x00\x01\x00\x00\x02\x58\x00\x10\xfd",
+                            13);
+        assert_int_equal(out[q.qend + 27], 0x0a);
+        assert_int_equal(net_dns_answer6(q_alpha, &q, &a, 1, 600, out, q.qend + 27), q.qend);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -167,6 +214,7 @@ int main(void)
                 cmocka_unit_test(test_addr_pick), cmocka_unit_test(test_mac),
                 cmocka_unit_test(test_rules_script), cmocka_unit_test(test_dns_parse),
                 cmocka_unit_test(test_dns_answer), cmocka_unit_test(test_sublink_names),
+                cmocka_unit_test(test_ipv6), cmocka_unit_test(test_dns_answer6),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
