@@ -288,6 +288,9 @@ static char *hosts_file(json_t *config, bool host_net, json_t *self_ips)
                 if (c)
                         fprintf(f, "%s\t%.*s\n", c + 1, (int)(c - s), s);
         }
+        /* Legacy links on the default bridge, after the extra hosts as in dockerd. */
+        json_array_foreach (json_object_get(config, LINK_HOSTS_KEY), i, v)
+                fprintf(f, "%s\n", json_string_value(v) ?: "");
         /* dockerd: the container's own addresses last, with its hostname (and FQDN). */
         const char *hn = json_string_value(json_object_get(config, "Hostname"));
         const char *dom = json_string_value(json_object_get(config, "Domainname"));

@@ -236,7 +236,8 @@ int eng_container_create(struct eng *e, const char *name, json_t *body, char **i
                 eng_ctr_free(c);
                 return r;
         }
-        if ((r = eng_net_validate(e, c->config, err)) < 0) {
+        if ((r = eng_net_validate(e, c->config, err)) < 0 ||
+            (r = eng_links_validate(e, c->config, err)) < 0) {
                 eng_ctr_free(c);
                 return r;
         }
@@ -606,14 +607,16 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
         _cleanup_free_ char *exit_path = ctr_file(e, id, "exit.json");
         char netns[64];
         _cleanup_json_ json_t *spec = NULL;
-        r = resolve_netns(e, config, netns, sizeof(netns), err);
+        int links = eng_links_prepare(e, c, err);
+        r = links < 0 ? links : resolve_netns(e, config, netns, sizeof(netns), err);
         /* The bundle of create (or of the last update) is reused unless it names another
-         * container's netns, whose pid changes. */
-        if (r > 0) {
+         * container's netns, whose pid changes, or links give it an environment. */
+        if (r > 0 || (r >= 0 && links > 0)) {
+                const char *ns = r > 0 ? netns : NULL;
                 _cleanup_strv_ char **layers = NULL;
                 r = img_layer_dirs(e->images, image_id, &layers, err);
                 if (r >= 0)
-                        r = write_bundle(e, id, config, layers, netns, &spec, err);
+                        r = write_bundle(e, id, config, layers, ns, &spec, err);
         }
         bool autoremove = json_is_true(
                 json_object_get(json_object_get(config, "HostConfig"), "AutoRemove"));

@@ -764,6 +764,10 @@ int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err
                 json_array_append_new(env, json_string("TERM=xterm"));
         size_t i;
         json_t *v;
+        /* dockerd puts the links' variables before the container's own, which win. */
+        json_array_foreach (json_object_get(cfg, LINK_ENV_KEY), i, v)
+                if (json_is_string(v))
+                        env_set(env, json_string_value(v));
         json_array_foreach (json_object_get(cfg, "Env"), i, v)
                 if (json_is_string(v))
                         env_set(env, json_string_value(v));

@@ -117,6 +117,12 @@ json_t *eng_ctr_inspect_json(struct eng *e, const struct eng_ctr *c)
         if (c->health != NULL)
                 json_object_set(state, "Health", c->health);
         json_t *netset = eng_net_settings(e, c);
+        /* Links as dockerd shows them: "/target:/container/alias". */
+        _cleanup_json_ json_t *hcv = json_copy(hc);
+        if (hcv && json_array_size(json_object_get(hc, "Links")) > 0) {
+                json_object_set_new(hcv, "Links", eng_links_inspect(e, c));
+                hc = hcv;
+        }
         return json_pack(
                 "{s:s, s:s, s:O, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s,"
                 " s:s, s:s, s:o, s:O, s:{s:{s:s, s:s, s:s}, s:s}, s:o, s:o, s:o}",

@@ -24,6 +24,10 @@ struct eng_config {
         const char *const *dns;     /* dockerd's --dns: nameservers of containers without
                                      * HostConfig.Dns (and the resolver's upstream);
                                      * NULL-terminated, NULL = the host's resolv.conf */
+        const char *mtu;            /* the default bridge's MTU (--mtu), NULL: 1500 */
+        /* --default-address-pool "base=A.B.C.D/N,size=M" each, NULL-terminated; NULL or empty:
+         * dockerd's pools */
+        const char *const *address_pools;
 };
 
 struct eng;

@@ -97,6 +97,10 @@ void eng_ctr_free(struct eng_ctr *c);
 /* Unlink from e->ctrs (drops the list's ref). */
 void eng_ctr_unlink(struct eng *e, struct eng_ctr *c);
 
+/* A start's legacy-link environment and /etc/hosts lines (net_links.c), kept in the config. */
+#define LINK_ENV_KEY "_LinkEnv"
+#define LINK_HOSTS_KEY "_LinkHosts"
+
 /* ---- container_spec.c (pure: no engine state) ---- */
 /* The create body merged with the image config as dockerd stores it: Config fields at top level
  * (Cmd, Entrypoint, Env with PATH, WorkingDir, User, Labels, Hostname, StopSignal, Image...),

@@ -970,6 +970,45 @@ static int find_both(struct eng *e, const char *net_ref, const char *ctr_ref,
         return eng_ctr_find(e, ctr_ref, c, err);
 }
 
+/* A running container's hosts (and resolv.conf) again after a connect or disconnect, in place
+ * (they are bind-mounted): its addresses, and after a connect the resolver once it is on a user
+ * network, as dockerd (which leaves resolv.conf alone on disconnect). */
+static void rewrite_etc(struct eng *e, struct eng_ctr *c, bool resolv)
+{
+        pthread_mutex_lock(&e->lock);
+        json_t *eps = json_object_get(c->config, EPS_KEY);
+        json_t *order = json_object_get(c->config, "_EndpointOrder");
+        _cleanup_json_ json_t *self_ips = json_array();
+        size_t i;
+        json_t *v;
+        /* The networks of the start first (eth0 is the hostname's), then the connected ones. */
+        json_array_foreach (order, i, v) {
+                json_t *ep = json_object_get(eps, json_string_value(v) ?: "");
+                if (ep)
+                        json_array_append_new(self_ips, json_string(str(ep, "IPAddress") ?: ""));
+        }
+        const char *key;
+        json_object_foreach (eps, key, v) {
+                bool listed = false;
+                json_t *o;
+                json_array_foreach (order, i, o)
+                        listed = listed || strcmp(json_string_value(o) ?: "", key) == 0;
+                if (!listed)
+                        json_array_append_new(self_ips, json_string(str(v, "IPAddress") ?: ""));
+        }
+        bool embedded = has_user_network(eps);
+        _cleanup_json_ json_t *config = json_incref(c->config);
+        _cleanup_free_ char *dir = eng_ctr_dir(e, c->id);
+        pthread_mutex_unlock(&e->lock);
+        struct gerr *err = NULL;
+        if (eng_spec_write_hosts(config, dir, self_ips, &err) < 0 ||
+            (resolv && eng_spec_write_resolv(config, eng_net_dns_servers(e, config), dir,
+                                             embedded, &err) < 0)) {
+                log_warn("container %.12s: %s", c->id, err->msg);
+                gerr_free(err);
+        }
+}
+
 int eng_network_connect(struct eng *e, const char *ref, json_t *body, struct gerr **err)
 {
         struct eng_netmgr *m = e->net;
@@ -1044,6 +1083,8 @@ int eng_network_connect(struct eng *e, const char *ref, json_t *body, struct ger
                         eng_store_save_config(e, c, NULL);
                         pthread_mutex_unlock(&e->lock);
                 }
+                if (r >= 0)
+                        rewrite_etc(e, c, true);
         }
         if (r >= 0)
                 eng_event(e, "network", "connect", n->id,
@@ -1115,6 +1156,8 @@ int eng_network_disconnect(struct eng *e, const char *ref, json_t *body, struct 
                 undo(e, one, ports);
                 if (ep && str(ep, "Driver") && pid > 0)
                         sublink_delete(m, pid, str(ep, "IfName"));
+                if (pid > 0)
+                        rewrite_etc(e, c, false);
                 eng_event(e, "network", "disconnect", n->id,
                           json_pack("{s:s, s:s, s:s}", "container", c->id, "name", n->name,
                                     "type", n->driver));

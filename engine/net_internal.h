@@ -42,6 +42,11 @@ struct eng_netmgr {
         struct net_prefix bip;
         bool bip_set;
         json_t *dns_servers; /* --dns: the daemon's nameservers (an array, maybe empty) */
+        int mtu; /* --mtu, 0: not given */
+        /* --default-address-pool: subnets of pool_size[i] carved from pools[i] */
+        struct net_prefix pools[16];
+        int pool_size[16];
+        size_t n_pools;
         struct eng_net *nets;
         struct eng_dns *dns; /* net_dns.c: the embedded resolver, started on first use */
 };
@@ -50,6 +55,8 @@ struct eng_netmgr {
 /* The nameservers of a container: HostConfig.Dns, else the daemon's --dns (may be empty). */
 json_t *eng_net_dns_servers(struct eng *e, json_t *config);
 int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err);
+/* An MTU option value (--mtu, com.docker.network.driver.mtu): 68 to 65535, else EINVAL. */
+int eng_net_mtu_parse(const char *s, int *out, struct gerr **err);
 /* After adoption: bridges up, stale endpoints gone, the whole rule set rebuilt. */
 void eng_net_start(struct eng *e);
 void eng_net_close(struct eng *e);
@@ -79,6 +86,13 @@ void eng_net_release(struct eng *e, struct eng_ctr *c);
 /* NetworkSettings of container inspect, Ports of the container list (e->lock held). */
 json_t *eng_net_settings(struct eng *e, const struct eng_ctr *c);
 json_t *eng_net_ps_ports(const struct eng_ctr *c);
+
+/* net_links.c: dockerd's legacy links on the default bridge. At create: the targets exist. At
+ * start (before the bundle): the targets run; LINK_ENV_KEY and LINK_HOSTS_KEY set in c's config;
+ * 1 when the bundle must be written again. HostConfig.Links as inspect shows it (e->lock held). */
+int eng_links_validate(struct eng *e, json_t *config, struct gerr **err);
+int eng_links_prepare(struct eng *e, struct eng_ctr *c, struct gerr **err);
+json_t *eng_links_inspect(struct eng *e, const struct eng_ctr *c);
 
 /* net_dns.c: the embedded resolver. A socket on 127.0.0.11:53 in the namespace of container
  * id (on a user network), answered from the engine's live records; idempotent. */

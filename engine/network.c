@@ -186,7 +186,8 @@ static int used_subnets(struct eng_netmgr *m, struct net_prefix **out, size_t *n
         return 0;
 }
 
-/* dockerd's default pools: 172.17-31.0.0/16, then 192.168.0.0/16 in /20s. */
+/* The pools of --default-address-pool, or dockerd's defaults: 172.17-31.0.0/16, then
+ * 192.168.0.0/16 in /20s. */
 static int pick_subnet(struct eng_netmgr *m, struct net_prefix *out, struct gerr **err)
 {
         _cleanup_free_ struct net_prefix *used = NULL;
@@ -194,6 +195,13 @@ static int pick_subnet(struct eng_netmgr *m, struct net_prefix *out, struct gerr
         int r = used_subnets(m, &used, &n, err);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < m->n_pools; i++)
+                if (net_pool_pick(&m->pools[i], m->pool_size[i], used, n, out) == 0)
+                        return 0;
+        if (m->n_pools > 0)
+                return eng_err(err, ENOSPC,
+                               "could not find an available, non-overlapping IPv4 address pool "
+                               "among the defaults to assign to the network");
         struct net_prefix p172 = {.addr = 0xac110000, .len = 16};
         for (int i = 0; i < 15; i++, p172.addr += 0x10000)
                 if (net_pool_pick(&p172, 16, used, n, out) == 0)
@@ -295,6 +303,60 @@ static int not_found(struct gerr **err, const char *ref)
         return eng_err(err, ENOENT, "network %s not found", ref);
 }
 
+int eng_net_mtu_parse(const char *s, int *out, struct gerr **err)
+{
+        char *end = NULL;
+        errno = 0;
+        long v = s && *s ? strtol(s, &end, 10) : -1;
+        if (end == NULL || *end != '\0' || errno || v < 68 || v > 65535)
+                return eng_err(err, EINVAL, "invalid MTU number %s: want 68 to 65535", s ? s : "");
+        *out = (int)v;
+        return 0;
+}
+
+/* "base=A.B.C.D/N,size=M" (either order) into m's pools. */
+static int pool_parse(struct eng_netmgr *m, const char *spec, struct gerr **err)
+{
+        if (m->n_pools >= ARRAY_SIZE(m->pools))
+                return gerr_set(err, EINVAL, "--default-address-pool: more than %zu pools",
+                                ARRAY_SIZE(m->pools));
+        _cleanup_free_ char *copy = strdup(spec);
+        if (copy == NULL)
+                return gerr_set(err, ENOMEM, "--default-address-pool");
+        const char *base = NULL, *size = NULL;
+        for (char *save = NULL, *f = strtok_r(copy, ",", &save); f;
+             f = strtok_r(NULL, ",", &save)) {
+                if (strncmp(f, "base=", 5) == 0)
+                        base = f + 5;
+                else if (strncmp(f, "size=", 5) == 0)
+                        size = f + 5;
+                else
+                        return gerr_set(err, EINVAL,
+                                        "--default-address-pool %s: unknown field %s (want "
+                                        "base=A.B.C.D/N,size=M)",
+                                        spec, f);
+        }
+        struct net_prefix p;
+        if (base == NULL || size == NULL)
+                return gerr_set(err, EINVAL,
+                                "--default-address-pool %s: want base=A.B.C.D/N,size=M", spec);
+        if (net_prefix_parse(base, false, &p) < 0)
+                return gerr_set(err, EINVAL,
+                                "--default-address-pool %s: base %s is not an IPv4 prefix "
+                                "(a.b.c.d/n, no host bits)",
+                                spec, base);
+        char *end = NULL;
+        long sz = strtol(size, &end, 10);
+        if (*size == '\0' || *end != '\0' || sz < p.len || sz > 30)
+                return gerr_set(err, EINVAL,
+                                "--default-address-pool %s: size %s must be a prefix length "
+                                "from the base's (%d) to 30",
+                                spec, size, p.len);
+        m->pools[m->n_pools] = p;
+        m->pool_size[m->n_pools++] = (int)sz;
+        return 0;
+}
+
 static int create_default_bridge(struct eng *e, struct gerr **err)
 {
         struct eng_netmgr *m = e->net;
@@ -319,6 +381,9 @@ static int create_default_bridge(struct eng *e, struct gerr **err)
                                  "com.docker.network.bridge.host_binding_ipv4", "0.0.0.0",
                                  "com.docker.network.bridge.name", m->bridge,
                                  "com.docker.network.driver.mtu", "1500");
+        if (m->mtu > 0)
+                json_object_set_new(opts, "com.docker.network.driver.mtu",
+                                    json_sprintf("%d", m->mtu));
         _cleanup_json_ json_t *j = net_json_new("bridge", id, "bridge", now,
                                                 json_pack("[{s:s, s:s}]", "Subnet", subs,
                                                           "Gateway", gws),
@@ -379,6 +444,11 @@ int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err)
                 net_addr_parse(a, &m->bip.addr);
                 m->bip_set = true;
         }
+        if (cfg->mtu && eng_net_mtu_parse(cfg->mtu, &m->mtu, err) < 0)
+                return gerr_wrap(err, "--mtu");
+        for (size_t i = 0; cfg->address_pools && cfg->address_pools[i]; i++)
+                if (pool_parse(m, cfg->address_pools[i], err) < 0)
+                        return -EINVAL;
         int r = db_exec(e->db,
                         "CREATE TABLE IF NOT EXISTS networks (id TEXT PRIMARY KEY, name TEXT "
                         "UNIQUE, config TEXT);",
@@ -433,12 +503,48 @@ int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err)
                                 snprintf(n->bridge, sizeof(n->bridge), "%s", m->bridge);
                                 db_save(e, n, NULL);
                         }
+                        /* So does --mtu: net_bridge_ensure sets it on the adopted bridge. */
+                        if (m->mtu > 0 && n->mtu != m->mtu) {
+                                json_object_set_new(json_object_get(n->j, "Options"),
+                                                    "com.docker.network.driver.mtu",
+                                                    json_sprintf("%d", m->mtu));
+                                n->mtu = m->mtu;
+                                db_save(e, n, NULL);
+                        }
                 }
                 list_add(m, n);
         }
         if (!have_default && m->host != NULL && (r = create_default_bridge(e, err)) < 0)
                 return r;
         return 0;
+}
+
+/* Bridges named <prefix>-* with no network record: a kill -9 between the creation of a
+ * network's bridge and the saving of its record leaves one. Only ours, only bridges. */
+static void remove_orphan_bridges(struct eng_netmgr *m)
+{
+        char pfx[20];
+        snprintf(pfx, sizeof(pfx), "%s-", m->prefix);
+        _cleanup_strv_ char **names = NULL;
+        struct gerr *err = NULL;
+        if (net_bridges_named(m->host, pfx, &names, &err) < 0) {
+                log_warn("networks: %s", err->msg);
+                gerr_free(err);
+                return;
+        }
+        for (size_t i = 0; names && names[i]; i++) {
+                bool known = false;
+                for (struct eng_net *n = m->nets; n && !known; n = n->next)
+                        known = strcmp(n->bridge, names[i]) == 0;
+                if (known)
+                        continue;
+                log_info("networks: removing bridge %s, which no network has", names[i]);
+                if (net_link_delete(m->host, names[i], &err) < 0) {
+                        log_warn("networks: %s", err->msg);
+                        gerr_free(err);
+                        err = NULL;
+                }
+        }
 }
 
 void eng_net_start(struct eng *e)
@@ -448,6 +554,7 @@ void eng_net_start(struct eng *e)
                 return;
         struct gerr *err = NULL;
         pthread_mutex_lock(&m->lock);
+        remove_orphan_bridges(m);
         bool outbound = false;
         for (struct eng_net *n = m->nets; n; n = n->next) {
                 if (ensure_bridge(m, n, &err) < 0) {
@@ -808,6 +915,12 @@ int eng_network_create(struct eng *e, json_t *body, char **id_out, struct gerr *
                 }
         if (r >= 0 && sublink)
                 r = check_sublink_options(m, driver, opts_in, err);
+        const char *mtu_opt =
+            json_string_value(json_object_get(opts_in, "com.docker.network.driver.mtu"));
+        int mtu_v = 0;
+        if (r >= 0 && json_object_get(opts_in, "com.docker.network.driver.mtu") &&
+            eng_net_mtu_parse(mtu_opt, &mtu_v, err) < 0)
+                r = gerr_wrap(err, "com.docker.network.driver.mtu");
         struct net_prefix sub = {0}, range = {0};
         uint32_t gw = 0;
         bool has_range = false;

@@ -5,6 +5,8 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <sys/socket.h>
 #include <netlink/route/addr.h>
@@ -194,6 +196,30 @@ int net_host_routes(struct net_host *h, struct net_prefix **out, size_t *n, stru
         return 0;
 }
 
+int net_bridges_named(struct net_host *h, const char *prefix, char ***out, struct gerr **err)
+{
+        struct nl_cache *cache = NULL;
+        int r = rtnl_link_alloc_cache(h->sk, AF_UNSPEC, &cache);
+        if (r < 0)
+                return net_nl_fail(err, r, "%s", "list links");
+        size_t cap = (size_t)nl_cache_nitems(cache) + 1, k = 0;
+        char **v = calloc(cap, sizeof(*v));
+        if (v == NULL) {
+                nl_cache_free(cache);
+                return gerr_set(err, ENOMEM, "list links");
+        }
+        for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *)o;
+                const char *name = rtnl_link_get_name(l), *type = rtnl_link_get_type(l);
+                if (name && type && strcmp(type, "bridge") == 0 &&
+                    strncmp(name, prefix, strlen(prefix)) == 0 && k + 1 < cap)
+                        v[k++] = strdup(name);
+        }
+        nl_cache_free(cache);
+        *out = v;
+        return (int)k;
+}
+
 bool net_link_exists(struct net_host *h, const char *name)
 {
         struct rtnl_link *l = NULL;
@@ -296,6 +322,21 @@ int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int ple
         }
         int ifindex = rtnl_link_get_ifindex(l);
         bool was_up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
+        /* An adopted bridge takes the MTU asked now (gantryd --mtu changed across a restart). */
+        if (mtu > 0 && rtnl_link_get_mtu(l) != (unsigned)mtu) {
+                struct rtnl_link *chg = rtnl_link_alloc();
+                if (chg == NULL) {
+                        rtnl_link_put(l);
+                        return gerr_set(err, ENOMEM, "bridge %s", name);
+                }
+                rtnl_link_set_mtu(chg, (unsigned)mtu);
+                r = rtnl_link_change(h->sk, l, chg, 0);
+                rtnl_link_put(chg);
+                if (r < 0) {
+                        rtnl_link_put(l);
+                        return net_nl_fail(err, r, "set the MTU of bridge %s", name);
+                }
+        }
         rtnl_link_put(l);
         if (gw != 0 && (r = add_addr(h->sk, ifindex, gw, plen, name, err)) < 0)
                 return r;
@@ -383,6 +424,31 @@ int net_netns_configure(struct net_host *h, int netns_fd, const char *ifname, ui
         return r;
 }
 
+/* Hairpin on bridge port name, as dockerd sets it without its userland proxy: a container
+ * reaching its own published port is DNAT'ed back to itself, and with br_netfilter the bridge
+ * must send that frame out of the port it came in by. By netlink (what `bridge link set
+ * hairpin on` sends), not sysfs: /sys shows the namespace it was mounted in, maybe not ours. */
+static int set_hairpin(struct net_host *h, const char *name, struct gerr **err)
+{
+        unsigned idx = if_nametoindex(name);
+        if (idx == 0)
+                return gerr_set(err, errno, "bridge port %s", name);
+        struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+        struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = (int)idx};
+        struct nlattr *nest = NULL;
+        int r = -NLE_NOMEM;
+        if (msg && nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+            (nest = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) != NULL &&
+            nla_put_u8(msg, IFLA_BRPORT_MODE, 1) == 0) {
+                nla_nest_end(msg, nest);
+                r = nl_send_auto(h->sk, msg);
+                if (r >= 0)
+                        r = nl_wait_for_ack(h->sk);
+        }
+        nlmsg_free(msg);
+        return r < 0 ? net_nl_fail(err, r, "hairpin mode on %s", name) : 0;
+}
+
 int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err)
 {
         unsigned br = if_nametoindex(v->bridge);
@@ -411,9 +477,11 @@ int net_veth_add(struct net_host *h, const struct net_veth *v, struct gerr **err
         if (r < 0)
                 return net_nl_fail(err, r, "create veth %s", v->host_name);
 
-        r = net_netns_configure(h, v->netns_fd, v->ifname, v->addr, v->plen, v->gateway, false,
-                                v->has6 ? &v->addr6 : NULL, v->plen6,
-                                v->has6 && v->has_gw6 ? &v->gateway6 : NULL, err);
+        r = set_hairpin(h, v->host_name, err);
+        if (r >= 0)
+                r = net_netns_configure(h, v->netns_fd, v->ifname, v->addr, v->plen, v->gateway,
+                                        false, v->has6 ? &v->addr6 : NULL, v->plen6,
+                                        v->has6 && v->has_gw6 ? &v->gateway6 : NULL, err);
         if (r < 0)
                 net_link_delete(h, v->host_name, NULL);
         return r;

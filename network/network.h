@@ -69,6 +69,8 @@ int net_host_routes(struct net_host *h, struct net_prefix **out, size_t *n, stru
  * route_localnet lets 127.0.0.1 reach a DNATed container. */
 int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int plen,
                       const struct net_addr6 *gw6, int plen6, int mtu, struct gerr **err);
+/* The names of the bridges whose names start with prefix (NULL-terminated, strv); the count. */
+int net_bridges_named(struct net_host *h, const char *prefix, char ***out, struct gerr **err);
 /* Remove a link if it exists (0 when absent). */
 int net_link_delete(struct net_host *h, const char *name, struct gerr **err);
 bool net_link_exists(struct net_host *h, const char *name);

@@ -145,9 +145,23 @@ char *net_rules_script(const char *table, const struct net_rules_net *nets, size
         }
         /* 127.0.0.1 to a published port: the container must answer the gateway, not its own
          * loopback; a container to a published port (hairpin): the answer must come back
-         * through the host's conntrack, not straight over the bridge. */
+         * through the host's conntrack, not straight over the bridge or to itself. Matched on
+         * the source subnet: with br_netfilter a DNAT back onto the bridge is bridged, and the
+         * bridge's postrouting hook has no input interface. */
         fprintf(f, "  ct status dnat oifname @bridges ip saddr 127.0.0.0/8 masquerade\n");
-        fprintf(f, "  ct status dnat iifname @bridges oifname @bridges masquerade\n }\n");
+        fprintf(f, "  ct status dnat iifname @bridges oifname @bridges masquerade\n");
+        for (size_t i = 0; i < n_nets; i++) {
+                char sub[20];
+                net_prefix_format(&nets[i].subnet, sub);
+                fprintf(f, "  ct status dnat oifname @bridges ip saddr %s masquerade\n", sub);
+                if (nets[i].has6) {
+                        char a6[46];
+                        net_addr6_format(&nets[i].subnet6.addr, a6);
+                        fprintf(f, "  ct status dnat oifname @bridges ip6 saddr %s/%d masquerade\n",
+                                a6, nets[i].subnet6.len);
+                }
+        }
+        fprintf(f, " }\n");
         fprintf(f, " chain forward {\n  type filter hook forward priority filter; policy accept;\n");
         for (size_t i = 0; i < n_nets; i++) {
                 const char *b = nets[i].bridge;

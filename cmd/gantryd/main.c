@@ -54,6 +54,10 @@ static void usage(FILE *f)
                    "                            (P-<id>) and the nftables tables (default gantry)\n"
                    "  -b, --bridge NAME         the default bridge network's device (default P0)\n"
                    "      --bip CIDR            the default bridge's address (default: picked)\n"
+                   "      --mtu N               the default bridge's MTU (default 1500)\n"
+                   "      --default-address-pool base=A.B.C.D/N,size=M\n"
+                   "                            subnets of new networks (repeatable; default\n"
+                   "                            dockerd's 172.17-31.0.0/16 and 192.168.0.0/16)\n"
                    "      --dns IP              nameserver of containers without --dns, and the\n"
                    "                            embedded resolver's upstream (repeatable;\n"
                    "                            default: the host's resolv.conf)\n"
@@ -82,7 +86,9 @@ int main(int argc, char **argv)
         const char *root = "/var/lib/gantry";
         const char *exec_root = "/run/gantry";
         const char *pidfile = NULL;
-        const char *net_prefix = NULL, *bridge = NULL, *bip = NULL;
+        const char *net_prefix = NULL, *bridge = NULL, *bip = NULL, *mtu = NULL;
+        const char *pools[17] = {NULL};
+        size_t n_pools = 0;
         enum log_level level = LOG_LVL_INFO;
         /* A thread per connection would each get an arena of its own (64 MiB reserved, pages
          * left resident after the request): one arena shared by all, trimmed after each request
@@ -106,6 +112,8 @@ int main(int argc, char **argv)
                 {"network-prefix", required_argument, NULL, 'N'},
                 {"bridge", required_argument, NULL, 'b'},
                 {"bip", required_argument, NULL, 'B'},
+                {"mtu", required_argument, NULL, 'U'},
+                {"default-address-pool", required_argument, NULL, 'P'},
                 {"dns", required_argument, NULL, 'S'},
                 {"version", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
@@ -166,6 +174,16 @@ int main(int argc, char **argv)
                 case 'B':
                         bip = optarg;
                         break;
+                case 'U':
+                        mtu = optarg;
+                        break;
+                case 'P':
+                        if (n_pools + 1 >= ARRAY_SIZE(pools)) {
+                                fprintf(stderr, "gantryd: too many --default-address-pool\n");
+                                return 2;
+                        }
+                        pools[n_pools++] = optarg;
+                        break;
                 case 'S':
                         if (n_dns + 1 >= ARRAY_SIZE(dns)) {
                                 fprintf(stderr, "gantryd: too many --dns\n");
@@ -216,7 +234,7 @@ int main(int argc, char **argv)
         }
         struct eng_config cfg = {.root = root, .exec_root = exec_root, .registry = &reg,
                                  .network_prefix = net_prefix, .bridge = bridge, .bip = bip,
-                                 .dns = dns};
+                                 .dns = dns, .mtu = mtu, .address_pools = pools};
         struct eng *e = NULL;
         if (eng_open(&cfg, &e, &err) < 0) {
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "cannot open the engine");

@@ -259,6 +259,10 @@ test_published_ports() {
 	assert_eq "$(ip netns exec "$OUT_NS" busybox sh -c "printf 'GET /i HTTP/1.0\r\n\r\n' | nc -w 3 $hostip $((HP + 0))" | tail -1)" web "from the outside host"
 	assert_eq "$(get "$hostip" $((HP + 0)) /i)" web "hairpin: another container through the host port"
 	assert_eq "$(get "$(inspect pub '{{.NetworkSettings.Gateway}}')" $((HP + 0)) /i)" web "hairpin through the gateway"
+	# The container to its own published port: the answer goes back out of the bridge port it
+	# came in by (hairpin_mode on that port, as dockerd sets without its userland proxy).
+	assert_eq "$(dk exec pub sh -c "printf 'GET /i HTTP/1.0\r\n\r\n' | nc -w 3 $(inspect pub '{{.NetworkSettings.Gateway}}') $((HP + 0))" | tr -d '\r' | sed '1,/^$/d')" web "a container to itself through the gateway and host port"
+	assert_eq "$(dk exec pub sh -c "printf 'GET /i HTTP/1.0\r\n\r\n' | nc -w 3 $hostip $((HP + 0))" | tr -d '\r' | sed '1,/^$/d')" web "a container to itself through the host's address"
 	# busybox nc has no UDP: a UDP server in the container's namespace, run from the host;
 	# datagrams sent until it got one (it may take a moment to bind).
 	local pid
