@@ -188,6 +188,10 @@ int cmd_history(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 /* docker's RAMInBytes ("64m", "1g"); -1 when it does not parse. */
 int cli_parse_bytes(const char *s, int64_t *out);
+/* docker's resource flags (--memory, --cpus, --cpu-shares, --pids-limit, --cpuset-cpus, ...: run,
+ * create and update) by long name: the HostConfig field set from arg, 1; 0 when flag is none of
+ * them; -1 with why (docker's wording) when arg does not parse. */
+int cli_resource_flag(const char *flag, const char *arg, json_t *hc, char *why, size_t n);
 /* cmd_exec.c */
 int cmd_exec(int argc, char **argv);
 /* cmd_observe.c */

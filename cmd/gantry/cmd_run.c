@@ -92,6 +92,15 @@ static const struct option run_opts[] = {
         {0},
 };
 
+/* The long name of the option whose getopt code is c. */
+static const char *long_name(int c)
+{
+        for (const struct option *o = run_opts; o->name != NULL; o++)
+                if (o->val == c)
+                        return o->name;
+        return "?";
+}
+
 /* "a" or "a-b" -> first and count; false when not ports. */
 static bool port_range(const char *s, size_t len, unsigned *first, unsigned *count)
 {
@@ -556,7 +565,6 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                         set_kv(objkey(objkey(hc, "LogConfig"), "Config"), optarg);
                         break;
                 case O_OOM_KILL_DISABLE: json_object_set_new(hc, "OomKillDisable", json_true()); break;
-                case O_CPUSET_MEMS: json_object_set_new(hc, "CpusetMems", json_string(optarg)); break;
                 case O_DETACH_KEYS:
                         if (cli_detach_keys(optarg, (unsigned char[16]){0}, 16) < 0) {
                                 snprintf(msg, sizeof(msg), "Invalid detach keys (%s) provided", optarg);
@@ -579,56 +587,34 @@ static int parse_run(const char *verb, int argc, char **argv, struct run_opts *r
                 case 'm':
                 case O_MEMORY_SWAP:
                 case O_SHM_SIZE:
-                case O_MEMORY_RESERVATION: {
-                        const char *flag = c == 'm' ? "-m, --memory" : c == O_SHM_SIZE ? "--shm-size"
-                                           : c == O_MEMORY_SWAP ? "--memory-swap" : "--memory-reservation";
-                        const char *key = c == 'm' ? "Memory" : c == O_SHM_SIZE ? "ShmSize"
-                                          : c == O_MEMORY_SWAP ? "MemorySwap" : "MemoryReservation";
-                        if (c == O_MEMORY_SWAP && strcmp(optarg, "-1") == 0) {
-                                n = -1;
-                        } else if (cli_parse_bytes(optarg, &n) < 0) {
-                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"%s\" flag: invalid size: '%s'",
-                                         optarg, flag, optarg);
-                                *st = cli_usage_error(verb, msg);
-                                return -1;
-                        }
-                        json_object_set_new(hc, key, json_integer(n));
-                        break;
-                }
-                case O_CPUS: {
-                        double d = strtod(optarg, &end);
-                        if (*end != '\0' || d < 0) {
-                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"--cpus\" flag: failed to parse %s as a rational number", optarg, optarg);
-                                *st = cli_usage_error(verb, msg);
-                                return -1;
-                        }
-                        json_object_set_new(hc, "NanoCpus", json_integer((json_int_t)(d * 1e9 + 0.5)));
-                        break;
-                }
+                case O_MEMORY_RESERVATION:
+                case O_CPUS:
                 case O_CPU_SHARES:
                 case O_PIDS_LIMIT:
-                case O_STOP_TIMEOUT:
                 case O_CPU_QUOTA:
-                case O_CPU_PERIOD: {
-                        const char *flag = c == O_CPU_SHARES ? "cpu-shares" : c == O_PIDS_LIMIT ? "pids-limit"
-                                           : c == O_STOP_TIMEOUT ? "stop-timeout" : c == O_CPU_QUOTA ? "cpu-quota"
-                                           : "cpu-period";
-                        const char *key = c == O_CPU_SHARES ? "CpuShares" : c == O_PIDS_LIMIT ? "PidsLimit"
-                                          : c == O_CPU_QUOTA ? "CpuQuota" : "CpuPeriod";
-                        n = strtoll(optarg, &end, 10);
-                        if (*end != '\0' || end == optarg) {
-                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"--%s\" flag: strconv.ParseInt: parsing \"%s\": invalid syntax",
-                                         optarg, flag, optarg);
+                case O_CPU_PERIOD:
+                case O_CPUSET_CPUS:
+                case O_CPUSET_MEMS: {
+                        const char *flag = long_name(c);
+                        char why[300];
+                        if (cli_resource_flag(flag, optarg, hc, why, sizeof(why)) < 0) {
+                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"%s%s\" flag: %s",
+                                         optarg, c == 'm' ? "-m, --" : "--", flag, why);
                                 *st = cli_usage_error(verb, msg);
                                 return -1;
                         }
-                        if (c == O_STOP_TIMEOUT)
-                                json_object_set_new(body, "StopTimeout", json_integer(n));
-                        else
-                                json_object_set_new(hc, key, json_integer(n));
                         break;
                 }
-                case O_CPUSET_CPUS: json_object_set_new(hc, "CpusetCpus", json_string(optarg)); break;
+                case O_STOP_TIMEOUT:
+                        n = strtoll(optarg, &end, 10);
+                        if (*end != '\0' || end == optarg) {
+                                snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"--stop-timeout\" flag: strconv.ParseInt: parsing \"%s\": invalid syntax",
+                                         optarg, optarg);
+                                *st = cli_usage_error(verb, msg);
+                                return -1;
+                        }
+                        json_object_set_new(body, "StopTimeout", json_integer(n));
+                        break;
                 case O_CAP_ADD: json_array_append_new(arr(hc, "CapAdd"), json_string(optarg)); break;
                 case O_CAP_DROP: json_array_append_new(arr(hc, "CapDrop"), json_string(optarg)); break;
                 case O_PRIVILEGED: json_object_set_new(hc, "Privileged", json_true()); break;

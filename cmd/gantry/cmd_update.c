@@ -71,42 +71,9 @@ static int update_opt(int c, const char *arg, void *ud)
 {
         struct update_flags *f = ud;
         json_t *b = f->body;
-        char *end = NULL;
-        int64_t n = 0;
-        char why[300];
         f->n++;
-        switch (c) {
-        case 'm':
-        case O_MEMORY_SWAP:
-        case O_MEMORY_RESERVATION:
-                if (c == O_MEMORY_SWAP && strcmp(arg, "-1") == 0) {
-                        n = -1;
-                } else if (cli_parse_bytes(arg, &n) < 0) {
-                        snprintf(why, sizeof(why), "invalid size: '%s'", arg);
-                        return bad_value(c, arg, why);
-                }
-                json_object_set_new(b,
-                                    c == 'm'             ? "Memory"
-                                    : c == O_MEMORY_SWAP ? "MemorySwap"
-                                                         : "MemoryReservation",
-                                    json_integer(n));
-                return 0;
-        case O_CPUS: {
-                double d = strtod(arg, &end);
-                if (end == arg || *end != '\0' || d < 0) {
-                        snprintf(why, sizeof(why), "failed to parse %s as a rational number", arg);
-                        return bad_value(c, arg, why);
-                }
-                json_object_set_new(b, "NanoCpus", json_integer((json_int_t)(d * 1e9 + 0.5)));
-                return 0;
-        }
-        case O_CPUSET_CPUS:
-                json_object_set_new(b, "CpusetCpus", json_string(arg));
-                return 0;
-        case O_CPUSET_MEMS:
-                json_object_set_new(b, "CpusetMems", json_string(arg));
-                return 0;
-        case O_RESTART: {
+        if (c == O_RESTART) {
+                char *end = NULL;
                 const char *colon = strchr(arg, ':');
                 _cleanup_free_ char *name =
                     colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
@@ -124,22 +91,11 @@ static int update_opt(int c, const char *arg, void *ud)
                     json_pack("{s:s, s:I}", "Name", name, "MaximumRetryCount", (json_int_t)max));
                 return 0;
         }
-        }
-        /* The integer flags. */
-        errno = 0;
-        long long v = strtoll(arg, &end, 10);
-        if (end == arg || *end != '\0' || errno != 0) {
-                snprintf(why, sizeof(why), "strconv.ParseInt: parsing \"%s\": invalid syntax", arg);
+        const char *name = flag_name(c);
+        char why[300];
+        /* (-c and -m: the long name after "-x, --") */
+        if (cli_resource_flag(name[0] == '-' ? name + 6 : name, arg, b, why, sizeof(why)) < 0)
                 return bad_value(c, arg, why);
-        }
-        const char *key = c == 'c'                ? "CpuShares"
-                          : c == O_CPU_QUOTA      ? "CpuQuota"
-                          : c == O_CPU_PERIOD     ? "CpuPeriod"
-                          : c == O_CPU_RT_PERIOD  ? "CpuRealtimePeriod"
-                          : c == O_CPU_RT_RUNTIME ? "CpuRealtimeRuntime"
-                          : c == O_PIDS_LIMIT     ? "PidsLimit"
-                                                  : "BlkioWeight";
-        json_object_set_new(b, key, json_integer(v));
         return 0;
 }
 
