@@ -622,16 +622,17 @@ static char *read_password_stdin(void)
 /* A line typed on the terminal after prompt, echoed or not (a password), as docker login. */
 static char *prompt_line(const char *prompt, bool echo)
 {
-        fputs(prompt, stdout);
-        fflush(stdout);
         struct termios old, quiet;
         bool restore = false;
+        /* Echo goes off before the prompt shows: nothing typed after it is ever echoed. */
         if (!echo && tcgetattr(STDIN_FILENO, &old) == 0) {
                 quiet = old;
                 quiet.c_lflag &= ~(tcflag_t)ECHO;
                 quiet.c_lflag |= ECHONL;
                 restore = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
         }
+        fputs(prompt, stdout);
+        fflush(stdout);
         char *line = read_password_stdin();
         if (restore)
                 tcsetattr(STDIN_FILENO, TCSANOW, &old);
