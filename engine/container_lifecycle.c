@@ -369,7 +369,8 @@ static void exit_tail(struct eng *e, struct eng_ctr *c, struct eng_exit ex)
 {
         log_debug("container %.12s: exited with %d", c->id, ex.code);
         unmount_rootfs(e, c->id);
-        eng_net_release(e, c);
+        struct eng_net_leftover left = {0};
+        eng_net_release(e, c, &left);
         pthread_mutex_lock(&e->lock);
         record_exit(e, c, &ex);
         c->waiter = false;
@@ -388,6 +389,8 @@ static void exit_tail(struct eng *e, struct eng_ctr *c, struct eng_exit ex)
         }
         if (restart)
                 eng_restart_run(e, c, delay);
+        /* Still counted in e->waiters: eng_close leaves e to us meanwhile. */
+        eng_net_reap(e, &left);
         pthread_mutex_lock(&e->lock);
         e->waiters--;
         eng_ctr_unref(c);
@@ -668,7 +671,7 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
         }
         log_debug("container %.12s: network ready", id);
         if (r < 0) {
-                eng_net_release(e, c);
+                eng_net_release(e, c, NULL);
                 unmount_rootfs(e, id);
                 start_failed(e, c, err);
                 pthread_mutex_lock(&e->lock);

@@ -1,12 +1,14 @@
 /* Endpoints: a container's networks validated at create, addresses and ports at start, veths after the shim created it, all released at exit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -555,7 +557,7 @@ int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan_out, struct 
         if (r < 0) {
                 json_decref(eps);
                 json_decref(order);
-                eng_net_release(e, c);
+                eng_net_release(e, c, NULL);
                 return r;
         }
         *plan_out = json_pack("{s:o, s:o}", "eps", eps, "order", order);
@@ -668,7 +670,22 @@ static void detach_locked(struct eng *e, struct eng_ctr *c, json_t **eps, json_t
                 eng_store_save_config(e, c, NULL);
 }
 
-static void undo(struct eng *e, json_t *eps, json_t *ports)
+/* The host end hif left to the kernel: noted in left by its index, which no later link gets
+ * (a restart of the same container makes a veth of the same name). */
+static bool leave_to_kernel(struct eng_net_leftover *left, const char *hif)
+{
+        unsigned idx = if_nametoindex(hif);
+        if (idx == 0)
+                return true;
+        int *a = realloc(left->ifindex, (left->n + 1) * sizeof(*a));
+        if (a == NULL)
+                return false;
+        left->ifindex = a;
+        a[left->n++] = (int)idx;
+        return true;
+}
+
+static void undo(struct eng *e, json_t *eps, json_t *ports, struct eng_net_leftover *left)
 {
         struct eng_netmgr *m = e->net;
         if (m->host == NULL)
@@ -681,6 +698,8 @@ static void undo(struct eng *e, json_t *eps, json_t *ports)
                  * (or, on disconnect, by sublink_delete). */
                 const char *hif = str(ep, "HostIf");
                 if (hif == NULL || *hif == '\0')
+                        continue;
+                if (left != NULL && leave_to_kernel(left, hif))
                         continue;
                 if (net_link_delete(m->host, hif, &err) < 0) {
                         log_warn("network %s: %s", key, err->msg);
@@ -716,7 +735,7 @@ static void sublinks_delete(struct eng_netmgr *m, int nsfd, json_t *eps)
         }
 }
 
-void eng_net_release(struct eng *e, struct eng_ctr *c)
+void eng_net_release(struct eng *e, struct eng_ctr *c, struct eng_net_leftover *left)
 {
         struct eng_netmgr *m = e->net;
         json_t *eps = NULL, *ports = NULL;
@@ -730,10 +749,43 @@ void eng_net_release(struct eng *e, struct eng_ctr *c)
         if (nsfd >= 0)
                 sublinks_delete(m, nsfd, eps);
         eng_dns_remove(e, c->id);
-        undo(e, eps, ports);
+        undo(e, eps, ports, left);
         pthread_mutex_unlock(&m->lock);
         json_decref(eps);
         json_decref(ports);
+}
+
+void eng_net_reap(struct eng *e, struct eng_net_leftover *left)
+{
+        char name[IF_NAMESIZE];
+        for (int waited_ms = 0;; waited_ms += 10) {
+                size_t alive = 0;
+                for (size_t i = 0; i < left->n; i++)
+                        if (left->ifindex[i] > 0 && if_indextoname((unsigned)left->ifindex[i], name))
+                                alive++;
+                        else
+                                left->ifindex[i] = 0;
+                if (alive == 0 || waited_ms >= 3000)
+                        break;
+                nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+        }
+        struct eng_netmgr *m = e->net;
+        for (size_t i = 0; i < left->n; i++) {
+                if (left->ifindex[i] == 0 || m->host == NULL)
+                        continue;
+                struct gerr *err = NULL;
+                pthread_mutex_lock(&m->lock);
+                if (net_link_delete_index(m->host, left->ifindex[i], &err) < 0) {
+                        log_warn("%s", err->msg);
+                        gerr_free(err);
+                } else {
+                        log_info("link %d outlived its container's namespace: deleted",
+                                 left->ifindex[i]);
+                }
+                pthread_mutex_unlock(&m->lock);
+        }
+        free(left->ifindex);
+        *left = (struct eng_net_leftover){0};
 }
 
 void eng_net_release_stale(struct eng *e)
@@ -748,7 +800,7 @@ void eng_net_release_stale(struct eng *e)
                         pthread_mutex_unlock(&e->lock);
                         /* Ports are not in the rules being rebuilt: only links to go. */
                         json_decref(ports);
-                        undo(e, eps, NULL);
+                        undo(e, eps, NULL, NULL);
                         json_decref(eps);
                         pthread_mutex_lock(&e->lock);
                 }
@@ -1153,7 +1205,7 @@ int eng_network_disconnect(struct eng *e, const char *ref, json_t *body, struct 
                 _cleanup_json_ json_t *one = json_object();
                 if (ep)
                         json_object_set(one, n->name, ep);
-                undo(e, one, ports);
+                undo(e, one, ports, NULL);
                 if (ep && str(ep, "Driver") && pid > 0)
                         sublink_delete(m, pid, str(ep, "IfName"));
                 if (pid > 0)

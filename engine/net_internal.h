@@ -81,8 +81,18 @@ int eng_net_validate(struct eng *e, json_t *config, struct gerr **err);
 int eng_net_prepare(struct eng *e, struct eng_ctr *c, json_t **plan, struct gerr **err);
 /* Once the container is created (pid's namespace exists): veths, addresses, routes, ports. */
 int eng_net_plumb(struct eng *e, struct eng_ctr *c, json_t *plan, pid_t pid, struct gerr **err);
-/* At exit or after a failed start: links, ports and addresses of c released. */
-void eng_net_release(struct eng *e, struct eng_ctr *c);
+/* Host ends of veths whose container's namespace is going: the kernel deletes them with it. */
+struct eng_net_leftover {
+        int *ifindex;
+        size_t n;
+};
+/* At exit or after a failed start: links, ports and addresses of c released. With left, the
+ * container's processes are gone: its veths are not deleted (a synchronous RTM_DELLINK waits
+ * out RCU grace periods, ~10 ms) but noted in left, for eng_net_reap after the reply. */
+void eng_net_release(struct eng *e, struct eng_ctr *c, struct eng_net_leftover *left);
+/* Waits up to 3 s for left's links to go with their namespace; deletes what outlived it
+ * (a namespace kept by some other process), then frees left. */
+void eng_net_reap(struct eng *e, struct eng_net_leftover *left);
 /* NetworkSettings of container inspect, Ports of the container list (e->lock held). */
 json_t *eng_net_settings(struct eng *e, const struct eng_ctr *c);
 json_t *eng_net_ps_ports(const struct eng_ctr *c);

@@ -242,6 +242,21 @@ int net_link_delete(struct net_host *h, const char *name, struct gerr **err)
         return r < 0 ? net_nl_fail(err, r, "delete link %s", name) : 0;
 }
 
+int net_link_delete_index(struct net_host *h, int ifindex, struct gerr **err)
+{
+        struct rtnl_link *l = rtnl_link_alloc();
+        if (l == NULL)
+                return gerr_set(err, ENOMEM, "delete link %d", ifindex);
+        rtnl_link_set_ifindex(l, ifindex);
+        int r = rtnl_link_delete(h->sk, l);
+        rtnl_link_put(l);
+        if (r == -NLE_NODEV || r == -NLE_OBJ_NOTFOUND)
+                return 0;
+        char name[16];
+        snprintf(name, sizeof(name), "%d", ifindex);
+        return r < 0 ? net_nl_fail(err, r, "delete link %s", name) : 0;
+}
+
 int net_link_set_up(struct nl_sock *sk, int ifindex, const char *name, struct gerr **err)
 {
         struct rtnl_link *orig = rtnl_link_alloc(), *chg = rtnl_link_alloc();

@@ -73,6 +73,7 @@ int net_bridge_ensure(struct net_host *h, const char *name, uint32_t gw, int ple
 int net_bridges_named(struct net_host *h, const char *prefix, char ***out, struct gerr **err);
 /* Remove a link if it exists (0 when absent). */
 int net_link_delete(struct net_host *h, const char *name, struct gerr **err);
+int net_link_delete_index(struct net_host *h, int ifindex, struct gerr **err);
 bool net_link_exists(struct net_host *h, const char *name);
 
 struct net_veth {

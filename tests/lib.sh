@@ -67,6 +67,16 @@ assert_eq() { # GOT WANT [MSG]
 	t__fail_msg "${3:-values differ}: got '$1', want '$2'"
 	return 1
 }
+assert_soon_eq() { # CMD WANT [MSG]: what CMD (run by eval) prints is WANT within 5 s
+	local t__got t__i
+	for ((t__i = 0; t__i < 50; t__i++)); do
+		t__got=$(eval "$1")
+		[[ $t__got == "$2" ]] && return 0
+		sleep 0.1
+	done
+	t__fail_msg "${3:-values differ} (within 5 s): got '$t__got', want '$2'"
+	return 1
+}
 assert_ne() { # GOT UNWANTED [MSG]
 	[[ $1 != "$2" ]] && return 0
 	t__fail_msg "${3:-values equal}: got '$1'"

@@ -311,11 +311,11 @@ test_cleanup_restart_kill() {
 	mknet --ipv6 --subnet "$(printf 'fd%02x:%x:%x::/64' $((RANDOM % 256)) $RANDOM $RANDOM)" keepnet >/dev/null
 	dk run -d --name keep -p $((HP + 5)):80 busybox sh -c 'echo k > /i; httpd -f -p 80 -h /' >/dev/null
 	dk run --rm busybox true
-	assert_eq "$(ip -o link show master "$BR" | wc -l)" 1 "only keep's veth on the bridge"
+	assert_soon_eq 'ip -o link show master "$BR" | wc -l' 1 "only keep's veth on the bridge"
 	local before
 	before=$(nft list table inet "$P" | wc -l)
 	dk stop -t 0 keep >/dev/null
-	assert_eq "$(ip -o link show master "$BR" | wc -l)" 0 "stopped: its veth is gone"
+	assert_soon_eq 'ip -o link show master "$BR" | wc -l' 0 "stopped: its veth is gone"
 	dk start keep >/dev/null
 	assert_eq "$(ip -o link show master "$BR" | wc -l)" 1 "stop/start: one veth again"
 	assert_eq "$(curl -s --max-time 3 http://127.0.0.1:$((HP + 5))/i)" k "after stop/start"
@@ -335,7 +335,7 @@ test_after_restart() {
 		"the IPv6 half of a network made before the restarts"
 	dk rm -f keep >/dev/null
 	dk network rm keepnet >/dev/null
-	assert_eq "$(ip -o link show master "$BR" | wc -l)" 0 "no veth left"
+	assert_soon_eq 'ip -o link show master "$BR" | wc -l' 0 "no veth left"
 }
 
 # Dual stack: a random ULA /64 beside an IPv4 subnet; the bridge holds both gateways, each
@@ -383,10 +383,10 @@ test_ipv6() {
 test_daemon_removes_its_links() {
 	assert_eq "$(dk ps -aq | wc -l)" 0 "no container left by the tests"
 	assert_eq "$(dk network ls -q -f type=custom | wc -l)" 0 "no user network left by the tests"
-	assert_eq "$(e2e_net_links)" "$BR" "only the default bridge, with no port, is left"
+	assert_soon_eq 'e2e_net_links' "$BR" "only the default bridge, with no port, is left"
 	local id n=0
 	for id in $(cut -c1-5 "$E2E_TMP/netids") $(dk network inspect -f '{{.Id}}' bridge | cut -c1-5); do
-		assert_eq "$(ip -o link show | grep -c ": ve$id" || true)" 0 "no veth of network $id"
+		assert_soon_eq 'ip -o link show | grep -c ": ve$id" || true' 0 "no veth of network $id"
 		n=$((n + 1))
 	done
 	assert_ne "$n" 1 "the ids of the networks made were recorded"
@@ -443,6 +443,28 @@ e2e_restart
 e2e_crash
 e2e_restart
 t_run after_restart_and_kill test_after_restart
+
+# A namespace kept alive by another process (an nsenter'd sleep) outlives its container: the
+# veth goes all the same, both ends.
+test_kept_namespace() {
+	dk run -d --name held busybox sleep 60 >/dev/null
+	local pid holder i
+	pid=$(inspect held '{{.State.Pid}}')
+	nsenter -t "$pid" -n sleep 30 </dev/null &
+	holder=$!
+	t_defer "t_kill_pid $holder 5"
+	for ((i = 0; i < 50; i++)); do
+		[[ $(readlink "/proc/$holder/ns/net") == "$(readlink "/proc/$pid/ns/net")" ]] && break
+		sleep 0.1
+	done
+	assert_eq "$(ip -o link show master "$BR" | wc -l)" 1 "held's veth on the bridge"
+	dk rm -f held >/dev/null
+	assert_soon_eq 'ip -o link show master "$BR" | wc -l' 0 "its veth goes though its namespace is kept"
+	assert_eq "$(nsenter -t "$holder" -n ip -o link show | grep -c eth0 || true)" 0 \
+		"and its end inside the kept namespace too"
+	t_kill_pid "$holder" 5
+}
+t_run kept_namespace test_kept_namespace
 
 t_run daemon_removes_its_links test_daemon_removes_its_links
 

@@ -109,7 +109,7 @@ ip link del "$NOTBR"
 
 # gantryd itself removes what it made (before the harness's safety cleanup runs).
 test_daemon_removes_its_links() {
-	assert_eq "$(e2e_net_links)" "${P}0" "only the default bridge, with no port, is left"
+	assert_soon_eq 'e2e_net_links' "${P}0" "only the default bridge, with no port, is left"
 	assert_eq "$(nft list table inet "$P" | grep -c "\"${P}-" || true)" 0 "no rule names a removed bridge"
 }
 t_run daemon_removes_its_links test_daemon_removes_its_links

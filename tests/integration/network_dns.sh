@@ -180,10 +180,10 @@ test_after_daemon_restart() {
 test_daemon_removes_its_links() {
 	dk rm -f omega beta >/dev/null
 	dk network rm dnsa dnsb >/dev/null
-	assert_eq "$(e2e_net_links)" "${P}0" "only the default bridge, with no port, is left"
+	assert_soon_eq 'e2e_net_links' "${P}0" "only the default bridge, with no port, is left"
 	local id
 	for id in $NET_IDS; do
-		assert_eq "$(ip -o link show | grep -c ": ve$id" || true)" 0 "no veth of network $id"
+		assert_soon_eq 'ip -o link show | grep -c ": ve$id" || true' 0 "no veth of network $id"
 	done
 	assert_eq "$(nft list table inet "$P" | grep -c "\"${P}-" || true)" 0 "no rule names a removed bridge"
 	kill -TERM "$E2E_PID"

@@ -100,7 +100,7 @@ t_run connect_switches_resolver test_connect_switches_resolver
 # gantryd itself removes what it made (before the harness's safety cleanup runs).
 test_daemon_removes_its_links() {
 	dk rm -f db >/dev/null
-	assert_eq "$(e2e_net_links)" "${P}0" "only the default bridge, with no port, is left"
+	assert_soon_eq 'e2e_net_links' "${P}0" "only the default bridge, with no port, is left"
 	assert_eq "$(nft list table inet "$P" | grep -c "\"${P}-" || true)" 0 "no rule names a removed bridge"
 }
 t_run daemon_removes_its_links test_daemon_removes_its_links
