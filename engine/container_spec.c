@@ -834,7 +834,7 @@ int eng_spec_build(const struct eng_spec_in *in, json_t **out, struct gerr **err
                 json_object_set_new(process, "oomScoreAdj", json_integer(oom));
 
         char cgpath[128];
-        snprintf(cgpath, sizeof(cgpath), "/gantry/%s", in->id);
+        snprintf(cgpath, sizeof(cgpath), ENG_CGROUP_PARENT "/%s", in->id);
         json_t *linux = json_pack("{s:o, s:s, s:O}", "namespaces",
                                   namespaces_build(hc, in->netns_path), "cgroupsPath", cgpath,
                                   "resources", resources);

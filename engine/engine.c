@@ -12,6 +12,7 @@
 #include "engine/net_internal.h"
 #include "image/image.h"
 #include "image/registry.h"
+#include "runtime/cgroup.h"
 
 static char *join(const char *a, const char *b)
 {
@@ -118,6 +119,9 @@ void eng_close(struct eng *e)
         pthread_mutex_lock(&e->lock);
         int waiters = e->waiters;
         pthread_mutex_unlock(&e->lock);
+        /* The parent of the containers' cgroups, kept while we run, goes if none is left in it
+         * (other daemons' or still running containers keep it). */
+        rt_cgroup_remove_empty(ENG_CGROUP_PARENT);
         /* Waiter threads block in the shims' sockets and touch e when they return; the shims
          * outlive us and are re-adopted at the next open, so leave e to them rather than free
          * it under their feet (this happens only at daemon exit). */

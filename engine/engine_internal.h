@@ -98,6 +98,8 @@ void eng_ctr_free(struct eng_ctr *c);
 void eng_ctr_unlink(struct eng *e, struct eng_ctr *c);
 
 /* A start's legacy-link environment and /etc/hosts lines (net_links.c), kept in the config. */
+/* The parent of every container's cgroup, kept while the daemon runs. */
+#define ENG_CGROUP_PARENT "/gantry"
 #define LINK_ENV_KEY "_LinkEnv"
 #define LINK_HOSTS_KEY "_LinkHosts"
 

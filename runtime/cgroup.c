@@ -832,6 +832,7 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_r
                                         id != NULL ? id : "");
                 if (asprintf(&cg->path, "/gantry/%s", id) < 0)
                         return gerr_set(err, ENOMEM, "cgroup path");
+                cg->own_parent = true;
         } else if ((r = normalize_path(cgroups_path, &cg->path, err)) < 0) {
                 return r;
         }
@@ -1067,9 +1068,11 @@ int rt_cgroup_destroy(const struct rt_cgroup *cg, struct gerr **err)
                 if (rr < 0 && r == 0)
                         r = rr;
         }
-        /* The default parent "/gantry" goes with its last container, so that nothing of ours
-         * stays on the host; a create racing with this re-makes it (make_levels retries). */
-        if (r == 0 && strncmp(cg->path, "/gantry/", 8) == 0 && strchr(cg->path + 8, '/') == NULL) {
+        /* The default parent "/gantry", when the path was ours, goes with its last container,
+         * so that nothing of ours stays on the host; a create racing with this re-makes it
+         * (make_levels retries). A given path's parents are its caller's (gantryd keeps its
+         * "/gantry" while it runs: a cpuset directory costs milliseconds to make). */
+        if (r == 0 && cg->own_parent) {
                 for (size_t i = 0; i < n_dirs(cg); i++) {
                         char parent[PATH_MAX];
                         snprintf(parent, sizeof(parent), "%s", dir_at(cg, i));
@@ -1081,6 +1084,20 @@ int rt_cgroup_destroy(const struct rt_cgroup *cg, struct gerr **err)
                 }
         }
         return r < 0 ? gerr_wrap(err, "remove cgroup %s", cg->path) : 0;
+}
+
+void rt_cgroup_remove_empty(const char *path)
+{
+        const struct cg_host *h = rt_cg_host(NULL);
+        if (h == NULL || path == NULL || path[0] != '/' || strstr(path, "/..") != NULL)
+                return;
+        char dir[PATH_MAX];
+        for (size_t i = 0; i < h->n_v1; i++)
+                if (snprintf(dir, sizeof(dir), "%s%s", h->v1[i].mnt, path) < (int)sizeof(dir))
+                        rmdir(dir);
+        if (h->unified != NULL &&
+            snprintf(dir, sizeof(dir), "%s%s", h->unified, path) < (int)sizeof(dir))
+                rmdir(dir);
 }
 
 /* Poll file in dir until its line starting with `key` (or the whole file if key is NULL)
@@ -1181,17 +1198,18 @@ json_t *rt_cgroup_to_json(const struct rt_cgroup *cg)
         json_t *v1 = json_object();
         for (size_t i = 0; i < cg->n_v1; i++)
                 json_object_set_new(v1, cg->v1[i].name, json_string(cg->v1[i].dir));
-        return json_pack("{s:s, s:s, s:s*, s:o}", "mode", mode_names[cg->mode], "path", cg->path,
-                         "unified", cg->unified, "v1", v1);
+        return json_pack("{s:s, s:s, s:b, s:s*, s:o}", "mode", mode_names[cg->mode], "path",
+                         cg->path, "ownParent", cg->own_parent, "unified", cg->unified, "v1", v1);
 }
 
 int rt_cgroup_from_json(json_t *j, struct rt_cgroup **out, struct gerr **err)
 {
         const char *mode = NULL, *path = NULL, *unified = NULL;
+        int own_parent = 0;
         json_t *v1 = NULL;
         json_error_t jerr;
-        if (json_unpack_ex(j, &jerr, 0, "{s:s, s:s, s?s, s:o}", "mode", &mode, "path", &path,
-                           "unified", &unified, "v1", &v1) < 0 ||
+        if (json_unpack_ex(j, &jerr, 0, "{s:s, s:s, s?b, s?s, s:o}", "mode", &mode, "path", &path,
+                           "ownParent", &own_parent, "unified", &unified, "v1", &v1) < 0 ||
             !json_is_object(v1))
                 return gerr_set(err, EINVAL, "cgroup state: %s", jerr.text);
         _cleanup_(rt_cgroup_freep) struct rt_cgroup *cg = calloc(1, sizeof(*cg));
@@ -1205,6 +1223,7 @@ int rt_cgroup_from_json(json_t *j, struct rt_cgroup **out, struct gerr **err)
                 return gerr_set(err, EINVAL, "cgroup state: unknown mode \"%s\"", mode);
         cg->mode = (enum rt_cgroup_mode)m;
         cg->path = strdup(path);
+        cg->own_parent = own_parent;
         cg->unified = unified != NULL ? strdup(unified) : NULL;
         cg->v1 = calloc(json_object_size(v1) + 1, sizeof(*cg->v1));
         if (cg->path == NULL || (unified != NULL && cg->unified == NULL) || cg->v1 == NULL)

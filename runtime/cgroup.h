@@ -35,6 +35,8 @@ int rt_cgroup_freeze(const struct rt_cgroup *cg, bool frozen, struct gerr **err)
 bool rt_cgroup_is_frozen(const struct rt_cgroup *cg);
 /* Remove the cgroup(s); processes still inside are killed first. */
 int rt_cgroup_destroy(const struct rt_cgroup *cg, struct gerr **err);
+/* rmdir path (a parent such as "/gantry") in every hierarchy where it is empty. */
+void rt_cgroup_remove_empty(const char *path);
 /* Persist in the container state and load back. */
 json_t *rt_cgroup_to_json(const struct rt_cgroup *cg);
 int rt_cgroup_from_json(json_t *j, struct rt_cgroup **out, struct gerr **err);

@@ -48,6 +48,7 @@ struct cg_dir {
 struct rt_cgroup {
         enum rt_cgroup_mode mode;
         char *path;    /* the cgroupsPath as resolved ("/gantry/<id>" or as given) */
+        bool own_parent; /* path was ours ("/gantry/<id>" by default): its parent goes with it */
         char *unified; /* container directory in the cgroup2 tree, NULL if none */
         struct cg_dir *v1;
         size_t n_v1;
