@@ -140,9 +140,9 @@ done
 for ((i = 0; i < N; i++)); do
 	for d in g d; do
 		for net in none bridge; do
-			t0=$(date +%s%N)
+			t0=${EPOCHREALTIME/./}
 			dk $d run --rm --network $net busybox true >/dev/null
-			echo $(( ($(date +%s%N) - t0) / 1000 )) >> "$tmp/$d.$net"
+			echo $((${EPOCHREALTIME/./} - t0)) >> "$tmp/$d.$net"
 		done
 	done
 done
