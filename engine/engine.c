@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "engine/engine_internal.h"
 #include "engine/net_internal.h"
+#include "engine/shim.h"
 #include "image/image.h"
 #include "image/registry.h"
 #include "runtime/cgroup.h"
@@ -122,6 +123,7 @@ void eng_close(struct eng *e)
         /* The parent of the containers' cgroups, kept while we run, goes if none is left in it
          * (other daemons' or still running containers keep it). */
         rt_cgroup_remove_empty(ENG_CGROUP_PARENT);
+        eng_shim_spares_close();
         /* Waiter threads block in the shims' sockets and touch e when they return; the shims
          * outlive us and are re-adopted at the next open, so leave e to them rather than free
          * it under their feet (this happens only at daemon exit). */

@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -101,6 +102,145 @@ static int read_line_timeout(int fd, char *buf, size_t cap, int timeout_ms)
         return (int)len;
 }
 
+/* posix_spawn clones with CLONE_VM|CLONE_VFORK: no copy of the daemon's page tables, the cost
+ * that fork() paid on the start path. The shim forks once itself (--detach, --spare) and its
+ * first process exits at once, so it belongs to no one of ours; fd3 becomes its fd 3. */
+static int spawn_shim(const char *shim, const char *const *argv, int fd3, struct gerr **err)
+{
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawnattr_init(&attr);
+        posix_spawn_file_actions_adddup2(&fa, fd3, 3);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+        posix_spawn_file_actions_adddup2(&fa, 0, 1);
+        posix_spawn_file_actions_adddup2(&fa, 0, 2);
+        /* The daemon's signal mask and handled signals must not reach the container. */
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setsigdefault(&attr, &all);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                                POSIX_SPAWN_SETSID);
+        pid_t mid = 0;
+        int sr = posix_spawn(&mid, shim, &fa, &attr, (char *const *)argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        if (sr != 0)
+                return gerr_set(err, sr, "spawn %s", shim);
+        int st;
+        while (waitpid(mid, &st, 0) < 0 && errno == EINTR)
+                ;
+        return 0;
+}
+
+/* One spare shim waits ahead of need (gantry-shim --spare, at the other end of spare_sock): a
+ * start hands it its arguments and skips the spawn (exec, static start-up, detach fork). A
+ * thread makes the next spare off the start path. */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static int spare_sock = -1;
+static bool spare_coming, spares_closed;
+
+static void *refill_main(void *p)
+{
+        char *shim = p;
+        int sp[2] = {-1, -1};
+        const char *argv[] = {"gantry-shim", "--spare", NULL};
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0 &&
+            spawn_shim(shim, argv, sp[1], NULL) < 0) {
+                close(sp[0]);
+                sp[0] = -1;
+        }
+        if (sp[1] >= 0)
+                close(sp[1]);
+        pthread_mutex_lock(&spare_lock);
+        spare_coming = false;
+        if (spare_sock < 0 && !spares_closed) {
+                spare_sock = sp[0];
+                sp[0] = -1;
+        }
+        pthread_mutex_unlock(&spare_lock);
+        if (sp[0] >= 0)
+                close(sp[0]); /* the spare reads EOF and exits */
+        free(shim);
+        return NULL;
+}
+
+static void refill_spare(const char *shim)
+{
+        pthread_mutex_lock(&spare_lock);
+        bool go = spare_sock < 0 && !spare_coming && !spares_closed;
+        spare_coming = go;
+        pthread_mutex_unlock(&spare_lock);
+        if (!go)
+                return;
+        char *arg = strdup(shim);
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&a, 64 * 1024);
+        pthread_t t;
+        if (arg == NULL || pthread_create(&t, &a, refill_main, arg) != 0) {
+                free(arg);
+                pthread_mutex_lock(&spare_lock);
+                spare_coming = false;
+                pthread_mutex_unlock(&spare_lock);
+        }
+        pthread_attr_destroy(&a);
+}
+
+/* The spare's arguments (argv without its name), NUL-terminated strings, and ready_fd with
+ * them; false when there is no spare or it is gone (the caller spawns one then). */
+static bool hand_to_spare(const char *const *argv, int ready_fd)
+{
+        pthread_mutex_lock(&spare_lock);
+        int sock = spare_sock;
+        spare_sock = -1;
+        pthread_mutex_unlock(&spare_lock);
+        if (sock < 0)
+                return false;
+        char buf[8192];
+        size_t len = 0;
+        for (const char *const *a = argv + 1; *a != NULL; a++) {
+                size_t n = strlen(*a) + 1;
+                if (len + n > sizeof(buf)) {
+                        close(sock);
+                        return false;
+                }
+                memcpy(buf + len, *a, n);
+                len += n;
+        }
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int))];
+        } ctl;
+        memset(&ctl, 0, sizeof(ctl));
+        struct iovec iov = {.iov_base = buf, .iov_len = len};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                           .msg_controllen = sizeof(ctl.b)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &ready_fd, sizeof(int));
+        ssize_t n;
+        while ((n = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+                ;
+        close(sock);
+        return n == (ssize_t)len;
+}
+
+void eng_shim_spares_close(void)
+{
+        pthread_mutex_lock(&spare_lock);
+        spares_closed = true;
+        if (spare_sock >= 0)
+                close(spare_sock);
+        spare_sock = -1;
+        pthread_mutex_unlock(&spare_lock);
+}
+
 int eng_shim_spawn(const struct eng_shim_spawn_opts *o, pid_t *shim_pid, pid_t *container_pid,
                    struct gerr **err)
 {
@@ -135,46 +275,24 @@ int eng_shim_spawn(const struct eng_shim_spawn_opts *o, pid_t *shim_pid, pid_t *
                 argv[n++] = "--stdin-once";
         if (o->no_log)
                 argv[n++] = "--no-log";
-        argv[n++] = "--detach";
         argv[n] = NULL;
 
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return gerr_set(err, errno, "pipe");
         _cleanup_close_ int rd = p[0];
-        /* posix_spawn clones with CLONE_VM|CLONE_VFORK: no copy of the daemon's page tables,
-         * the cost that fork() paid on the start path. The shim forks once itself (--detach)
-         * and its first process exits at once, so it belongs to no one of ours. */
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawnattr_init(&attr);
-        posix_spawn_file_actions_adddup2(&fa, p[1], 3);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
-        posix_spawn_file_actions_adddup2(&fa, 0, 1);
-        posix_spawn_file_actions_adddup2(&fa, 0, 2);
-        /* The daemon's signal mask and handled signals must not reach the container. */
-        sigset_t none, all;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                                POSIX_SPAWN_SETSID);
-        pid_t mid = 0;
-        int sr = posix_spawn(&mid, shim, &fa, &attr, (char *const *)argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        if (sr != 0) {
-                close(p[1]);
-                return gerr_set(err, sr, "spawn %s", shim);
+        int r = 0;
+        if (!hand_to_spare(argv, p[1])) {
+                argv[n++] = "--detach";
+                argv[n] = NULL;
+                r = spawn_shim(shim, argv, p[1], err);
         }
         close(p[1]);
-        int st;
-        while (waitpid(mid, &st, 0) < 0 && errno == EINTR)
-                ;
+        if (r < 0)
+                return r;
+        refill_spare(shim);
         char line[4096];
-        int r = read_line_timeout(rd, line, sizeof(line), SPAWN_TIMEOUT_MS);
+        r = read_line_timeout(rd, line, sizeof(line), SPAWN_TIMEOUT_MS);
         if (r < 0)
                 return gerr_set(err, -r, "start shim %s for container %s", shim, o->id);
         int a = 0, b = 0, off = 0;

@@ -33,6 +33,8 @@ struct eng_shim_spawn_opts {
  * created; *shim_pid and *container_pid are set. On error nothing is left behind. */
 int eng_shim_spawn(const struct eng_shim_spawn_opts *o, pid_t *shim_pid, pid_t *container_pid,
                    struct gerr **err);
+/* The spare shim kept for the next eng_shim_spawn exits, and no other is made (engine close). */
+void eng_shim_spares_close(void);
 /* Start the created container's process. */
 int eng_shim_start(const char *exec_root, const char *id, struct gerr **err);
 /* A connected stream to the container's stdio. Non-tty: what is read from the fd is Docker's

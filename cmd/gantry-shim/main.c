@@ -32,7 +32,8 @@ static void usage(void)
         fprintf(stderr,
                 "usage: gantry-shim --id ID --bundle DIR --exec-root DIR --runtime-root DIR "
                 "--log-path FILE --exit-path FILE [--tty] [--open-stdin] [--stdin-once] "
-                "[--log-max-size N] [--log-max-files N] [--no-log] [--detach]\n");
+                "[--log-max-size N] [--log-max-files N] [--no-log] [--detach]\n"
+                "       gantry-shim --spare   (the engine sends the arguments on fd 3)\n");
         exit(2);
 }
 
@@ -267,9 +268,22 @@ int main(int argc, char **argv)
          * shim lives as long as its container, so what setup left in the heap is PSS for that
          * long (283 -> 204 KiB per shim). */
         mallopt(M_ARENA_MAX, 1);
+        default_signals();
+        /* A spare the engine started ahead of need: out of the engine's way at once (as
+         * --detach), then the arguments of our container arrive on fd 3, and the readiness
+         * pipe with them takes its place. */
+        if (argc == 2 && strcmp(argv[1], "--spare") == 0) {
+                pid_t pid = fork();
+                if (pid != 0)
+                        _exit(pid < 0);
+                int sock = fcntl(READY_FD, F_DUPFD_CLOEXEC, 10);
+                close(READY_FD);
+                if (sock < 0 || shim_spare_wait(sock, READY_FD, &argc, &argv) < 0)
+                        _exit(0);
+                close(sock);
+        }
         struct shim_opts o;
         parse_args(argc, argv, &o);
-        default_signals();
         /* --detach: the engine spawned us as its child (vfork-cheap); one fork of this small
          * process leaves us to nobody, so we outlive the engine, and the engine reaps the parent. */
         if (o.detach) {

@@ -55,3 +55,8 @@ struct shim_setup {
 
 /* Serve until the container has exited and been deleted; returns the process exit code. */
 int shim_loop(const struct shim_opts *o, struct shim_setup *s, struct jsonlog *log);
+
+/* A spare (gantry-shim --spare): wait on sock for the engine's one message, the arguments of a
+ * container and its readiness pipe, which lands on ready_fd. *argv lives as long as the shim.
+ * -ECANCELED when the engine closed the socket instead. */
+int shim_spare_wait(int sock, int ready_fd, int *argc, char ***argv);
