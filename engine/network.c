@@ -255,6 +255,8 @@ int eng_net_rules_apply(struct eng *e, struct gerr **err)
                 nets[k] = (struct net_rules_net){.bridge = x->bridge,
                                                  .port_glob = globs[k],
                                                  .subnet = x->subnet,
+                                                 .gateway = x->gateway,
+                                                 .gateway6 = x->gateway6,
                                                  .internal = x->internal,
                                                  .icc = x->icc,
                                                  .masq = x->masquerade && !x->internal,

@@ -155,9 +155,11 @@ struct net_rules_net {
         const char *bridge;
         const char *port_glob; /* "ve12345*": the host ends of its veths (icc=false) */
         struct net_prefix subnet;
+        uint32_t gateway; /* the bridge's own address in subnet */
         bool internal, icc, masq;
-        bool has6; /* dual stack: subnet6 too */
+        bool has6; /* dual stack: subnet6 and gateway6 too */
         struct net_prefix6 subnet6;
+        struct net_addr6 gateway6;
 };
 enum { NET_PROTO_TCP = 6, NET_PROTO_UDP = 17, NET_PROTO_SCTP = 132 };
 struct net_rules_port {
