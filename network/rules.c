@@ -185,6 +185,15 @@ char *net_rules_script(const char *table, const struct net_rules_net *nets, size
         }
         fprintf(f, " }\n");
         fprintf(f, " chain forward {\n  type filter hook forward priority filter; policy accept;\n");
+        /* Within one bridge first, in one lookup: with br_netfilter every bridged frame comes
+         * through here (icc=false is the bridge family's business, below). */
+        if (n_nets > 0) {
+                fprintf(f, "  iifname . oifname { ");
+                for (size_t i = 0; i < n_nets; i++)
+                        fprintf(f, "%s\"%s\" . \"%s\"", i ? ", " : "", nets[i].bridge,
+                                nets[i].bridge);
+                fprintf(f, " } accept\n");
+        }
         for (size_t i = 0; i < n_nets; i++) {
                 const char *b = nets[i].bridge;
                 if (nets[i].internal) {
