@@ -480,17 +480,54 @@ static void test_cache_open_dir_untrusted(void **state)
         remove_root(root);
 }
 
-/* In a child: make root read-only (a read-only bind mount in a mount namespace of its own, as
- * root ignores mode bits; else mode 0555), build, load the program and run the syscalls. */
-static void test_cache_read_only(void **state)
+static bool make_read_only(const char *root, const char *dir)
 {
-        (void)state;
+        if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+            mount(root, root, NULL, MS_BIND | MS_REC, NULL) == 0 &&
+            mount(NULL, root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0)
+                return true;
+        return chmod(dir, 0555) == 0 && chmod(root, 0555) == 0;
+}
+
+/* root becomes a small tmpfs (in a mount namespace of our own) that a filler file fills. */
+static bool make_full(const char *root, const char *dir)
+{
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount("tmpfs", root, "tmpfs", 0, "size=64k,mode=0700") < 0 || mkdir(dir, 0700) < 0)
+                return false;
+        char filler[320];
+        snprintf(filler, sizeof(filler), "%s/filler", root);
+        int fd = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        static char block[4096];
+        while (fd >= 0 && write(fd, block, sizeof(block)) > 0)
+                ;
+        bool full = fd >= 0 && errno == ENOSPC;
+        close(fd);
+        return full;
+}
+
+static size_t dir_entries(const char *dir)
+{
+        DIR *d = opendir(dir);
+        size_t n = 0;
+        struct dirent *de;
+        while (d != NULL && (de = readdir(d)) != NULL)
+                n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+        if (d != NULL)
+                closedir(d);
+        return n;
+}
+
+/* In a child, make the cache unwritable (read-only: a read-only bind mount, as root ignores mode
+ * bits, else mode 0555; full: ENOSPC), build, load the program and run the syscalls. Nothing may
+ * be left in the cache directory, not even a temp file. */
+static void check_unwritable(bool full)
+{
         char *root = make_root();
         struct profile first, p;
         profile_init(&first);
         profile_init(&p);
         first.rules[0].errno_ret.v = 39;
-        rt_seccomp_prog_free(build_ok(&first.sc, root)); /* the cache dir exists */
         char path[512], dir[300];
         cache_path(root, &p.sc, path, sizeof(path));
         snprintf(dir, sizeof(dir), "%s/" RT_SECCOMP_CACHE_DIR, root);
@@ -500,19 +537,23 @@ static void test_cache_read_only(void **state)
         assert_true(pid >= 0);
         if (pid == 0) {
                 close(pfd[0]);
-                struct results res = { .rc = -1 };
-                bool ro = false;
-                if (unshare(CLONE_NEWNS) == 0 &&
-                    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
-                    mount(root, root, NULL, MS_BIND | MS_REC, NULL) == 0 &&
-                    mount(NULL, root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0)
-                        ro = true;
-                else
-                        ro = chmod(dir, 0555) == 0 && chmod(root, 0555) == 0;
+                struct results res = { .rc = -2 };
+                bool ready;
+                if (full) {
+                        ready = make_full(root, dir);
+                } else {
+                        rt_seccomp_prog_free(build_ok(&first.sc, root)); /* the dir exists */
+                        ready = make_read_only(root, dir);
+                }
+                size_t before = dir_entries(dir);
                 struct rt_seccomp_prog *prog = NULL;
-                if (ro && rt_seccomp_build(&p.sc, root, &prog, NULL) == 0 && prog != NULL &&
-                    access(path, F_OK) < 0 && errno == ENOENT)
-                        res = run_filtered(prog);
+                if (ready) {
+                        res.rc = -1;
+                        if (rt_seccomp_build(&p.sc, root, &prog, NULL) == 0 && prog != NULL &&
+                            access(path, F_OK) < 0 && errno == ENOENT &&
+                            dir_entries(dir) == before)
+                                res = run_filtered(prog);
+                }
                 if (write(pfd[1], &res, sizeof(res)) != sizeof(res))
                         _exit(2);
                 _exit(0);
@@ -526,8 +567,22 @@ static void test_cache_read_only(void **state)
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         chmod(root, 0700);
         chmod(dir, 0700);
-        assert_profile_results(res);
         remove_root(root);
+        if (res.rc == -2 && full)
+                skip(); /* no mount namespace without root */
+        assert_profile_results(res);
+}
+
+static void test_cache_read_only(void **state)
+{
+        (void)state;
+        check_unwritable(false);
+}
+
+static void test_cache_full(void **state)
+{
+        (void)state;
+        check_unwritable(true);
 }
 
 static bool has_string(json_t *arr, const char *s)
@@ -571,6 +626,7 @@ int main(void)
                 cmocka_unit_test(test_cache_forged_key_ignored),
                 cmocka_unit_test(test_cache_open_dir_untrusted),
                 cmocka_unit_test(test_cache_read_only),
+                cmocka_unit_test(test_cache_full),
                 cmocka_unit_test(test_features),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
