@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <linux/filter.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,64 +28,108 @@ struct file_header {
         uint32_t n_insns;
 };
 
-static void put_str(FILE *f, const char *s)
+/* The key text grows here; oom sticks once an allocation failed. */
+struct key_buf {
+        char *p;
+        size_t len, cap;
+        bool oom;
+};
+
+static bool reserve(struct key_buf *b, size_t more)
 {
-        fprintf(f, "%zu:%s\n", strlen(s), s);
+        if (b->oom)
+                return false;
+        if (b->len + more + 1 <= b->cap)
+                return true;
+        size_t cap = b->cap ? b->cap : 2048;
+        while (cap < b->len + more + 1)
+                cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (p == NULL) {
+                b->oom = true;
+                return false;
+        }
+        b->p = p;
+        b->cap = cap;
+        return true;
 }
 
-static void put_strv(FILE *f, const char *tag, char *const *v)
+__attribute__((format(printf, 2, 3))) static void put_fmt(struct key_buf *b, const char *fmt, ...)
+{
+        char tmp[128];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+        va_end(ap);
+        /* Only numbers go through here: they always fit. */
+        if (n < 0 || (size_t)n >= sizeof(tmp))
+                b->oom = true;
+        else if (reserve(b, (size_t)n)) {
+                memcpy(b->p + b->len, tmp, (size_t)n + 1);
+                b->len += (size_t)n;
+        }
+}
+
+static void put_str(struct key_buf *b, const char *s)
+{
+        size_t n = strlen(s);
+        put_fmt(b, "%zu:", n);
+        if (reserve(b, n + 1)) {
+                memcpy(b->p + b->len, s, n);
+                b->p[b->len + n] = '\n';
+                b->len += n + 1;
+        }
+}
+
+static void put_strv(struct key_buf *b, const char *tag, char *const *v)
 {
         size_t n = 0;
         while (v != NULL && v[n] != NULL)
                 n++;
-        fprintf(f, "%s %zu\n", tag, n);
+        put_fmt(b, "%s %zu\n", tag, n);
         for (size_t i = 0; i < n; i++)
-                put_str(f, v[i]);
+                put_str(b, v[i]);
 }
 
-static void put_action(FILE *f, const char *tag, uint32_t action, const struct opt_i64 *errno_ret)
+static void put_action(struct key_buf *b, const char *tag, uint32_t action,
+                       const struct opt_i64 *errno_ret)
 {
-        fprintf(f, "%s %" PRIx32 " %d %" PRId64 "\n", tag, action, errno_ret->set,
+        put_fmt(b, "%s %" PRIx32 " %d %" PRId64 "\n", tag, action, errno_ret->set,
                 errno_ret->set ? errno_ret->v : 0);
 }
 
 /* Strings carry their length, lists their count: two different profiles never give one text. */
 char *rt_seccomp_cache_key(const struct rt_seccomp *sc, size_t *len)
 {
-        char *buf = NULL;
-        size_t n = 0;
-        FILE *f = open_memstream(&buf, &n);
-        if (f == NULL)
-                return NULL;
+        struct key_buf b = { 0 };
         const struct scmp_version *v = seccomp_version();
         /* libseccomp probes the kernel's seccomp API level (which actions and flags it has). */
         struct utsname u = { 0 };
         (void)uname(&u);
-        fprintf(f, "gantry-seccomp %d\nlibseccomp %u.%u.%u\n", KEY_FORMAT, v->major, v->minor,
+        put_fmt(&b, "gantry-seccomp %d\nlibseccomp %u.%u.%u\n", KEY_FORMAT, v->major, v->minor,
                 v->micro);
-        put_str(f, u.release);
-        put_str(f, u.version);
-        put_str(f, u.machine);
-        put_action(f, "default", sc->default_action, &sc->default_errno_ret);
-        put_strv(f, "archs", sc->architectures);
-        put_strv(f, "flags", sc->flags);
-        fprintf(f, "rules %zu\n", sc->n_rules);
+        put_str(&b, u.release);
+        put_str(&b, u.version);
+        put_str(&b, u.machine);
+        put_action(&b, "default", sc->default_action, &sc->default_errno_ret);
+        put_strv(&b, "archs", sc->architectures);
+        put_strv(&b, "flags", sc->flags);
+        put_fmt(&b, "rules %zu\n", sc->n_rules);
         for (size_t i = 0; i < sc->n_rules; i++) {
                 const struct rt_seccomp_rule *r = &sc->rules[i];
-                put_action(f, "rule", r->action, &r->errno_ret);
-                put_strv(f, "names", r->names);
-                fprintf(f, "args %zu\n", r->n_args);
+                put_action(&b, "rule", r->action, &r->errno_ret);
+                put_strv(&b, "names", r->names);
+                put_fmt(&b, "args %zu\n", r->n_args);
                 for (size_t j = 0; j < r->n_args; j++)
-                        fprintf(f, "arg %u %" PRIx64 " %" PRIx64 " %d\n", r->args[j].index,
+                        put_fmt(&b, "arg %u %" PRIx64 " %" PRIx64 " %d\n", r->args[j].index,
                                 r->args[j].value, r->args[j].value_two, r->args[j].op);
         }
-        bool bad = ferror(f);
-        if (fclose(f) != 0 || bad) {
-                free(buf);
+        if (b.oom) {
+                free(b.p);
                 return NULL;
         }
-        *len = n;
-        return buf;
+        *len = b.len;
+        return b.p;
 }
 
 void rt_seccomp_cache_name(const char *key, size_t len, char name[static 21])
