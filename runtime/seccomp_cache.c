@@ -144,12 +144,11 @@ void rt_seccomp_cache_name(const char *key, size_t len, char name[static 21])
 
 /* A program in this directory is loaded into containers: only a directory and files that
  * nobody but us can write are trusted. */
-static bool ours(int fd, bool dir)
+static bool ours(int fd, bool dir, struct stat *st)
 {
-        struct stat st;
-        if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+        if (fstat(fd, st) < 0 || st->st_uid != geteuid() || (st->st_mode & 022) != 0)
                 return false;
-        return dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
+        return dir ? S_ISDIR(st->st_mode) : S_ISREG(st->st_mode);
 }
 
 static int open_dir(const char *state_root, bool create)
@@ -162,7 +161,8 @@ static int open_dir(const char *state_root, bool create)
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
-        if (!ours(dfd, true))
+        struct stat st;
+        if (!ours(dfd, true, &st))
                 return -EPERM;
         return TAKE_FD(dfd);
 }
@@ -195,7 +195,7 @@ int rt_seccomp_cache_read(const char *state_root, const char *key, size_t len,
         if (fd < 0)
                 return -errno;
         struct stat st;
-        if (!ours(fd, false) || fstat(fd, &st) < 0)
+        if (!ours(fd, false, &st))
                 return -EPERM;
         size_t want_max = sizeof(struct file_header) + len + BPF_MAXINSNS * sizeof(struct sock_filter);
         if (st.st_size < (off_t)sizeof(struct file_header) || (size_t)st.st_size > want_max)
