@@ -197,8 +197,8 @@ int rt_seccomp_cache_read(const char *state_root, const char *key, size_t len,
         struct stat st;
         if (!ours(fd, false, &st))
                 return -EPERM;
-        size_t want_max = sizeof(struct file_header) + len + BPF_MAXINSNS * sizeof(struct sock_filter);
-        if (st.st_size < (off_t)sizeof(struct file_header) || (size_t)st.st_size > want_max)
+        size_t most = sizeof(struct file_header) + len + BPF_MAXINSNS * sizeof(struct sock_filter);
+        if (st.st_size < (off_t)sizeof(struct file_header) || (size_t)st.st_size > most)
                 return -EINVAL;
         size_t size = (size_t)st.st_size;
         _cleanup_free_ char *buf = malloc(size);
