@@ -37,7 +37,7 @@
 struct creation {
         struct rt_spec *spec;
         struct rt_state *st;
-        scmp_filter_ctx seccomp;
+        struct rt_seccomp_prog *seccomp;
         int pidfd;
         int sync_fd;
         int console_fd;  /* our end: where the pty master arrives in foreground runs */
@@ -65,8 +65,7 @@ static void creation_free(struct creation *c)
                 close(c->sync_fd);
         if (c->console_fd >= 0)
                 close(c->console_fd);
-        if (c->seccomp != NULL)
-                seccomp_release(c->seccomp);
+        rt_seccomp_prog_free(c->seccomp);
         rt_state_free(c->st);
         rt_spec_free(c->spec);
 }
@@ -345,7 +344,7 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
         r = rt_lsm_check(s->process, err);
         if (r < 0)
                 return r;
-        r = rt_seccomp_build(s->linux.seccomp, &c->seccomp, err);
+        r = rt_seccomp_build(s->linux.seccomp, ctx->root, &c->seccomp, err);
         if (r < 0)
                 return r;
         int clone_flags = 0, unshare_flags = 0;
@@ -385,7 +384,6 @@ static int do_create(const struct rt_context *ctx, const struct rt_create_opts *
                 .new_ns_flags = clone_flags,
                 .unshare_flags = unshare_flags,
                 .seccomp = c->seccomp,
-                .seccomp_spec = s->linux.seccomp,
                 .id = o->id,
         };
         struct parent_ns pn;

@@ -182,7 +182,7 @@ struct exec_run {
         struct rt_state *st;
         struct rt_spec *spec;
         struct rt_process *process;
-        scmp_filter_ctx seccomp;
+        struct rt_seccomp_prog *seccomp;
         int container_pidfd, sync_fd, console_fd, child_console, pidfd;
         pid_t pid;
 };
@@ -193,8 +193,7 @@ static void exec_run_free(struct exec_run *x)
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
                 if (fds[i] >= 0)
                         close(fds[i]);
-        if (x->seccomp != NULL)
-                seccomp_release(x->seccomp);
+        rt_seccomp_prog_free(x->seccomp);
         rt_process_free(x->process);
         rt_spec_free(x->spec);
         rt_state_free(x->st);
@@ -225,7 +224,7 @@ static int do_exec(const struct rt_context *ctx, const struct rt_exec_opts *o,
         r = rt_lsm_check(x->process, err);
         if (r < 0)
                 return r;
-        r = rt_seccomp_build(x->spec->linux.seccomp, &x->seccomp, err);
+        r = rt_seccomp_build(x->spec->linux.seccomp, ctx->root, &x->seccomp, err);
         if (r < 0)
                 return r;
         if (o->console_socket != NULL) {
@@ -260,7 +259,6 @@ static int do_exec(const struct rt_context *ctx, const struct rt_exec_opts *o,
                 .console_fd = x->child_console,
                 .preserve_fds = o->preserve_fds,
                 .seccomp = x->seccomp,
-                .seccomp_spec = x->spec->linux.seccomp,
                 .id = o->id,
         };
         /* pid and time namespaces apply to children only: enter them for the clone. */

@@ -191,7 +191,7 @@ int rt_init_exec(struct rt_init_args *a, const char *exe, struct gerr **err)
         /* Loading a filter needs CAP_SYS_ADMIN unless no_new_privs is set: without nnp load it
          * while we still have every capability, with nnp after the drop (as runc does). */
         if (a->seccomp != NULL && !p->no_new_privileges) {
-                r = rt_seccomp_load(a->seccomp, a->seccomp_spec, err);
+                r = rt_seccomp_load(a->seccomp, err);
                 if (r < 0)
                         return r;
         }
@@ -202,7 +202,7 @@ int rt_init_exec(struct rt_init_args *a, const char *exe, struct gerr **err)
          * container until execve replaces our image. */
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (a->seccomp != NULL && p->no_new_privileges) {
-                r = rt_seccomp_load(a->seccomp, a->seccomp_spec, err);
+                r = rt_seccomp_load(a->seccomp, err);
                 if (r < 0)
                         return r;
         }

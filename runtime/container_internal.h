@@ -1,7 +1,6 @@
 /* What the runtime's parent and the container's init share: arguments and the sync protocol. */
 #pragma once
 
-#include <seccomp.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -30,8 +29,7 @@ struct rt_init_args {
         int preserve_fds;
         int new_ns_flags;     /* namespaces created by clone3 itself */
         int unshare_flags;    /* created by the init after the joins (user ns joined by path) */
-        scmp_filter_ctx seccomp;
-        const struct rt_seccomp *seccomp_spec;
+        const struct rt_seccomp_prog *seccomp; /* NULL without linux.seccomp */
         const char *id;
 };
 

@@ -1,13 +1,17 @@
-/* linux.seccomp: config.json rules turned into a libseccomp filter, loading it, features. */
+/* linux.seccomp: config.json rules compiled to a BPF program (or taken from the cache), loading
+ * it, features. */
 #include <ctype.h>
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "runtime/seccomp_cache.h"
 #include "runtime/security.h"
 
 #define ARCH_PREFIX "SCMP_ARCH_"
@@ -114,35 +118,41 @@ static int add_rule(scmp_filter_ctx ctx, const struct rt_seccomp_rule *r, uint32
         return 0;
 }
 
+static const struct flag_map *find_flag(const char *name)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(known_flags); i++)
+                if (strcmp(name, known_flags[i].name) == 0)
+                        return &known_flags[i];
+        return NULL;
+}
+
+/* The SECCOMP_FILTER_FLAG_* set that seccomp_load would pass for these attributes (the filter
+ * never asks for no_new_privs, so there is no prctl to mirror). */
+static int kernel_flags(char **flags, unsigned *out, struct gerr **err)
+{
+        *out = 0;
+        for (char **f = flags; f != NULL && *f != NULL; f++) {
+                const struct flag_map *m = find_flag(*f);
+                if (m == NULL)
+                        return gerr_set(err, EINVAL, "seccomp flag %s is not supported", *f);
+                *out |= m->kernel_flag;
+        }
+        return 0;
+}
+
+/* libseccomp also checks that the kernel has each flag. */
 static int set_flags(scmp_filter_ctx ctx, char **flags, struct gerr **err)
 {
         for (char **f = flags; f != NULL && *f != NULL; f++) {
-                const struct flag_map *m = NULL;
-                for (size_t i = 0; i < ARRAY_SIZE(known_flags); i++)
-                        if (strcmp(*f, known_flags[i].name) == 0)
-                                m = &known_flags[i];
-                if (m == NULL)
-                        return gerr_set(err, EINVAL, "seccomp flag %s is not supported", *f);
-                int rc = seccomp_attr_set(ctx, m->attr, 1);
+                int rc = seccomp_attr_set(ctx, find_flag(*f)->attr, 1);
                 if (rc < 0)
                         return gerr_set(err, -rc, "seccomp flag %s", *f);
         }
         return 0;
 }
 
-int rt_seccomp_build(const struct rt_seccomp *sc, scmp_filter_ctx *out, struct gerr **err)
+static int build_ctx(const struct rt_seccomp *sc, scmp_filter_ctx *out, struct gerr **err)
 {
-        *out = NULL;
-        if (sc == NULL)
-                return 0;
-        /* The notify protocol sends the container state with the fd; we do not have it here. */
-        if (sc->listener_path != NULL && sc->listener_path[0] != '\0')
-                return gerr_set(err, EOPNOTSUPP, "seccomp notify (listenerPath) is not supported");
-        for (size_t i = 0; i < sc->n_rules; i++)
-                if ((sc->rules[i].action & 0xffff0000U) == SCMP_ACT_NOTIFY)
-                        return gerr_set(err, EOPNOTSUPP,
-                                        "seccomp notify (SCMP_ACT_NOTIFY) is not supported");
-
         uint32_t def = full_action(sc->default_action, &sc->default_errno_ret);
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(def);
         if (ctx == NULL)
@@ -189,17 +199,95 @@ int rt_seccomp_build(const struct rt_seccomp *sc, scmp_filter_ctx *out, struct g
         return 0;
 }
 
-int rt_seccomp_load(scmp_filter_ctx ctx, const struct rt_seccomp *sc, struct gerr **err)
+/* libseccomp 2.5 exports only to an fd: the program is what seccomp_load would load. */
+static int compile(const struct rt_seccomp *sc, struct rt_seccomp_prog *p, struct gerr **err)
 {
-        if (ctx == NULL)
+        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+        int r = build_ctx(sc, &ctx, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+        if (fd < 0)
+                return gerr_set(err, errno, "seccomp: memfd for the compiled filter");
+        r = seccomp_export_bpf(ctx, fd);
+        if (r < 0)
+                return gerr_set(err, -r, "seccomp: compile filter");
+        off_t size = lseek(fd, 0, SEEK_END);
+        if (size <= 0 || size % sizeof(struct sock_filter) != 0 ||
+            size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return gerr_set(err, E2BIG, "seccomp: compiled filter of %lld bytes",
+                                (long long)size);
+        p->insns = malloc((size_t)size);
+        if (p->insns == NULL)
+                return gerr_set(err, ENOMEM, "seccomp: compiled filter");
+        if (pread(fd, p->insns, (size_t)size, 0) != size)
+                return gerr_set(err, EIO, "seccomp: read back the compiled filter");
+        p->len = (unsigned short)(size / sizeof(struct sock_filter));
+        return 0;
+}
+
+void rt_seccomp_prog_free(struct rt_seccomp_prog *p)
+{
+        if (p == NULL)
+                return;
+        free(p->insns);
+        free(p);
+}
+
+static void prog_freep(struct rt_seccomp_prog **p)
+{
+        rt_seccomp_prog_free(*p);
+}
+
+int rt_seccomp_build(const struct rt_seccomp *sc, const char *state_root,
+                     struct rt_seccomp_prog **out, struct gerr **err)
+{
+        *out = NULL;
+        if (sc == NULL)
                 return 0;
-        int rc = seccomp_load(ctx);
-        if (rc == -EACCES)
+        /* The notify protocol sends the container state with the fd; we do not have it here. */
+        if (sc->listener_path != NULL && sc->listener_path[0] != '\0')
+                return gerr_set(err, EOPNOTSUPP, "seccomp notify (listenerPath) is not supported");
+        for (size_t i = 0; i < sc->n_rules; i++)
+                if ((sc->rules[i].action & 0xffff0000U) == SCMP_ACT_NOTIFY)
+                        return gerr_set(err, EOPNOTSUPP,
+                                        "seccomp notify (SCMP_ACT_NOTIFY) is not supported");
+        _cleanup_(prog_freep) struct rt_seccomp_prog *p = calloc(1, sizeof(*p));
+        if (p == NULL)
+                return gerr_set(err, ENOMEM, "seccomp");
+        int r = kernel_flags(sc->flags, &p->flags, err);
+        if (r < 0)
+                return r;
+        size_t key_len = 0;
+        _cleanup_free_ char *key = state_root ? rt_seccomp_cache_key(sc, &key_len) : NULL;
+        if (key == NULL || rt_seccomp_cache_read(state_root, key, key_len, p) < 0) {
+                r = compile(sc, p, err);
+                if (r < 0)
+                        return r;
+                /* A full or read-only root only costs the next start this compile again. */
+                if (key != NULL)
+                        (void)rt_seccomp_cache_write(state_root, key, key_len, p);
+        }
+        *out = TAKE_PTR(p);
+        return 0;
+}
+
+int rt_seccomp_load(const struct rt_seccomp_prog *p, struct gerr **err)
+{
+        if (p == NULL)
+                return 0;
+        struct sock_fprog prog = { .len = p->len, .filter = p->insns };
+        long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &prog);
+        /* With TSYNC the kernel names a thread it could not move onto the filter. */
+        if (rc > 0)
+                return gerr_set(err, ESRCH, "load seccomp filter: thread %ld not synchronized",
+                                rc);
+        if (rc < 0 && errno == EACCES)
                 return gerr_set(err, EACCES,
                                 "load seccomp filter (without noNewPrivileges it needs "
                                 "CAP_SYS_ADMIN: load it before dropping capabilities)");
         if (rc < 0)
-                return gerr_set(err, -rc, "load seccomp filter");
+                return gerr_set(err, errno, "load seccomp filter");
         return 0;
 }
 

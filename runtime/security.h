@@ -1,22 +1,34 @@
 /* Process confinement applied in the container just before execve: identity, caps, seccomp. */
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
 
 #include "common/gerr.h"
 #include "runtime/spec.h"
 
-/* Build a libseccomp filter from the spec (in the parent: errors reach the user early).
- * *out is NULL when sc is NULL. */
-int rt_seccomp_build(const struct rt_seccomp *sc, scmp_filter_ctx *out, struct gerr **err);
-/* Load a built filter into the calling process. The filter never sets no_new_privs itself, and
+/* A compiled seccomp program and the SECCOMP_FILTER_FLAG_* it is loaded with. */
+struct rt_seccomp_prog {
+        struct sock_filter *insns;
+        unsigned short len;
+        unsigned flags;
+};
+
+/* Compile the spec's filter (in the parent: errors reach the user early). With a state_root,
+ * a program compiled before for the same profile, libseccomp and kernel is read from
+ * <state_root>/seccomp cache/ instead of compiled again, and a new one is stored there (a cache
+ * that cannot be read or written is never an error). *out is NULL when sc is NULL. An
+ * SCMP_ACT_NOTIFY rule or a listenerPath fails with EOPNOTSUPP. */
+int rt_seccomp_build(const struct rt_seccomp *sc, const char *state_root,
+                     struct rt_seccomp_prog **out, struct gerr **err);
+void rt_seccomp_prog_free(struct rt_seccomp_prog *p);
+/* Load a built program into the calling process. The filter never sets no_new_privs itself, and
  * the kernel lets a process without no_new_privs load one only with CAP_SYS_ADMIN, so the caller
  * orders it as runc does:
  *   noNewPrivileges true:  rt_identity_apply (drops caps, sets nnp), rt_seccomp_load, execve;
  *   noNewPrivileges false: rt_seccomp_load, rt_identity_apply, execve
- *     (the filter then also applies to setgroups/setresuid/capset/prctl and execve).
- * An SCMP_ACT_NOTIFY rule or a listenerPath makes rt_seccomp_build fail with EOPNOTSUPP. */
-int rt_seccomp_load(scmp_filter_ctx ctx, const struct rt_seccomp *sc, struct gerr **err);
+ *     (the filter then also applies to setgroups/setresuid/capset/prctl and execve). */
+int rt_seccomp_load(const struct rt_seccomp_prog *p, struct gerr **err);
 /* Which actions, archs, operators and flags this build knows (features JSON). */
 json_t *rt_seccomp_features(void);
 

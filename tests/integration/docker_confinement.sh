@@ -33,6 +33,30 @@ test_seccomp_profile() {
 	assert_eq "$(dk run --rm --security-opt seccomp="$E2E_TMP/nomkdir.json" busybox sh -c 'touch /y && echo ok')" ok "what it allows still works"
 }
 
+# The first start compiles the default profile and caches the program, later ones load it: it
+# must still refuse what it refused, and another profile must get its own program.
+test_seccomp_cached() {
+	local i out cache="$E2E_TMP/x/runtime/seccomp cache" files=()
+	for i in 1 2; do
+		assert_contains "$(rc_out dk run --rm --network none busybox unshare -U true)" "Operation not permitted" "start $i: new namespaces refused"
+		# gantryd only: the second start read the file the first wrote (same inode, none added).
+		if [[ $TARGET == gantryd ]]; then files[i]=$(ls -i "$cache"); fi
+	done
+	if [[ $TARGET == gantryd ]]; then
+		assert_eq "${files[2]}" "${files[1]}" "the second start loaded the cached program"
+	fi
+	printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":28}]}' > "$E2E_TMP/mkdir28.json"
+	out=$(dk run --rm --network none --security-opt seccomp="$E2E_TMP/mkdir28.json" busybox sh -c 'mkdir /x; unshare -U true && echo unshare-ok' 2>&1)
+	assert_contains "$out" "No space left on device" "the custom profile's own errno"
+	assert_contains "$out" "unshare-ok" "not the default program"
+	if [[ $TARGET == gantryd ]]; then
+		assert_eq "$(find "$cache" -name "*.bpf" | wc -l)" "$(($(wc -l <<<"${files[1]}") + 1))" "a program of its own"
+	fi
+	out=$(rc_out dk run --rm --network none busybox sh -c 'mkdir /x && echo mkdir-ok; unshare -U true')
+	assert_contains "$out" "mkdir-ok" "the default again after it: mkdir allowed"
+	assert_contains "$out" "Operation not permitted" "the default again after it: unshare refused"
+}
+
 test_privileged() {
 	local host_bnd
 	host_bnd=$(awk '/^CapBnd/ {print $2}' /proc/self/status)
@@ -49,6 +73,7 @@ test_devices() {
 
 t_run "$TARGET:confine_seccomp_default" test_seccomp_default
 t_run "$TARGET:confine_seccomp_profile" test_seccomp_profile
+t_run "$TARGET:confine_seccomp_cached" test_seccomp_cached
 t_run "$TARGET:confine_privileged" test_privileged
 t_run "$TARGET:confine_devices" test_devices
 stop_daemon

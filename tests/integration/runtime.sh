@@ -292,6 +292,10 @@ test_seccomp() {
 	out=$(rt run --bundle "$b" sc1)
 	assert_contains "$out" "Operation not permitted"
 	assert_contains "$out" "rc=1"
+	# The second start loads the program the first compiled and cached under the state root.
+	out=$(rt run --bundle "$b" sc2)
+	assert_contains "$out" "Operation not permitted" "second start, from the cache"
+	assert_eq "$(find "$ROOT/seccomp cache" -name '*.bpf' | wc -l)" 1 "one cached program"
 }
 
 test_user_namespace() {
