@@ -25,6 +25,7 @@ struct eng_config {
                                      * HostConfig.Dns (and the resolver's upstream);
                                      * NULL-terminated, NULL = the host's resolv.conf */
         const char *mtu;            /* the default bridge's MTU (--mtu), NULL: 1500 */
+        bool no_fast_path;          /* --no-fast-path: bridges carry container to container */
         /* --default-address-pool "base=A.B.C.D/N,size=M" each, NULL-terminated; NULL or empty:
          * dockerd's pools */
         const char *const *address_pools;

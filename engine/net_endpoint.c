@@ -614,6 +614,56 @@ static int plumb_endpoint(struct eng_netmgr *m, json_t *ep, int nsfd, struct ger
         return r;
 }
 
+/* ep's container on the fast path of its network, made at its first endpoint (m->lock held).
+ * Best effort: without it the bridge carries the container's traffic, as it always can. */
+static void fast_add(struct eng_netmgr *m, json_t *ep)
+{
+        const char *hif = str(ep, "HostIf");
+        struct eng_net *n = eng_net_find_locked(m, str(ep, "NetworkID"));
+        if (m->no_fast || n == NULL || !n->icc || strcmp(n->driver, "bridge") != 0 ||
+            str(ep, "Driver") != NULL || hif == NULL || *hif == '\0')
+                return;
+        struct gerr *err = NULL;
+        if (n->fast == NULL && net_fast_open(&n->fast, &err) < 0) {
+                log_info("no fast path between containers (%s): bridges carry all", err->msg);
+                gerr_free(err);
+                m->no_fast = true;
+                return;
+        }
+        uint32_t addr = 0;
+        uint8_t mac[6];
+        unsigned idx = if_nametoindex(hif);
+        if (idx == 0 || net_addr_parse(str(ep, "IPAddress"), &addr) < 0 ||
+            net_mac_parse(str(ep, "MacAddress"), mac) < 0)
+                return;
+        if (net_fast_add(n->fast, addr, (int)idx, mac, &err) < 0) {
+                log_warn("network %s: %s", n->name, err->msg);
+                gerr_free(err);
+        }
+}
+
+static void fast_remove(struct eng_netmgr *m, json_t *ep)
+{
+        struct eng_net *n = eng_net_find_locked(m, str(ep, "NetworkID"));
+        uint32_t addr = 0;
+        if (n != NULL && n->fast != NULL && net_addr_parse(str(ep, "IPAddress"), &addr) == 0)
+                net_fast_remove(n->fast, addr);
+}
+
+void eng_net_fast_readopt(struct eng *e)
+{
+        struct eng_netmgr *m = e->net;
+        pthread_mutex_lock(&e->lock);
+        for (struct eng_ctr *c = e->ctrs; c; c = c->next) {
+                const char *key;
+                json_t *ep;
+                if (c->running)
+                        json_object_foreach (json_object_get(c->config, EPS_KEY), key, ep)
+                                fast_add(m, ep);
+        }
+        pthread_mutex_unlock(&e->lock);
+}
+
 int eng_net_plumb(struct eng *e, struct eng_ctr *c, json_t *plan, pid_t pid, struct gerr **err)
 {
         struct eng_netmgr *m = e->net;
@@ -636,6 +686,9 @@ int eng_net_plumb(struct eng *e, struct eng_ctr *c, json_t *plan, pid_t pid, str
                 r = plumb_endpoint(m, ep, nsfd, err);
                 if (r < 0)
                         return gerr_wrap(err, "network %s", json_string_value(name));
+                pthread_mutex_lock(&m->lock);
+                fast_add(m, ep);
+                pthread_mutex_unlock(&m->lock);
         }
         if (json_array_size(json_object_get(plan, "order")) == 0)
                 r = net_netns_lo_up(nsfd, err);
@@ -699,6 +752,7 @@ static void undo(struct eng *e, json_t *eps, json_t *ports, struct eng_net_lefto
                 const char *hif = str(ep, "HostIf");
                 if (hif == NULL || *hif == '\0')
                         continue;
+                fast_remove(m, ep);
                 if (left != NULL && leave_to_kernel(left, hif))
                         continue;
                 if (net_link_delete(m->host, hif, &err) < 0) {
@@ -1126,6 +1180,8 @@ int eng_network_connect(struct eng *e, const char *ref, json_t *body, struct ger
                 _cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
                 r = nsfd < 0 ? gerr_set(err, errno, "open %s", path)
                              : plumb_endpoint(m, ep, nsfd, err);
+                if (r >= 0)
+                        fast_add(m, ep);
                 if (r >= 0 && !n->is_default)
                         r = eng_dns_add(e, c->id, c->config, nsfd, err);
                 if (r < 0) {

@@ -27,6 +27,9 @@ struct eng_net {
         char parent[16];
         int mode;
         bool parent_created;
+        /* bridge with icc: its containers reach each other past the bridge (made at the
+         * first endpoint, NULL until then or where the kernel has no tcx) */
+        struct net_fast *fast;
 };
 
 /* Drivers whose endpoints get addresses from the network's IPAM. */
@@ -49,6 +52,7 @@ struct eng_netmgr {
         size_t n_pools;
         struct eng_net *nets;
         struct eng_dns *dns; /* net_dns.c: the embedded resolver, started on first use */
+        bool no_fast;        /* --no-fast-path, or the kernel refused one: bridges carry all */
 };
 
 /* network.c */
@@ -73,6 +77,8 @@ bool eng_net_in_use(struct eng *e, const struct eng_net *n);
 void eng_net_containers_json(struct eng *e, const struct eng_net *n, json_t *obj);
 /* Endpoints of containers that are not running any more (m->lock held). */
 void eng_net_release_stale(struct eng *e);
+/* The fast path of every running container's bridge endpoints, after adoption (m->lock held). */
+void eng_net_fast_readopt(struct eng *e);
 /* At create: the networks exist, EndpointsConfig keyed by their names with the primary one in
  * it, addresses and ports well-formed. */
 int eng_net_validate(struct eng *e, json_t *config, struct gerr **err);

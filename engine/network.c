@@ -32,6 +32,7 @@ static void net_free(struct eng_net *n)
 {
         if (n == NULL)
                 return;
+        net_fast_close(n->fast);
         json_decref(n->j);
         free(n);
 }
@@ -448,6 +449,7 @@ int eng_net_open(struct eng *e, const struct eng_config *cfg, struct gerr **err)
         }
         if (cfg->mtu && eng_net_mtu_parse(cfg->mtu, &m->mtu, err) < 0)
                 return gerr_wrap(err, "--mtu");
+        m->no_fast = cfg->no_fast_path;
         for (size_t i = 0; cfg->address_pools && cfg->address_pools[i]; i++)
                 if (pool_parse(m, cfg->address_pools[i], err) < 0)
                         return -EINVAL;
@@ -567,6 +569,7 @@ void eng_net_start(struct eng *e)
                 outbound = outbound || (strcmp(n->driver, "bridge") == 0 && !n->internal);
         }
         eng_net_release_stale(e);
+        eng_net_fast_readopt(e);
         eng_dns_readopt(e);
         if (eng_net_rules_apply(e, &err) < 0) {
                 log_warn("networks: %s", err->msg);

@@ -206,3 +206,18 @@ size_t net_dns_answer6(const uint8_t *query, const struct net_dns_query *q,
 /* A UDP socket bound to addr:port inside the network namespace netns_fd (the calling thread
  * enters it for the socket's creation and comes back). */
 int net_netns_udp_socket(int netns_fd, uint32_t addr, uint16_t port, struct gerr **err);
+
+/* fastpath.c: container to container on one bridge network without the bridge. A BPF hash map
+ * (address -> host-side veth, MAC) and a tcx program on every host-side veth of the network
+ * that redirects an IPv4 frame for a listed address with its MAC into that container
+ * (bpf_redirect_peer); everything else goes on to the bridge. Links are held by fds: they
+ * go with the daemon, and the bridge carries everything again. */
+struct net_fast;
+/* The map and program; fails (EPERM, EINVAL, ENOSYS) where the kernel lacks BPF or tcx. */
+int net_fast_open(struct net_fast **out, struct gerr **err);
+/* addr (host byte order) lives behind host_ifindex with mac: listed, and the program attached
+ * to host_ifindex for its own frames. */
+int net_fast_add(struct net_fast *f, uint32_t addr, int host_ifindex, const uint8_t mac[6],
+                 struct gerr **err);
+void net_fast_remove(struct net_fast *f, uint32_t addr);
+void net_fast_close(struct net_fast *f);

@@ -55,6 +55,9 @@ static void usage(FILE *f)
                    "  -b, --bridge NAME         the default bridge network's device (default P0)\n"
                    "      --bip CIDR            the default bridge's address (default: picked)\n"
                    "      --mtu N               the default bridge's MTU (default 1500)\n"
+                   "      --no-fast-path        containers of a bridge network reach each other\n"
+                   "                            through the bridge only (default: past it, by a\n"
+                   "                            tcx program on their veths)\n"
                    "      --default-address-pool base=A.B.C.D/N,size=M\n"
                    "                            subnets of new networks (repeatable; default\n"
                    "                            dockerd's 172.17-31.0.0/16 and 192.168.0.0/16)\n"
@@ -87,6 +90,7 @@ int main(int argc, char **argv)
         const char *exec_root = "/run/gantry";
         const char *pidfile = NULL;
         const char *net_prefix = NULL, *bridge = NULL, *bip = NULL, *mtu = NULL;
+        bool no_fast_path = false;
         const char *pools[17] = {NULL};
         size_t n_pools = 0;
         enum log_level level = LOG_LVL_INFO;
@@ -113,6 +117,7 @@ int main(int argc, char **argv)
                 {"bridge", required_argument, NULL, 'b'},
                 {"bip", required_argument, NULL, 'B'},
                 {"mtu", required_argument, NULL, 'U'},
+                {"no-fast-path", no_argument, NULL, 'F'},
                 {"default-address-pool", required_argument, NULL, 'P'},
                 {"dns", required_argument, NULL, 'S'},
                 {"version", no_argument, NULL, 'v'},
@@ -177,6 +182,9 @@ int main(int argc, char **argv)
                 case 'U':
                         mtu = optarg;
                         break;
+                case 'F':
+                        no_fast_path = true;
+                        break;
                 case 'P':
                         if (n_pools + 1 >= ARRAY_SIZE(pools)) {
                                 fprintf(stderr, "gantryd: too many --default-address-pool\n");
@@ -234,7 +242,8 @@ int main(int argc, char **argv)
         }
         struct eng_config cfg = {.root = root, .exec_root = exec_root, .registry = &reg,
                                  .network_prefix = net_prefix, .bridge = bridge, .bip = bip,
-                                 .dns = dns, .mtu = mtu, .address_pools = pools};
+                                 .dns = dns, .mtu = mtu, .address_pools = pools,
+                                 .no_fast_path = no_fast_path};
         struct eng *e = NULL;
         if (eng_open(&cfg, &e, &err) < 0) {
                 fprintf(stderr, "gantryd: %s\n", err && err->msg ? err->msg : "cannot open the engine");

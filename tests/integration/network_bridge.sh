@@ -132,6 +132,37 @@ test_container_to_container() {
 	dk rm -f srv >/dev/null
 }
 
+# gantryd's fast path: a container's frames for another container of its bridge network go
+# straight into it (a tcx program on the sending veth), so the receiver's host-side veth, the
+# bridge's port, does not carry them; what is sent arrives whole, and answers come back.
+test_fast_path() {
+	mknet fastnet >/dev/null
+	# (nc's stdin held open: at EOF on it busybox nc would hang up)
+	dk run -d --name fsrv --network fastnet busybox sh -c 'sleep 60 | nc -l -p 5000 > /got' >/dev/null
+	local ip hostif rx0 tx0
+	ip=$(inspect fsrv '{{.NetworkSettings.Networks.fastnet.IPAddress}}')
+	hostif=$(ip -o link | awk -F': ' -v i="$(dk exec fsrv cat /sys/class/net/eth0/iflink)" \
+		'$1 == i {sub(/@.*/, "", $2); print $2}')
+	assert_ne "$hostif" "" "fsrv's host-side veth"
+	tx0=$(cat "/sys/class/net/$hostif/statistics/tx_bytes")
+	rx0=$(dk exec fsrv cat /sys/class/net/eth0/statistics/rx_bytes)
+	dk run --rm --network fastnet busybox sh -c "head -c 4000000 /dev/zero | nc -w 2 $ip 5000"
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ $(dk exec fsrv sh -c 'wc -c < /got' 2>/dev/null) == 4000000 ]] && break
+		sleep 0.1
+	done
+	local got rx tx
+	got=$(dk exec fsrv sh -c 'wc -c < /got')
+	rx=$(($(dk exec fsrv cat /sys/class/net/eth0/statistics/rx_bytes) - rx0))
+	tx=$(($(cat "/sys/class/net/$hostif/statistics/tx_bytes") - tx0))
+	dk rm -f fsrv >/dev/null
+	dk network rm fastnet >/dev/null
+	assert_eq "$got" 4000000 "4 MB sent, 4 MB received"
+	[[ $rx -ge 4000000 ]] || { t_fail fast_path "fsrv's eth0 got only $rx bytes"; return 1; }
+	[[ $tx -lt 400000 ]] || { t_fail fast_path "the bridge port carried $tx bytes to fsrv"; return 1; }
+}
+
 test_user_network_options() {
 	mknet --subnet $US.0/24 --label tier=test netx >/dev/null
 	assert_eq "$(dk network ls -q -f label=tier=test | wc -l)" 1 "label filter"
@@ -435,6 +466,9 @@ t_run user_network_options test_user_network_options
 t_run isolation test_isolation
 t_run user_networks_isolated test_user_networks_isolated
 t_run icc_false test_icc_false
+if [[ $TARGET == gantryd ]]; then
+	t_run fast_path test_fast_path
+fi
 t_run network_prune_filters test_network_prune_filters
 t_run ipv6_dual_stack test_ipv6
 t_run masquerade_and_internal test_masquerade_and_internal
