@@ -389,6 +389,7 @@ static void exit_tail(struct eng *e, struct eng_ctr *c, struct eng_exit ex)
         }
         if (restart)
                 eng_restart_run(e, c, delay);
+        eng_shim_spare_refill(0);
         /* Still counted in e->waiters: eng_close leaves e to us meanwhile. */
         eng_net_reap(e, &left);
         pthread_mutex_lock(&e->lock);
@@ -692,6 +693,7 @@ static int start(struct eng *e, const char *ref, bool by_policy, struct gerr **e
 
         r = eng_shim_start(e->exec_root, id, err);
         log_debug("container %.12s: started", id);
+        eng_shim_spare_refill(100);
 
         pthread_mutex_lock(&e->lock);
         c->starting = false;

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -136,18 +137,36 @@ static int spawn_shim(const char *shim, const char *const *argv, int fd3, struct
 }
 
 /* One spare shim waits ahead of need (gantry-shim --spare, at the other end of spare_sock): a
- * start hands it its arguments and skips the spawn (exec, static start-up, detach fork). A
- * thread makes the next spare off the start path. */
+ * start hands it its arguments and skips the spawn (exec, static start-up, detach fork). The
+ * next spare is made by a thread out of the starts' way: at once after a container's exit (the
+ * moment between one `run --rm` and the next), else a while after a start, when the starting
+ * container has had the CPU to itself (on 2 cores a spawn beside a start slows both). */
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spare_cond = PTHREAD_COND_INITIALIZER;
 static int spare_sock = -1;
-static bool spare_coming, spares_closed;
+static bool spare_coming, spare_now, spares_closed;
+static unsigned spare_delay_ms;
 
 static void *refill_main(void *p)
 {
         char *shim = p;
+        pthread_mutex_lock(&spare_lock);
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_sec += spare_delay_ms / 1000;
+        dl.tv_nsec += (long)(spare_delay_ms % 1000) * 1000000L;
+        if (dl.tv_nsec >= 1000000000L) {
+                dl.tv_sec++;
+                dl.tv_nsec -= 1000000000L;
+        }
+        while (!spare_now && !spares_closed &&
+               pthread_cond_timedwait(&spare_cond, &spare_lock, &dl) != ETIMEDOUT)
+                ;
+        bool closed = spares_closed;
+        pthread_mutex_unlock(&spare_lock);
         int sp[2] = {-1, -1};
         const char *argv[] = {"gantry-shim", "--spare", NULL};
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0 &&
+        if (!closed && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0 &&
             spawn_shim(shim, argv, sp[1], NULL) < 0) {
                 close(sp[0]);
                 sp[0] = -1;
@@ -155,7 +174,7 @@ static void *refill_main(void *p)
         if (sp[1] >= 0)
                 close(sp[1]);
         pthread_mutex_lock(&spare_lock);
-        spare_coming = false;
+        spare_coming = spare_now = false;
         if (spare_sock < 0 && !spares_closed) {
                 spare_sock = sp[0];
                 sp[0] = -1;
@@ -167,15 +186,23 @@ static void *refill_main(void *p)
         return NULL;
 }
 
-static void refill_spare(const char *shim)
+void eng_shim_spare_refill(unsigned delay_ms)
 {
         pthread_mutex_lock(&spare_lock);
         bool go = spare_sock < 0 && !spare_coming && !spares_closed;
-        spare_coming = go;
+        if (spare_coming && delay_ms == 0) {
+                spare_now = true; /* the waiting one goes now */
+                pthread_cond_broadcast(&spare_cond);
+        }
+        if (go) {
+                spare_coming = true;
+                spare_now = delay_ms == 0;
+                spare_delay_ms = delay_ms;
+        }
         pthread_mutex_unlock(&spare_lock);
         if (!go)
                 return;
-        char *arg = strdup(shim);
+        char *arg = find_shim();
         pthread_attr_t a;
         pthread_attr_init(&a);
         pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
@@ -235,6 +262,7 @@ void eng_shim_spares_close(void)
 {
         pthread_mutex_lock(&spare_lock);
         spares_closed = true;
+        pthread_cond_broadcast(&spare_cond);
         if (spare_sock >= 0)
                 close(spare_sock);
         spare_sock = -1;
@@ -290,7 +318,6 @@ int eng_shim_spawn(const struct eng_shim_spawn_opts *o, pid_t *shim_pid, pid_t *
         close(p[1]);
         if (r < 0)
                 return r;
-        refill_spare(shim);
         char line[4096];
         r = read_line_timeout(rd, line, sizeof(line), SPAWN_TIMEOUT_MS);
         if (r < 0)

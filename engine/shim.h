@@ -33,6 +33,9 @@ struct eng_shim_spawn_opts {
  * created; *shim_pid and *container_pid are set. On error nothing is left behind. */
 int eng_shim_spawn(const struct eng_shim_spawn_opts *o, pid_t *shim_pid, pid_t *container_pid,
                    struct gerr **err);
+/* Make the spare shim the next eng_shim_spawn takes, after delay_ms (0: now, and a pending
+ * one goes now too); nothing when there is one. */
+void eng_shim_spare_refill(unsigned delay_ms);
 /* The spare shim kept for the next eng_shim_spawn exits, and no other is made (engine close). */
 void eng_shim_spares_close(void);
 /* Start the created container's process. */
