@@ -165,7 +165,11 @@ static void *refill_main(void *p)
         bool closed = spares_closed;
         pthread_mutex_unlock(&spare_lock);
         int sp[2] = {-1, -1};
-        const char *argv[] = {"gantry-shim", "--spare", NULL};
+        /* Room for the arguments the spare will show as its own (shim_spare_retitle). */
+        static char room[4096];
+        if (room[0] == '\0')
+                memset(room, ' ', sizeof(room) - 1);
+        const char *argv[] = {"gantry-shim", "--spare", room, NULL};
         if (!closed && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0 &&
             spawn_shim(shim, argv, sp[1], NULL) < 0) {
                 close(sp[0]);

@@ -272,15 +272,18 @@ int main(int argc, char **argv)
         /* A spare the engine started ahead of need: out of the engine's way at once (as
          * --detach), then the arguments of our container arrive on fd 3, and the readiness
          * pipe with them takes its place. */
-        if (argc == 2 && strcmp(argv[1], "--spare") == 0) {
+        if (argc >= 2 && strcmp(argv[1], "--spare") == 0) {
                 pid_t pid = fork();
                 if (pid != 0)
                         _exit(pid < 0);
+                char *area = argv[0];
+                size_t area_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - area);
                 int sock = fcntl(READY_FD, F_DUPFD_CLOEXEC, 10);
                 close(READY_FD);
                 if (sock < 0 || shim_spare_wait(sock, READY_FD, &argc, &argv) < 0)
                         _exit(0);
                 close(sock);
+                shim_spare_retitle(area, area_len, argc, argv);
         }
         struct shim_opts o;
         parse_args(argc, argv, &o);

@@ -60,3 +60,7 @@ int shim_loop(const struct shim_opts *o, struct shim_setup *s, struct jsonlog *l
  * container and its readiness pipe, which lands on ready_fd. *argv lives as long as the shim.
  * -ECANCELED when the engine closed the socket instead. */
 int shim_spare_wait(int sock, int ready_fd, int *argc, char ***argv);
+/* Our command line (the argument area of len bytes at area, which the engine padded) becomes
+ * argv, as a shim spawned with it would show it to ps and to the tools that find a container's
+ * shim by its arguments; what does not fit is left out. */
+void shim_spare_retitle(char *area, size_t len, int argc, char **argv);

@@ -50,3 +50,16 @@ int shim_spare_wait(int sock, int ready_fd, int *argc, char ***argv)
         *argv = av; /* kept for the shim's life: its options point into buf */
         return 0;
 }
+
+void shim_spare_retitle(char *area, size_t len, int argc, char **argv)
+{
+        size_t used = 0;
+        for (int i = 0; i < argc; i++) {
+                size_t n = strlen(argv[i]) + 1;
+                if (used + n > len)
+                        break;
+                memcpy(area + used, argv[i], n);
+                used += n;
+        }
+        memset(area + used, 0, len - used);
+}
