@@ -229,32 +229,34 @@ bool net_link_exists(struct net_host *h, const char *name)
         return true;
 }
 
-int net_link_delete(struct net_host *h, const char *name, struct gerr **err)
+/* The link by name, or by index when name is NULL; one that is gone already is no error. */
+static int link_delete(struct net_host *h, const char *name, int ifindex, struct gerr **err)
 {
+        char what[16];
+        if (name == NULL)
+                snprintf(what, sizeof(what), "%d", ifindex);
         struct rtnl_link *l = rtnl_link_alloc();
         if (l == NULL)
-                return gerr_set(err, ENOMEM, "delete link %s", name);
-        rtnl_link_set_name(l, name);
+                return gerr_set(err, ENOMEM, "delete link %s", name ? name : what);
+        if (name != NULL)
+                rtnl_link_set_name(l, name);
+        else
+                rtnl_link_set_ifindex(l, ifindex);
         int r = rtnl_link_delete(h->sk, l);
         rtnl_link_put(l);
         if (r == -NLE_NODEV || r == -NLE_OBJ_NOTFOUND)
                 return 0;
-        return r < 0 ? net_nl_fail(err, r, "delete link %s", name) : 0;
+        return r < 0 ? net_nl_fail(err, r, "delete link %s", name ? name : what) : 0;
+}
+
+int net_link_delete(struct net_host *h, const char *name, struct gerr **err)
+{
+        return link_delete(h, name, 0, err);
 }
 
 int net_link_delete_index(struct net_host *h, int ifindex, struct gerr **err)
 {
-        struct rtnl_link *l = rtnl_link_alloc();
-        if (l == NULL)
-                return gerr_set(err, ENOMEM, "delete link %d", ifindex);
-        rtnl_link_set_ifindex(l, ifindex);
-        int r = rtnl_link_delete(h->sk, l);
-        rtnl_link_put(l);
-        if (r == -NLE_NODEV || r == -NLE_OBJ_NOTFOUND)
-                return 0;
-        char name[16];
-        snprintf(name, sizeof(name), "%d", ifindex);
-        return r < 0 ? net_nl_fail(err, r, "delete link %s", name) : 0;
+        return link_delete(h, NULL, ifindex, err);
 }
 
 int net_link_set_up(struct nl_sock *sk, int ifindex, const char *name, struct gerr **err)
